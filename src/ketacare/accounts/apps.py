@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    """Clinics (tenants), users, memberships, roles, the permission table and API tokens."""
+
+    name = "ketacare.accounts"
+    label = "accounts"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,106 @@
+"""The one permission table: which role may do what.
+
+Views and API endpoints name a `Permission`; `Actor.require` checks it against this
+table and nothing else. `docs/permissions.md` is rendered from it
+(`ketacare permissions-doc`), and a test keeps the two in step.
+"""
+
+from enum import StrEnum
+
+from ketacare.accounts.roles import Role
+
+
+class Permission(StrEnum):
+    """Something a member of a clinic may be allowed to do."""
+
+    PATIENT_LIST = "patient.list"
+    PATIENT_VIEW = "patient.view"
+    PATIENT_CREATE = "patient.create"
+    PATIENT_EDIT = "patient.edit"
+    CHART_VIEW = "chart.view"
+    CHART_EDIT = "chart.edit"
+    SCREENING_RUN = "screening.run"
+    SCREENING_SIGN = "screening.sign"
+    CONSENT_DOCUMENT_MANAGE = "consent_document.manage"
+    CONSENT_RECORD = "consent.record"
+    SCHEDULE_VIEW = "schedule.view"
+    SCHEDULE_MANAGE = "schedule.manage"
+    COURSE_MANAGE = "course.manage"
+    SESSION_VIEW = "session.view"
+    SESSION_RUN = "session.run"
+    DOSE_ORDER = "dose.order"
+    DOSE_VERIFY = "dose.verify"
+    CLINICAL_DECISION = "clinical.decision"
+    QUESTIONNAIRE_SEND = "questionnaire.send"
+    QUESTIONNAIRE_VIEW = "questionnaire.view"
+    ALERT_VIEW = "alert.view"
+    ALERT_MANAGE = "alert.manage"
+    INTEGRATION_NOTE_VIEW = "integration_note.view"
+    INTEGRATION_NOTE_WRITE = "integration_note.write"
+    OUTCOMES_VIEW = "outcomes.view"
+    AUDIT_VIEW = "audit.view"
+    CLINIC_MANAGE = "clinic.manage"
+
+
+ALL = frozenset(Role)
+CLINICIANS = frozenset({Role.PRESCRIBER, Role.NURSE})
+CARE_TEAM = frozenset({Role.PRESCRIBER, Role.NURSE, Role.THERAPIST})
+
+# Why front desk sees demographics but not the chart: it books and checks patients in,
+# and the minimum-necessary rule keeps clinical detail (diagnoses, vitals, scores) from it.
+PERMISSION_TABLE: dict[Permission, frozenset[Role]] = {
+    Permission.PATIENT_LIST: ALL,
+    Permission.PATIENT_VIEW: ALL,
+    Permission.PATIENT_CREATE: frozenset({Role.ADMIN, Role.FRONT_DESK, *CLINICIANS}),
+    Permission.PATIENT_EDIT: frozenset({Role.ADMIN, Role.FRONT_DESK, *CLINICIANS}),
+    Permission.CHART_VIEW: CARE_TEAM,
+    Permission.CHART_EDIT: CLINICIANS,
+    Permission.SCREENING_RUN: CLINICIANS,
+    Permission.SCREENING_SIGN: frozenset({Role.PRESCRIBER}),
+    Permission.CONSENT_DOCUMENT_MANAGE: frozenset({Role.ADMIN}),
+    Permission.CONSENT_RECORD: frozenset({Role.FRONT_DESK, *CLINICIANS}),
+    Permission.SCHEDULE_VIEW: ALL,
+    Permission.SCHEDULE_MANAGE: frozenset({Role.ADMIN, Role.FRONT_DESK, *CLINICIANS}),
+    Permission.COURSE_MANAGE: frozenset({Role.PRESCRIBER}),
+    Permission.SESSION_VIEW: CARE_TEAM,
+    Permission.SESSION_RUN: CLINICIANS,
+    Permission.DOSE_ORDER: frozenset({Role.PRESCRIBER}),
+    Permission.DOSE_VERIFY: CLINICIANS,
+    Permission.CLINICAL_DECISION: frozenset({Role.PRESCRIBER}),
+    Permission.QUESTIONNAIRE_SEND: frozenset({Role.FRONT_DESK, *CARE_TEAM}),
+    Permission.QUESTIONNAIRE_VIEW: CARE_TEAM,
+    Permission.ALERT_VIEW: CARE_TEAM,
+    Permission.ALERT_MANAGE: CARE_TEAM,
+    Permission.INTEGRATION_NOTE_VIEW: frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+    Permission.INTEGRATION_NOTE_WRITE: frozenset({Role.THERAPIST}),
+    Permission.OUTCOMES_VIEW: frozenset({Role.ADMIN, *CARE_TEAM}),
+    Permission.AUDIT_VIEW: frozenset({Role.ADMIN}),
+    Permission.CLINIC_MANAGE: frozenset({Role.ADMIN}),
+}
+
+
+def role_may(role: Role | str, permission: Permission) -> bool:
+    """Whether the permission table lets this role do this."""
+    return Role(role) in PERMISSION_TABLE[permission]
+
+
+def render_permission_table() -> str:
+    """The permission table as Markdown, for docs/permissions.md."""
+    roles = list(Role)
+    lines = [
+        "# Permissions",
+        "",
+        "Generated from `ketacare.accounts.permissions.PERMISSION_TABLE` by",
+        "`ketacare permissions-doc`; do not edit by hand.",
+        "",
+        "Every page and API endpoint names one permission and checks it in one place",
+        "(`Actor.require`). A record of another clinic answers 404 whatever the role.",
+        "",
+        "| permission | " + " | ".join(r.label for r in roles) + " |",
+        "|---|" + "---|" * len(roles),
+    ]
+    for permission in Permission:
+        allowed = PERMISSION_TABLE[permission]
+        cells = ["yes" if role in allowed else "-" for role in roles]
+        lines.append(f"| `{permission.value}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

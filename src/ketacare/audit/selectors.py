@@ -1,0 +1,34 @@
+"""Reads of the audit trail, always scoped to the actor's clinic."""
+
+from datetime import date
+
+from django.db.models import QuerySet
+
+from ketacare.accounts.access import Actor
+from ketacare.accounts.permissions import Permission
+from ketacare.audit.models import AuditEntry
+
+
+def audit_entries_for_clinic(
+    *,
+    actor: Actor,
+    username: str = "",
+    action: str = "",
+    patient_id: int | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[AuditEntry]:
+    """The clinic's audit entries, newest first, filtered as asked."""
+    actor.require(Permission.AUDIT_VIEW)
+    entries = AuditEntry.objects.filter(clinic_id=actor.clinic_id)
+    if username:
+        entries = entries.filter(actor_username__iexact=username)
+    if action:
+        entries = entries.filter(action=action)
+    if patient_id is not None:
+        entries = entries.filter(patient_id=patient_id)
+    if since is not None:
+        entries = entries.filter(at__date__gte=since)
+    if until is not None:
+        entries = entries.filter(at__date__lte=until)
+    return entries.order_by("-at", "-seq")

@@ -1,0 +1,29 @@
+"""URL map: staff pages, the API under /api/v1/, and a health check."""
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+
+from ketacare.config.api import api
+from ketacare.web import views as web_views
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness for the reverse proxy and the demo's readiness check."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("", web_views.home, name="home"),
+    path("login/", web_views.LoginView.as_view(), name="login"),
+    path("logout/", web_views.LogoutView.as_view(), name="logout"),
+    path("clinic/switch/", web_views.switch_clinic, name="switch_clinic"),
+    path("patients/", include("ketacare.patients.urls")),
+    path("audit/", include("ketacare.audit.urls")),
+    path("api/v1/", api.urls),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "ketacare.web.views.permission_denied"
+handler404 = "ketacare.web.views.not_found"

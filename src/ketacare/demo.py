@@ -1,0 +1,136 @@
+"""Fictional demo data: two clinics, one user per role in each, about 30 patients.
+
+Every name here is invented. The demo password exists only in demo data.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+
+from ketacare.accounts.access import Actor
+from ketacare.accounts.models import Clinic, Membership, User
+from ketacare.accounts.roles import Role
+from ketacare.patients.models import Patient, PatientSexChoices
+from ketacare.patients.services import patient_create
+
+DEMO_PASSWORD = "ketacare-demo"  # noqa: S105 - demo-only, printed by `make demo`
+
+DEMO_CLINICS = (("north", "Northside Ketamine Clinic"), ("south", "Southbank Wellness Clinic"))
+DEMO_ROLES = (
+    (Role.ADMIN, "Alex", "Admin"),
+    (Role.PRESCRIBER, "Priya", "Prescott"),
+    (Role.NURSE, "Nora", "Nguyen"),
+    (Role.THERAPIST, "Theo", "Thompson"),
+    (Role.FRONT_DESK, "Frankie", "Desmond"),
+)
+GIVEN = [
+    "Maya",
+    "Jordan",
+    "Sam",
+    "Lena",
+    "Omar",
+    "Grace",
+    "Ivan",
+    "Rosa",
+    "Kai",
+    "Nadia",
+    "Eli",
+    "Hana",
+    "Marco",
+    "Tess",
+    "Yusuf",
+    "Clara",
+    "Dev",
+    "Ines",
+    "Felix",
+    "June",
+]
+FAMILY = [
+    "Rivera",
+    "Okafor",
+    "Lindqvist",
+    "Haddad",
+    "Moreau",
+    "Tanaka",
+    "Kowalski",
+    "Brennan",
+    "Abara",
+    "Silva",
+    "Novak",
+    "Castillo",
+    "Fischer",
+    "Osei",
+    "Park",
+    "Quinn",
+]
+PATIENTS_PER_CLINIC = 15
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """A demo login to print for the person running `make demo`."""
+
+    username: str
+    clinic: str
+    role: str
+
+
+def demo_username(clinic_slug: str, role: Role) -> str:
+    return f"{clinic_slug}.{role.value.replace('_', '')}"
+
+
+def _ensure_staff(clinic: Clinic) -> dict[Role, User]:
+    staff: dict[Role, User] = {}
+    for role, first, last in DEMO_ROLES:
+        user, created = User.objects.get_or_create(
+            username=demo_username(clinic.slug, role),
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "email": f"{role.value}@{clinic.slug}.example",
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        Membership.objects.get_or_create(user=user, clinic=clinic, defaults={"role": role})
+        staff[role] = user
+    return staff
+
+
+def _ensure_patients(clinic: Clinic, admin: User, rng: random.Random) -> None:
+    actor = Actor(
+        user=admin, clinic=clinic, role=Role.ADMIN, client_address="127.0.0.1", channel="demo"
+    )
+    for n in range(1, PATIENTS_PER_CLINIC + 1):
+        mrn = f"{clinic.slug[:1].upper()}{n:05d}"
+        sex = rng.choice([PatientSexChoices.FEMALE, PatientSexChoices.MALE])
+        given, family = rng.choice(GIVEN), rng.choice(FAMILY)
+        birth = date(rng.randint(1958, 2004), rng.randint(1, 12), rng.randint(1, 28))
+        if Patient.objects.filter(clinic=clinic, mrn=mrn).exists():
+            continue
+        patient_create(
+            actor=actor,
+            mrn=mrn,
+            given_name=given,
+            family_name=family,
+            date_of_birth=birth,
+            sex=sex,
+            email=f"{given.lower()}.{family.lower()}{n}@patients.example",
+            phone=f"555-01{rng.randint(10, 99)}",
+        )
+
+
+@transaction.atomic
+def load_demo_data() -> list[DemoLogin]:
+    """Create (or complete) the demo clinics, staff and patients; safe to run again."""
+    logins: list[DemoLogin] = []
+    for index, (slug, name) in enumerate(DEMO_CLINICS):
+        clinic, _ = Clinic.objects.get_or_create(slug=slug, defaults={"name": name})
+        staff = _ensure_staff(clinic)
+        # A fixed seed per clinic: the same names every time, so the demo is reproducible.
+        _ensure_patients(clinic, staff[Role.ADMIN], random.Random(2026 + index))  # noqa: S311
+        logins += [DemoLogin(u.username, slug, r.value) for r, u in staff.items()]
+    return logins

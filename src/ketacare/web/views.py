@@ -1,0 +1,90 @@
+"""Sign-in, sign-out, choosing a clinic, and the staff home page."""
+
+from typing import Any
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from ketacare.accounts.access import actor_for, client_address, memberships_for
+from ketacare.accounts.middleware import ACTIVE_CLINIC_SESSION_KEY
+from ketacare.accounts.permissions import Permission
+from ketacare.audit.models import AuditAction
+from ketacare.audit.services import audit_record
+from ketacare.web.access import actor_of, clinic_view
+
+
+class LoginView(auth_views.LoginView):
+    """Django's sign-in, with the event written to the clinic's audit trail."""
+
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        actor = actor_for(
+            user=form.get_user(),
+            clinic_id=None,
+            address=client_address(self.request),
+            channel="web",
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.LOGIN,
+            object_type="user",
+            object_id=form.get_user().pk,
+            username=form.get_user().username,
+            client_address=client_address(self.request),
+        )
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    """Sign out (POST only), recording it."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        actor = getattr(request, "actor", None)
+        if actor is not None:
+            audit_record(
+                actor=actor, action=AuditAction.LOGOUT, object_type="user", object_id=actor.user.pk
+            )
+        return super().post(request, *args, **kwargs)
+
+
+@clinic_view(Permission.PATIENT_LIST)
+def home(request: HttpRequest) -> HttpResponse:
+    """The staff home page: where to go next for this role."""
+    return render(
+        request, "web/home.html", {"memberships": memberships_for(actor_of(request).user)}
+    )
+
+
+@require_POST
+def switch_clinic(request: HttpRequest) -> HttpResponse:
+    """Make another of the user's clinics the active one."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    try:
+        clinic_id = int(request.POST.get("clinic_id", ""))
+    except ValueError:
+        raise PermissionDenied("Choose one of your clinics.") from None
+    allowed = {m.clinic_id for m in memberships_for(request.user)}
+    if clinic_id not in allowed:
+        raise PermissionDenied("You are not a member of that clinic.")
+    request.session[ACTIVE_CLINIC_SESSION_KEY] = clinic_id
+    return HttpResponseRedirect(reverse("home"))
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """403 page that says what was refused."""
+    message = str(exception) if exception else "You are not allowed to do that."
+    return render(request, "403.html", {"message": message}, status=403)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """404 page; a record of another clinic lands here too."""
+    return render(request, "404.html", {}, status=404)

@@ -1,0 +1,71 @@
+"""Shared fixtures. Django is imported lazily so the pure-core tests run without it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from django.test import Client
+
+    from ketacare.accounts.models import Clinic, User
+    from ketacare.patients.models import Patient
+
+
+@dataclass
+class World:
+    """Two clinics: A with one user per role and a patient, B with the same (the outsiders)."""
+
+    clinic_a: Clinic
+    clinic_b: Clinic
+    staff: dict[str, User]
+    outsiders: dict[str, User]
+    patient_a: Patient
+    patient_b: Patient
+    tokens: dict[int, str] = field(default_factory=dict)
+
+    def token_for(self, user: User) -> str:
+        from ketacare.accounts.services import token_create
+
+        if user.pk not in self.tokens:
+            _, raw = token_create(user=user)
+            self.tokens[user.pk] = raw
+        return self.tokens[user.pk]
+
+    def api(self, user: User | None) -> Client:
+        """A test client that sends the user's bearer token (or none)."""
+        from django.test import Client
+
+        headers: dict[str, Any] = {}
+        if user is not None:
+            headers["Authorization"] = f"Bearer {self.token_for(user)}"
+        return Client(headers=headers)
+
+    def web(self, user: User) -> Client:
+        """A test client signed in as the user."""
+        from django.test import Client
+
+        client = Client()
+        client.force_login(user)
+        return client
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    from ketacare.accounts.roles import Role
+    from tests.factories import ClinicFactory, PatientFactory, member
+
+    clinic_a = ClinicFactory(slug="clinic-a", name="Clinic A")
+    clinic_b = ClinicFactory(slug="clinic-b", name="Clinic B")
+    staff = {role.value: member(clinic_a, role, f"a.{role.value}") for role in Role}
+    outsiders = {role.value: member(clinic_b, role, f"b.{role.value}") for role in Role}
+    return World(
+        clinic_a=clinic_a,
+        clinic_b=clinic_b,
+        staff=staff,
+        outsiders=outsiders,
+        patient_a=PatientFactory(clinic=clinic_a),
+        patient_b=PatientFactory(clinic=clinic_b),
+    )
