@@ -50,15 +50,46 @@ def page_routes() -> list[PageRoute]:
     return routes
 
 
+# One factory per kind of path parameter: given a clinic, one of its patients and its staff
+# (role name -> User), make a record of that clinic and return its id. Each app adds its own.
+PathValueFactory = Callable[[Any, Any, dict[str, Any]], int | str]
+PATH_VALUE_FACTORIES: dict[str, PathValueFactory] = {
+    "patient_id": lambda clinic, patient, staff: patient.pk,
+}
+
+
+def _register_app_factories() -> None:
+    """Pull in each app's `tests/<app>/path_values.py` (a `FACTORIES` dict), if it has one."""
+    from importlib import import_module
+
+    for app in ("patients", "screening", "consent", "scheduling", "treatment", "outcomes"):
+        try:
+            module = import_module(f"tests.{app}.path_values")
+        except ModuleNotFoundError:
+            continue
+        PATH_VALUE_FACTORIES.update(module.FACTORIES)
+
+
+_register_app_factories()
+
+
+def _values_for(
+    world: Any, clinic: Any, patient: Any, staff: dict[str, Any]
+) -> dict[str, int | str]:
+    return {name: make(clinic, patient, staff) for name, make in PATH_VALUE_FACTORIES.items()}
+
+
 def path_values(world: Any) -> dict[str, int | str]:
-    """One clinic-A record for each kind of path parameter."""
-    values: dict[str, int | str] = {"patient_id": world.patient_a.pk}
-    values.update(getattr(world, "extra_path_values", {}))
-    return values
+    """One clinic-A record for each kind of path parameter (made once per test)."""
+    if not hasattr(world, "_path_values"):
+        world._path_values = _values_for(world, world.clinic_a, world.patient_a, world.staff)
+    return world._path_values  # type: ignore[no-any-return]
 
 
 def outsider_path_values(world: Any) -> dict[str, int | str]:
     """The same kinds of ids, pointing at clinic B's records."""
-    values: dict[str, int | str] = {"patient_id": world.patient_b.pk}
-    values.update(getattr(world, "extra_outsider_path_values", {}))
-    return values
+    if not hasattr(world, "_outsider_path_values"):
+        world._outsider_path_values = _values_for(
+            world, world.clinic_b, world.patient_b, world.outsiders
+        )
+    return world._outsider_path_values  # type: ignore[no-any-return]

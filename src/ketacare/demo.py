@@ -6,6 +6,7 @@ Every name here is invented. The demo password exists only in demo data.
 import random
 from dataclasses import dataclass
 from datetime import date
+from importlib import import_module
 
 from django.db import transaction
 
@@ -123,6 +124,20 @@ def _ensure_patients(clinic: Clinic, admin: User, rng: random.Random) -> None:
         )
 
 
+# Apps that add demo data, in dependency order. Each has `ketacare.<app>.demo.load(clinic=,
+# staff=, rng=)`, which must be idempotent: running `init-demo` twice leaves one copy.
+DEMO_APPS = ("patients", "consent", "screening", "scheduling", "treatment", "outcomes")
+
+
+def _load_app_demo_data(clinic: Clinic, staff: dict[Role, User], rng: random.Random) -> None:
+    for app in DEMO_APPS:
+        try:
+            module = import_module(f"ketacare.{app}.demo")
+        except ModuleNotFoundError:
+            continue
+        module.load(clinic=clinic, staff=staff, rng=rng)
+
+
 @transaction.atomic
 def load_demo_data() -> list[DemoLogin]:
     """Create (or complete) the demo clinics, staff and patients; safe to run again."""
@@ -132,5 +147,6 @@ def load_demo_data() -> list[DemoLogin]:
         staff = _ensure_staff(clinic)
         # A fixed seed per clinic: the same names every time, so the demo is reproducible.
         _ensure_patients(clinic, staff[Role.ADMIN], random.Random(2026 + index))  # noqa: S311
+        _load_app_demo_data(clinic, staff, random.Random(4052 + index))  # noqa: S311
         logins += [DemoLogin(u.username, slug, r.value) for r, u in staff.items()]
     return logins

@@ -103,9 +103,22 @@ def on_clinical_error(request: HttpRequest, exc: ClinicalError) -> HttpResponse:
 
 
 def _register_routers() -> None:
+    from ketacare.consent.api import router as consent_router
+    from ketacare.outcomes.api import router as outcomes_router
     from ketacare.patients.api import router as patients_router
+    from ketacare.scheduling.api import router as scheduling_router
+    from ketacare.screening.api import router as screening_router
+    from ketacare.treatment.api import router as treatment_router
 
-    api.add_router("/", patients_router)
+    for router in (
+        patients_router,
+        screening_router,
+        consent_router,
+        scheduling_router,
+        treatment_router,
+        outcomes_router,
+    ):
+        api.add_router("/", router)
 
 
 _register_routers()

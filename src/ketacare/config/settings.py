@@ -45,6 +45,11 @@ INSTALLED_APPS = [
     "ketacare.accounts",
     "ketacare.audit",
     "ketacare.patients",
+    "ketacare.screening",
+    "ketacare.consent",
+    "ketacare.scheduling",
+    "ketacare.treatment",
+    "ketacare.outcomes",
     "ketacare.web",
 ]
 

@@ -1,0 +1,5 @@
+"""The consent API."""
+
+from ninja import Router
+
+router = Router(tags=["consent"])

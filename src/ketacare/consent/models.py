@@ -1,0 +1,90 @@
+"""Consent documents, their immutable versions, and patients' signatures."""
+
+from django.conf import settings
+from django.db import models
+
+from ketacare.accounts.models import Clinic
+from ketacare.patients.models import Patient
+
+
+class ConsentRoute(models.TextChoices):
+    """Routes with their own consent; values match the protocols' `route`."""
+
+    IV = "iv", "IV infusion"
+    IM = "im", "Intramuscular injection"
+    ESKETAMINE = "esketamine", "Esketamine nasal spray"
+    SUBLINGUAL = "sublingual", "At-home sublingual"
+
+
+class ConsentDocument(models.Model):
+    """A clinic's consent document for one route; its text lives in versions."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
+    route = models.CharField(max_length=20, choices=ConsentRoute.choices)
+    title = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "route"], name="one_consent_document_per_route"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ConsentDocumentVersion(models.Model):
+    """One published text of a consent document. Never edited: a change is a new version."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
+    document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    body = models.TextField()
+    body_sha256 = models.CharField(max_length=64)
+    published_at = models.DateTimeField()
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "number"], name="consent_version_number_unique"
+            )
+        ]
+        ordering = ["document", "-number"]
+
+    def __str__(self) -> str:
+        return f"{self.document} v{self.number}"
+
+
+class ConsentSignature(models.Model):
+    """A patient's signature on one version: typed name, time, witness. Never changed."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
+    document_version = models.ForeignKey(
+        ConsentDocumentVersion, on_delete=models.PROTECT, related_name="signatures"
+    )
+    signed_name = models.CharField(max_length=200)
+    signed_at = models.DateTimeField()
+    body_sha256 = models.CharField(max_length=64, help_text="Hash of the text as signed.")
+    witnessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["clinic", "patient", "-signed_at"], name="consent_patient_recent")
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.signed_name} signed {self.document_version} at {self.signed_at:%Y-%m-%d %H:%M}"
+        )

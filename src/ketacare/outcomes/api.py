@@ -1,0 +1,5 @@
+"""The outcomes API."""
+
+from ninja import Router
+
+router = Router(tags=["outcomes"])

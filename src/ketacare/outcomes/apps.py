@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class OutcomesConfig(AppConfig):
+    """Measurement-based care: questionnaires, portal, safety alerts and trajectories."""
+
+    name = "ketacare.outcomes"
+    label = "outcomes"
+    default_auto_field = "django.db.models.BigAutoField"

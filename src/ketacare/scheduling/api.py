@@ -1,0 +1,5 @@
+"""The scheduling API."""
+
+from ninja import Router
+
+router = Router(tags=["scheduling"])

@@ -1,0 +1,159 @@
+"""Chairs, treatment courses and appointments."""
+
+from django.conf import settings
+from django.db import models
+
+from ketacare.accounts.models import Clinic
+from ketacare.consent.models import ConsentSignature
+from ketacare.patients.models import Patient
+from ketacare.screening.models import Screening
+
+
+class Chair(models.Model):
+    """A treatment chair (or bed) in a room: one patient at a time."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="chairs")
+    room = models.CharField(max_length=100)
+    label = models.CharField(max_length=50)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "room", "label"], name="chair_unique_in_room")
+        ]
+        ordering = ["room", "label"]
+
+    def __str__(self) -> str:
+        return f"{self.room} · {self.label}"
+
+
+class CourseKind(models.TextChoices):
+    """Why a course was started."""
+
+    INDUCTION = "induction", "Induction"
+    BOOSTER = "booster", "Booster"
+    MAINTENANCE = "maintenance", "Maintenance"
+
+
+class CourseStatus(models.TextChoices):
+    """Where a course stands."""
+
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    STOPPED = "stopped", "Stopped"
+
+
+class Course(models.Model):
+    """A patient's course under one protocol version, started on a screening and a consent."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
+    protocol_id = models.CharField(max_length=64)
+    protocol_version = models.CharField(max_length=32)
+    route = models.CharField(max_length=20)
+    kind = models.CharField(max_length=20, choices=CourseKind.choices, default=CourseKind.INDUCTION)
+    status = models.CharField(
+        max_length=20, choices=CourseStatus.choices, default=CourseStatus.ACTIVE
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="booster_courses",
+        help_text="The course this booster course follows.",
+    )
+    screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="courses")
+    consent = models.ForeignKey(ConsentSignature, on_delete=models.PROTECT, related_name="courses")
+    planned_sessions = models.PositiveIntegerField(null=True, blank=True)
+    started_on = models.DateField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["clinic", "patient", "status"], name="course_patient_status")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} course {self.pk} ({self.protocol_id})"
+
+
+class AppointmentKind(models.TextChoices):
+    """What the appointment is for."""
+
+    TREATMENT = "treatment", "Treatment session"
+    BOOSTER = "booster", "Booster session"
+    CONSULT = "consult", "Consultation"
+    INTEGRATION = "integration", "Integration therapy"
+
+
+class AppointmentStatus(models.TextChoices):
+    """An appointment's state; cancelled ones keep their reason."""
+
+    BOOKED = "booked", "Booked"
+    ARRIVED = "arrived", "Arrived"
+    IN_SESSION = "in_session", "In session"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "no_show", "Did not attend"
+
+
+ACTIVE_APPOINTMENT_STATUSES = (
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.ARRIVED,
+    AppointmentStatus.IN_SESSION,
+    AppointmentStatus.COMPLETED,
+)
+
+
+class Appointment(models.Model):
+    """A booked time in a chair for a patient, usually one session of a course."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
+    )
+    chair = models.ForeignKey(
+        Chair, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
+    )
+    kind = models.CharField(
+        max_length=20, choices=AppointmentKind.choices, default=AppointmentKind.TREATMENT
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
+    )
+    cancel_reason = models.TextField(blank=True)
+    rescheduled_from = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="rescheduled_to"
+    )
+    reschedule_reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["clinic", "starts_at"], name="appointment_clinic_day"),
+            models.Index(fields=["chair", "starts_at"], name="appointment_chair_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="appointment_ends_after_start",
+            ),
+        ]
+        ordering = ["starts_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.starts_at:%Y-%m-%d %H:%M} ({self.patient_id})"

@@ -1,0 +1,5 @@
+"""The screening API."""
+
+from ninja import Router
+
+router = Router(tags=["screening"])

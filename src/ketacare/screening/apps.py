@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ScreeningConfig(AppConfig):
+    """Eligibility screening of a patient against a protocol, signed by prescribers."""
+
+    name = "ketacare.screening"
+    label = "screening"
+    default_auto_field = "django.db.models.BigAutoField"

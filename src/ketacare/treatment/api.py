@@ -1,0 +1,5 @@
+"""The treatment API."""
+
+from ninja import Router
+
+router = Router(tags=["treatment"])
