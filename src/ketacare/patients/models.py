@@ -53,3 +53,41 @@ class Patient(models.Model):
     @property
     def initials(self) -> str:
         return f"{self.given_name[:1]}{self.family_name[:1]}".upper()
+
+
+class BodyMeasurement(models.Model):
+    """A dated height and/or weight; dosing uses the latest height and the day's weight."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="measurements")
+    measured_on = models.DateField()
+    height_cm = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["clinic", "patient", "-measured_on"], name="measurement_recent")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(height_cm__isnull=False) | models.Q(weight_kg__isnull=False),
+                name="measurement_has_height_or_weight",
+            ),
+            # Plausible adult ranges; a typo (e.g. 800 kg) must not reach a dose calculation.
+            models.CheckConstraint(
+                condition=models.Q(height_cm__isnull=True)
+                | models.Q(height_cm__gte=100, height_cm__lte=250),
+                name="measurement_height_plausible",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weight_kg__isnull=True)
+                | models.Q(weight_kg__gte=25, weight_kg__lte=350),
+                name="measurement_weight_plausible",
+            ),
+        ]
+        ordering = ["-measured_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.measured_on}: {self.height_cm or '-'} cm, {self.weight_kg or '-'} kg"

@@ -1,5 +1,7 @@
 """Reads of patients, scoped to the actor's clinic and audited."""
 
+from decimal import Decimal
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -7,7 +9,7 @@ from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
-from ketacare.patients.models import Patient
+from ketacare.patients.models import BodyMeasurement, Patient
 
 
 def patients_of_clinic(*, actor: Actor) -> QuerySet[Patient]:
@@ -59,3 +61,27 @@ def patient_list(
         detail={"search": search, "offset": offset, "patient_ids": [p.pk for p in page]},
     )
     return page
+
+
+def latest_height_cm(*, patient: Patient) -> Decimal | None:
+    """The most recent recorded height, or None when the chart has none."""
+    return (
+        BodyMeasurement.objects.filter(
+            clinic_id=patient.clinic_id, patient=patient, height_cm__isnull=False
+        )
+        .order_by("-measured_on", "-id")
+        .values_list("height_cm", flat=True)
+        .first()
+    )
+
+
+def latest_weight_kg(*, patient: Patient) -> Decimal | None:
+    """The most recent recorded weight, or None."""
+    return (
+        BodyMeasurement.objects.filter(
+            clinic_id=patient.clinic_id, patient=patient, weight_kg__isnull=False
+        )
+        .order_by("-measured_on", "-id")
+        .values_list("weight_kg", flat=True)
+        .first()
+    )
