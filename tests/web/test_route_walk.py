@@ -137,3 +137,20 @@ def test_outsider_ids_are_real_records_of_the_other_clinic(world):
     assert all(theirs[name] != ours[name] for name in ours)
     response = world.api(world.outsiders["nurse"]).get(f"/api/v1/patients/{theirs['patient_id']}")
     assert response.status_code == 200
+
+
+def test_a_post_with_a_bad_body_to_another_clinics_record_is_still_404(world):
+    # given a nurse of clinic B and clinic A's patient
+    outsider = world.outsiders["nurse"]
+    url = f"/api/v1/patients/{world.patient_a.pk}"
+    # when she sends a body that would fail validation
+    response = world.api(outsider).patch(url, '{"shoe_size": 9}', content_type="application/json")
+    # then the record simply does not exist for her
+    assert response.status_code == 404
+
+
+def test_every_path_parameter_is_registered_with_the_tenancy_guard():
+    from ketacare.accounts.tenancy import PATH_OBJECTS
+
+    parameters = {p for route in page_routes() for p in route.parameters if p.endswith("_id")}
+    assert parameters <= set(PATH_OBJECTS)

@@ -12,6 +12,7 @@ from ketacare.accounts.access import Actor, client_address
 from ketacare.accounts.models import ApiToken, Membership, hash_token
 from ketacare.accounts.permissions import Permission
 from ketacare.accounts.roles import Role
+from ketacare.accounts.tenancy import ensure_path_objects_in_clinic
 
 # Writing last_used_at on every call would turn every read into a write; once a minute is enough.
 LAST_USED_GRANULARITY = timedelta(minutes=1)
@@ -55,6 +56,8 @@ class BearerToken(HttpBearer):
         )
         if self.permission is not None:
             actor.require(self.permission)
+        if request.resolver_match is not None:
+            ensure_path_objects_in_clinic(request.resolver_match.kwargs, actor.clinic_id)
         request.actor = actor  # type: ignore[attr-defined]
         return actor
 

@@ -7,3 +7,8 @@ class PatientsConfig(AppConfig):
     name = "ketacare.patients"
     label = "patients"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from ketacare.accounts.tenancy import register_path_object
+
+        register_path_object("patient_id", "patients.Patient")

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
+from ketacare.accounts.tenancy import ensure_path_objects_in_clinic
 
 View = Callable[..., HttpResponse]
 
@@ -30,6 +31,7 @@ def clinic_view(permission: Permission) -> Callable[[View], View]:
             if actor is None:
                 raise PermissionDenied("Your account is not a member of any clinic.")
             actor.require(permission)
+            ensure_path_objects_in_clinic(kwargs, actor.clinic_id)
             return view(request, *args, **kwargs)
 
         guarded.required_permission = permission  # type: ignore[attr-defined]
