@@ -37,7 +37,8 @@ typecheck: $(STAMP) ## mypy (strict for the clinical core)
 	$(BIN)/mypy src
 
 test-core: $(STAMP) ## The pure clinical core, with its coverage (must be >= 95%)
-	$(BIN)/pytest tests/clinical -p no:django -q --cov=ketacare.clinical --cov-branch \
+	$(BIN)/pytest tests/clinical -p no:django -W ignore::pytest.PytestConfigWarning -q \
+		--cov=ketacare.clinical --cov-branch \
 		--cov-report=term-missing:skip-covered --cov-fail-under=95
 
 test-app: $(STAMP) ## Services, API, pages and browser journeys against the configured database
