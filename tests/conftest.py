@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+# One session-wide browser for every folder's journeys (two would fight over the event loop).
+pytest_plugins = ["tests.browser"]
+
 if TYPE_CHECKING:
     from django.test import Client
 

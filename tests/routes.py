@@ -14,7 +14,7 @@ from typing import Any
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # Pages anyone may reach, or that check membership themselves.
-PUBLIC_PAGES = {"login", "logout", "switch_clinic", "healthz"}
+PUBLIC_PAGES = {"login", "logout", "switch_clinic", "healthz", "schedule_feed"}
 # Mounted applications with their own access control (superuser-only admin) or no patient data.
 SKIPPED_PREFIXES = ("admin/", "api/v1/", "static/", "portal/")
 

@@ -19,7 +19,7 @@ import sys
 ALIASES = {
     "init-demo": "init_demo",
     "permissions-doc": "permissions_doc",
-    "worker": "db_worker",
+    "worker": "ketacare_worker",
 }
 
 

@@ -23,6 +23,7 @@ class Permission(StrEnum):
     SCREENING_SIGN = "screening.sign"
     CONSENT_DOCUMENT_MANAGE = "consent_document.manage"
     CONSENT_RECORD = "consent.record"
+    CONSENT_VIEW = "consent.view"
     SCHEDULE_VIEW = "schedule.view"
     SCHEDULE_MANAGE = "schedule.manage"
     COURSE_MANAGE = "course.manage"
@@ -37,6 +38,7 @@ class Permission(StrEnum):
     ALERT_MANAGE = "alert.manage"
     INTEGRATION_NOTE_VIEW = "integration_note.view"
     INTEGRATION_NOTE_WRITE = "integration_note.write"
+    JOURNAL_VIEW = "journal.view"
     OUTCOMES_VIEW = "outcomes.view"
     AUDIT_VIEW = "audit.view"
     CLINIC_MANAGE = "clinic.manage"
@@ -59,6 +61,8 @@ PERMISSION_TABLE: dict[Permission, frozenset[Role]] = {
     Permission.SCREENING_SIGN: frozenset({Role.PRESCRIBER}),
     Permission.CONSENT_DOCUMENT_MANAGE: frozenset({Role.ADMIN}),
     Permission.CONSENT_RECORD: frozenset({Role.FRONT_DESK, *CLINICIANS}),
+    # Consent texts and a patient's signed copies are not clinical detail; everyone may read them.
+    Permission.CONSENT_VIEW: ALL,
     Permission.SCHEDULE_VIEW: ALL,
     Permission.SCHEDULE_MANAGE: frozenset({Role.ADMIN, Role.FRONT_DESK, *CLINICIANS}),
     Permission.COURSE_MANAGE: frozenset({Role.PRESCRIBER}),
@@ -73,6 +77,9 @@ PERMISSION_TABLE: dict[Permission, frozenset[Role]] = {
     Permission.ALERT_MANAGE: CARE_TEAM,
     Permission.INTEGRATION_NOTE_VIEW: frozenset({Role.THERAPIST, Role.PRESCRIBER}),
     Permission.INTEGRATION_NOTE_WRITE: frozenset({Role.THERAPIST}),
+    # The patient's portal journal is written for the therapist doing integration work;
+    # the prescriber reads it too (it may hold warning signs). Not nurses or front desk.
+    Permission.JOURNAL_VIEW: frozenset({Role.THERAPIST, Role.PRESCRIBER}),
     Permission.OUTCOMES_VIEW: frozenset({Role.ADMIN, *CARE_TEAM}),
     Permission.AUDIT_VIEW: frozenset({Role.ADMIN}),
     Permission.CLINIC_MANAGE: frozenset({Role.ADMIN}),

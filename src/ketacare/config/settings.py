@@ -184,6 +184,8 @@ EMAIL_BACKEND = os.environ.get(
     "KETACARE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("KETACARE_FROM_EMAIL", "no-reply@ketacare.invalid")
+# Where patients and staff reach this server: links in emails (the patient portal) start here.
+KETACARE_PUBLIC_URL = os.environ.get("KETACARE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

@@ -8,3 +8,8 @@ from ketacare.config.settings import *  # noqa: F403
 from ketacare.config.settings import PASSWORD_HASHERS as BASE_PASSWORD_HASHERS
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *BASE_PASSWORD_HASHERS]  # noqa: S303
+
+# SQLite tests use a file, not memory: threads then share one database through separate
+# connections, as the app's processes do, so concurrency tests run on both backends.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-ketacare.sqlite3")}  # noqa: F405

@@ -25,6 +25,8 @@ urlpatterns = [
     path("schedule/", include("ketacare.scheduling.urls")),
     path("sessions/", include("ketacare.treatment.urls")),
     path("outcomes/", include("ketacare.outcomes.urls")),
+    # The patient portal: no staff session; a link's token is the key (own access rules).
+    path("portal/", include("ketacare.outcomes.portal_urls")),
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -7,3 +7,10 @@ class ConsentConfig(AppConfig):
     name = "ketacare.consent"
     label = "consent"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from ketacare.accounts.tenancy import register_path_object
+
+        register_path_object("document_id", "consent.ConsentDocument")
+        register_path_object("document_version_id", "consent.ConsentDocumentVersion")
+        register_path_object("signature_id", "consent.ConsentSignature")

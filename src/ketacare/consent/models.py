@@ -1,7 +1,10 @@
 """Consent documents, their immutable versions, and patients' signatures."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from ketacare.accounts.models import Clinic
 from ketacare.patients.models import Patient
@@ -46,6 +49,8 @@ class ConsentDocumentVersion(models.Model):
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    title = models.CharField(max_length=200, blank=True, help_text="The title as published.")
+    change_note = models.TextField(blank=True, help_text="What changed from the last version.")
 
     class Meta:
         constraints = [
@@ -57,6 +62,12 @@ class ConsentDocumentVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document} v{self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # An integrity rule, not business logic: what a patient signed must never change.
+        if self.pk is not None:
+            raise ValueError("A published consent text is never edited; publish a new version.")
+        super().save(*args, **kwargs)
 
 
 class ConsentSignature(models.Model):
@@ -78,10 +89,30 @@ class ConsentSignature(models.Model):
     )
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_reason = models.TextField(blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    idempotency_key = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The client's key, so a retried submission records once.",
+    )
 
     class Meta:
         indexes = [
             models.Index(fields=["clinic", "patient", "-signed_at"], name="consent_patient_recent")
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="consent_signature_idempotency_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(withdrawn_at__isnull=True) | ~models.Q(withdrawn_reason=""),
+                name="consent_withdrawal_has_reason",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,3 +1,19 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from ketacare.consent import views
+
+urlpatterns = [
+    path("documents/", views.documents, name="consent_documents"),
+    path("documents/new/", views.document_new, name="consent_document_new"),
+    path("documents/<int:document_id>/", views.document_detail, name="consent_document"),
+    path("documents/<int:document_id>/edit/", views.document_edit, name="consent_document_edit"),
+    path("versions/<int:document_version_id>/", views.version_detail, name="consent_version"),
+    path("patients/<int:patient_id>/", views.patient_consents, name="consent_patient"),
+    path("patients/<int:patient_id>/sign/", views.signature_new, name="consent_sign"),
+    path("signatures/<int:signature_id>/", views.signature_detail, name="consent_signature"),
+    path(
+        "signatures/<int:signature_id>/withdraw/",
+        views.signature_withdraw,
+        name="consent_withdraw",
+    ),
+]

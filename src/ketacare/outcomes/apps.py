@@ -7,3 +7,8 @@ class OutcomesConfig(AppConfig):
     name = "ketacare.outcomes"
     label = "outcomes"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from ketacare.accounts.tenancy import register_path_object
+
+        register_path_object("alert_id", "outcomes.SafetyAlert")

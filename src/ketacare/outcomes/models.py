@@ -1,4 +1,7 @@
-"""Scored rating-scale responses; the rest of measurement-based care builds on them."""
+"""Measurement-based care: scored responses, questionnaire schedules and assignments, the
+patient portal's links, safety alerts, integration notes and the patient's journal."""
+
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -34,6 +37,9 @@ class ScaleResponse(models.Model):
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # A retried staff submission (double click, network retry) names the same key and is
+    # answered with the first response instead of recording it twice.
+    idempotency_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         indexes = [
@@ -42,7 +48,364 @@ class ScaleResponse(models.Model):
                 name="scale_patient_series",
             ),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="scale_response_idempotent",
+            ),
+        ]
         ordering = ["recorded_at"]
 
     def __str__(self) -> str:
         return f"{self.instrument_id} {self.total} ({self.band}) for patient {self.patient_id}"
+
+
+# --- schedules ----------------------------------------------------------------------------------
+
+
+class QuestionnairePolicy(models.Model):
+    """Which instruments go out when: the clinic's default (blank protocol) or one protocol's.
+
+    Clinic policy, not clinical fact: the defaults (`ketacare.outcomes.policy.DEFAULT_POLICY`)
+    are product configuration that each clinic may change.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    protocol_id = models.CharField(
+        max_length=64, blank=True, default="", help_text="Blank: the clinic's default."
+    )
+    before_session_instruments = models.JSONField(default=list)
+    before_session_lead_hours = models.PositiveSmallIntegerField()
+    during_course_instruments = models.JSONField(default=list)
+    during_course_every_days = models.PositiveSmallIntegerField()
+    after_course_instruments = models.JSONField(default=list)
+    after_course_weekly_count = models.PositiveSmallIntegerField()
+    after_course_monthly_count = models.PositiveSmallIntegerField()
+    window_days = models.PositiveSmallIntegerField()
+    reminder_after_hours = models.PositiveSmallIntegerField()
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "protocol_id"], name="questionnaire_policy_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(during_course_every_days__gte=1)
+                & models.Q(window_days__gte=1)
+                & models.Q(before_session_lead_hours__gte=1),
+                name="questionnaire_policy_positive",
+            ),
+        ]
+        verbose_name_plural = "questionnaire policies"
+
+    def __str__(self) -> str:
+        return f"Questionnaire policy of clinic {self.clinic_id} ({self.protocol_id or 'default'})"
+
+
+class AssignmentTrigger(models.TextChoices):
+    """Why a questionnaire was assigned."""
+
+    BEFORE_SESSION = "before_session", "Before a session"
+    DURING_COURSE = "during_course", "Weekly during a course"
+    AFTER_COURSE = "after_course", "Follow-up after a course"
+    MANUAL = "manual", "Sent by staff"
+
+
+class AssignmentStatus(models.TextChoices):
+    """A questionnaire is pending until answered or cancelled; overdue is pending past due."""
+
+    PENDING = "pending", "Pending"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class QuestionnaireAssignment(models.Model):
+    """One instrument a patient is asked to answer in one slot (a session, a week, a month).
+
+    The slot key is unique per patient and instrument, so planning the same slot twice (two
+    workers, a retried task) creates one assignment. Answers are kept item by item in
+    `draft_answers` until the patient sends them.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="questionnaire_assignments"
+    )
+    instrument_id = models.CharField(max_length=32)
+    trigger = models.CharField(max_length=20, choices=AssignmentTrigger.choices)
+    slot = models.CharField(max_length=80, help_text="e.g. appointment:12, course:3:week:2")
+    course = models.ForeignKey(
+        "scheduling.Course", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    appointment = models.ForeignKey(
+        "scheduling.Appointment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    opens_at = models.DateTimeField()
+    due_by = models.DateTimeField()
+    status = models.CharField(
+        max_length=20, choices=AssignmentStatus.choices, default=AssignmentStatus.PENDING
+    )
+    draft_answers = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    response = models.ForeignKey(
+        ScaleResponse, on_delete=models.PROTECT, null=True, blank=True, related_name="assignments"
+    )
+    cancelled_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "patient", "instrument_id", "slot"],
+                name="assignment_once_per_slot",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(due_by__gt=models.F("opens_at")),
+                name="assignment_due_after_open",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["clinic", "status", "due_by"], name="assignment_clinic_due"),
+            models.Index(fields=["patient", "status"], name="assignment_patient_status"),
+        ]
+        ordering = ["opens_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} for patient {self.patient_id} ({self.slot})"
+
+
+class DeliveryKind(models.TextChoices):
+    """An invitation, or the one reminder after it."""
+
+    INVITE = "invite", "Invitation"
+    REMINDER = "reminder", "Reminder"
+
+
+class QuestionnaireDelivery(models.Model):
+    """That an assignment's invitation or reminder went out: at most one of each, ever.
+
+    The unique constraint is the claim: of two workers sending in parallel, one inserts the
+    row and sends; the other's insert fails and it sends nothing.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
+    assignment = models.ForeignKey(
+        QuestionnaireAssignment, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    kind = models.CharField(max_length=10, choices=DeliveryKind.choices)
+    sent_at = models.DateTimeField()
+    channel = models.CharField(max_length=10, default="email")
+    worker = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "kind"], name="delivery_once_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for assignment {self.assignment_id} at {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+# --- the patient portal ---------------------------------------------------------------------
+
+
+class PortalLinkPurpose(models.TextChoices):
+    """What a portal link opens."""
+
+    QUESTIONNAIRES = "questionnaires", "Questionnaires"
+    JOURNAL = "journal", "Journal"
+
+
+class PortalLink(models.Model):
+    """A link a patient opens without an account: a random token, stored only as its SHA-256.
+
+    It opens only its own patient's questionnaires (those named in `assignments`) or journal,
+    until it expires, is revoked, or (questionnaires) all of them are answered.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="portal_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    purpose = models.CharField(max_length=20, choices=PortalLinkPurpose.choices)
+    channel = models.CharField(max_length=10, help_text="email or qr")
+    assignments = models.ManyToManyField(QuestionnaireAssignment, related_name="links")
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["clinic", "patient"], name="portal_link_patient")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} link {self.pk} for patient {self.patient_id}"
+
+
+class PortalRateCount(models.Model):
+    """Requests seen in one time window for one key (a token hash or a client address).
+
+    In the database, not the cache: the default cache is per process, and a limit must hold
+    across every web process.
+    """
+
+    key = models.CharField(max_length=100)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window_start"], name="rate_count_window"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.window_start:%H:%M}: {self.count}"
+
+
+class JournalEntry(models.Model):
+    """Something a patient wrote in the portal between sessions, for their therapist."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="journal_entries")
+    body = models.TextField()
+    written_at = models.DateTimeField()
+    link = models.ForeignKey(PortalLink, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["clinic", "patient", "-written_at"], name="journal_recent")]
+        ordering = ["-written_at", "-id"]
+        verbose_name_plural = "journal entries"
+
+    def __str__(self) -> str:
+        return f"Journal entry {self.pk} of patient {self.patient_id}"
+
+
+# --- safety alerts ----------------------------------------------------------------------------
+
+
+class AlertStatus(models.TextChoices):
+    """open → acknowledged → resolved; nothing else, and never deleted."""
+
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+
+
+class AlertSeverity(models.TextChoices):
+    """How fast someone must act, from the meaning the core gives each alert code."""
+
+    IMMEDIATE = "immediate", "Immediate"
+    SAME_DAY = "same_day", "Same day"
+    REVIEW = "review", "Review"
+
+
+class NeverDeleted(RuntimeError):
+    """Raised when code tries to delete a safety alert."""
+
+
+class SafetyAlertQuerySet(models.QuerySet["SafetyAlert"]):
+    """Refuses deletion: a safety alert is resolved with a note, never removed."""
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise NeverDeleted("Safety alerts are never deleted; resolve them with a note.")
+
+
+class SafetyAlert(models.Model):
+    """A safety alert raised by a scored response: open until acknowledged, then resolved."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="safety_alerts")
+    code = models.CharField(max_length=40, help_text="The core's alert code.")
+    severity = models.CharField(max_length=20, choices=AlertSeverity.choices)
+    meaning = models.TextField(help_text="What the core says the alert means.")
+    response = models.ForeignKey(ScaleResponse, on_delete=models.PROTECT, related_name="+")
+    evidence = models.JSONField(default=dict)
+    status = models.CharField(max_length=20, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    raised_at = models.DateTimeField()
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True)
+    staff_notified_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    objects = SafetyAlertQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["response", "code"], name="alert_once_per_response"),
+            models.CheckConstraint(
+                condition=models.Q(status="open")
+                | models.Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False),
+                name="alert_acknowledged_has_who_and_when",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="resolved")
+                | (models.Q(resolved_at__isnull=False) & ~models.Q(resolution_note="")),
+                name="alert_resolved_has_note",
+            ),
+        ]
+        indexes = [models.Index(fields=["clinic", "status", "-raised_at"], name="alert_open")]
+        ordering = ["-raised_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.code} alert {self.pk} for patient {self.patient_id} ({self.status})"
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise NeverDeleted("Safety alerts are never deleted; resolve them with a note.")
+
+
+# --- integration therapy ----------------------------------------------------------------------
+
+
+class IntegrationNote(models.Model):
+    """A therapist's integration-session note, tied to one treatment session; never edited."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="integration_notes")
+    session = models.ForeignKey(
+        "treatment.TreatmentSession", on_delete=models.PROTECT, related_name="integration_notes"
+    )
+    body = models.TextField()
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    written_at = models.DateTimeField()
+    idempotency_key = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "idempotency_key"], name="integration_note_idempotent"
+            ),
+        ]
+        indexes = [models.Index(fields=["clinic", "patient", "-written_at"], name="note_recent")]
+        ordering = ["-written_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Integration note {self.pk} on session {self.session_id}"

@@ -12,3 +12,4 @@ class PatientsConfig(AppConfig):
         from ketacare.accounts.tenancy import register_path_object
 
         register_path_object("patient_id", "patients.Patient")
+        register_path_object("measurement_id", "patients.BodyMeasurement")

@@ -1,7 +1,8 @@
 """API schemas for patients: unknown fields are refused, ranges live in the types."""
 
 from datetime import date, datetime
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import (
@@ -13,7 +14,7 @@ from pydantic import (
     model_validator,
 )
 
-from ketacare.patients.models import PatientSexChoices
+from ketacare.patients.models import HEIGHT_CM_RANGE, WEIGHT_KG_RANGE, PatientSexChoices
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Phone = Annotated[
@@ -87,3 +88,115 @@ class PatientOut(Schema):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+# --- the chart ----------------------------------------------------------------------------------
+
+
+class UserRef(Schema):
+    """A member of staff, as shown in signed and changed records."""
+
+    id: int
+    name: str
+
+    @staticmethod
+    def resolve_name(obj: Any) -> str:
+        return str(obj.display_name())
+
+
+class SectionOut(Schema):
+    """A chart section: its data (None until recorded) and the version to send back on change."""
+
+    section: str
+    version: int = Field(description="Send this back to change the section; 0 = not recorded.")
+    data: dict[str, Any] | None
+    updated_at: datetime | None
+    updated_by: UserRef | None
+
+
+class RevisionOut(Schema):
+    """One saved state of a chart section."""
+
+    section: str
+    version: int
+    data: dict[str, Any]
+    changed_fields: list[str]
+    changed_by: UserRef
+    changed_at: datetime
+
+
+class MeasurementIn(Schema):
+    """A dated height and/or weight."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    measured_on: date
+    height_cm: Decimal | None = Field(
+        None, ge=HEIGHT_CM_RANGE[0], le=HEIGHT_CM_RANGE[1], decimal_places=1
+    )
+    weight_kg: Decimal | None = Field(
+        None, ge=WEIGHT_KG_RANGE[0], le=WEIGHT_KG_RANGE[1], decimal_places=1
+    )
+
+    @model_validator(mode="after")
+    def _height_or_weight(self) -> "MeasurementIn":
+        if self.height_cm is None and self.weight_kg is None:
+            raise ValueError("give height_cm, weight_kg or both")
+        return self
+
+
+class MeasurementOut(Schema):
+    """A recorded measurement; a voided one no longer counts."""
+
+    id: int
+    measured_on: date
+    height_cm: Decimal | None
+    weight_kg: Decimal | None
+    recorded_by: UserRef
+    recorded_at: datetime
+    voided_at: datetime | None
+    voided_by: UserRef | None
+    void_reason: str
+
+
+class VoidIn(Schema):
+    """Why a measurement is void."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+
+
+class IntakeStepOut(Schema):
+    """One step of the intake."""
+
+    key: str
+    label: str
+    done: bool
+    applicable: bool
+
+
+class IntakeOut(Schema):
+    """The intake's status and steps in the clinic's order."""
+
+    status: str
+    done: int
+    total: int
+    steps: list[IntakeStepOut]
+
+
+class ChartOut(Schema):
+    """The sections of the chart the caller may see, and the intake's progress."""
+
+    patient_id: int
+    intake: IntakeOut
+    height_cm: Decimal | None
+    weight_kg: Decimal | None
+    sections: list[SectionOut]
+
+
+class IntakeFactsOut(Schema):
+    """The chart as the eligibility engine sees it; null means not recorded."""
+
+    facts: dict[str, Any]
+    missing: list[str]

@@ -1,15 +1,31 @@
-"""Reads of patients, scoped to the actor's clinic and audited."""
+"""Reads of patients and their charts, scoped to the actor's clinic and audited."""
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
+from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
-from ketacare.patients.models import BodyMeasurement, Patient
+from ketacare.clinical.eligibility import IntakeFacts
+from ketacare.errors import Refused
+from ketacare.patients.facts import facts_from_chart, pregnancy_possible
+from ketacare.patients.models import (
+    BodyMeasurement,
+    ChartSection,
+    ChartSectionRevision,
+    IntakeStatus,
+    Patient,
+)
+from ketacare.patients.sections import INTAKE_STEPS, SECTION_KEYS, SECTIONS
 
 
 def patients_of_clinic(*, actor: Actor) -> QuerySet[Patient]:
@@ -26,7 +42,7 @@ def patient_get_for_actor(
 ) -> Patient:
     """One patient of the actor's clinic; another clinic's patient is not found (404)."""
     actor.require(permission)
-    patient = patients_of_clinic(actor=actor).filter(pk=patient_id).first()
+    patient = patients_of_clinic(actor=actor).select_related("clinic").filter(pk=patient_id).first()
     if patient is None:
         raise Http404("Patient not found.")
     if audit:
@@ -64,10 +80,13 @@ def patient_list(
 
 
 def latest_height_cm(*, patient: Patient) -> Decimal | None:
-    """The most recent recorded height, or None when the chart has none."""
+    """The most recent recorded (not voided) height, or None when the chart has none."""
     return (
         BodyMeasurement.objects.filter(
-            clinic_id=patient.clinic_id, patient=patient, height_cm__isnull=False
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            height_cm__isnull=False,
+            voided_at__isnull=True,
         )
         .order_by("-measured_on", "-id")
         .values_list("height_cm", flat=True)
@@ -76,12 +95,304 @@ def latest_height_cm(*, patient: Patient) -> Decimal | None:
 
 
 def latest_weight_kg(*, patient: Patient) -> Decimal | None:
-    """The most recent recorded weight, or None."""
+    """The most recent recorded (not voided) weight, or None."""
     return (
         BodyMeasurement.objects.filter(
-            clinic_id=patient.clinic_id, patient=patient, weight_kg__isnull=False
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            weight_kg__isnull=False,
+            voided_at__isnull=True,
         )
         .order_by("-measured_on", "-id")
         .values_list("weight_kg", flat=True)
         .first()
+    )
+
+
+def latest_height_and_weight(*, patient: Patient) -> tuple[Decimal | None, Decimal | None]:
+    """The latest height and the latest weight in one query (each may come from another day)."""
+
+    def latest(field: str) -> Subquery:
+        return Subquery(
+            BodyMeasurement.objects.filter(
+                clinic_id=patient.clinic_id,
+                patient_id=OuterRef("pk"),
+                voided_at__isnull=True,
+                **{f"{field}__isnull": False},
+            )
+            .order_by("-measured_on", "-id")
+            .values(field)[:1],
+            output_field=DecimalField(max_digits=5, decimal_places=1),
+        )
+
+    row = (
+        Patient.objects.filter(pk=patient.pk, clinic_id=patient.clinic_id)
+        .annotate(latest_height=latest("height_cm"), latest_weight=latest("weight_kg"))
+        .values_list("latest_height", "latest_weight")
+        .first()
+    )
+    return row if row is not None else (None, None)
+
+
+# --- the chart ----------------------------------------------------------------------------------
+
+MEASUREMENTS_SHOWN = 10
+
+
+def clinic_today(patient: Patient) -> date:
+    """Today's date where the patient's clinic is (ages turn over at the clinic's midnight)."""
+    return timezone.now().astimezone(ZoneInfo(patient.clinic.time_zone)).date()
+
+
+def chart_sections_of(*, patient: Patient) -> dict[str, ChartSection]:
+    """The patient's recorded chart sections by key (one query)."""
+    rows = ChartSection.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+    return {row.section: row for row in rows.select_related("updated_by")}
+
+
+def measurements_of(*, patient: Patient, limit: int = MEASUREMENTS_SHOWN) -> list[BodyMeasurement]:
+    """The patient's most recent measurements, voided ones included (marked), newest first."""
+    return list(
+        BodyMeasurement.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+        .select_related("recorded_by", "voided_by")
+        .order_by("-measured_on", "-id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class IntakeStep:
+    """One step of the intake: done, or still to do (or not applicable to this patient)."""
+
+    key: str
+    label: str
+    done: bool
+    applicable: bool = True
+
+
+@dataclass(frozen=True)
+class IntakeProgress:
+    """The intake's status and its steps in the clinic's order."""
+
+    status: str
+    steps: list[IntakeStep]
+
+    @property
+    def done_count(self) -> int:
+        return sum(1 for step in self.steps if step.done)
+
+    @property
+    def total(self) -> int:
+        return len(self.steps)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done_count / self.total)
+
+    @property
+    def missing(self) -> list[IntakeStep]:
+        return [step for step in self.steps if not step.done]
+
+    @property
+    def next_step(self) -> str:
+        """The first step still to do (the last step when all are done)."""
+        return self.missing[0].key if self.missing else self.steps[-1].key
+
+    @property
+    def status_label(self) -> str:
+        return IntakeStatus(self.status).label
+
+
+def intake_progress(
+    *,
+    patient: Patient,
+    recorded_sections: Mapping[str, Any],
+    has_height: bool,
+    has_weight: bool,
+) -> IntakeProgress:
+    """Which intake steps are done, from what the chart holds (no queries)."""
+    steps = []
+    for key, label in INTAKE_STEPS:
+        applicable = True
+        if key == "demographics":
+            done = True  # registration requires name, date of birth and sex
+        elif key == "measurements":
+            done = has_height and has_weight
+        elif key == "pregnancy" and not pregnancy_possible(patient.sex):
+            done, applicable = True, False
+        else:
+            done = key in recorded_sections
+        steps.append(IntakeStep(key, label, done, applicable))
+    return IntakeProgress(status=patient.intake_status, steps=steps)
+
+
+def intake_progress_of(*, patient: Patient) -> IntakeProgress:
+    """The patient's intake progress (three queries)."""
+    recorded = set(
+        ChartSection.objects.filter(clinic_id=patient.clinic_id, patient=patient).values_list(
+            "section", flat=True
+        )
+    )
+    return intake_progress(
+        patient=patient,
+        recorded_sections=dict.fromkeys(recorded),
+        has_height=latest_height_cm(patient=patient) is not None,
+        has_weight=latest_weight_kg(patient=patient) is not None,
+    )
+
+
+@dataclass(frozen=True)
+class Chart:
+    """What the actor may see of a patient's chart, with the intake's progress."""
+
+    patient: Patient
+    sections: dict[str, ChartSection]
+    visible_sections: tuple[str, ...]
+    measurements: list[BodyMeasurement]
+    height_cm: Decimal | None
+    weight_kg: Decimal | None
+    progress: IntakeProgress
+    hidden_sections: tuple[str, ...] = field(default=())
+
+    def facts(self, today: date | None = None) -> IntakeFacts:
+        """The eligibility facts from this chart (no queries); needs every section visible."""
+        if self.hidden_sections:
+            raise PermissionError("The eligibility facts need the whole chart.")
+        return facts_from_chart(
+            date_of_birth=self.patient.date_of_birth,
+            sex=self.patient.sex,
+            today=today or clinic_today(self.patient),
+            sections={key: row.data for key, row in self.sections.items()},
+            weight_kg=self.weight_kg,
+        )
+
+    def data(self, key: str) -> dict[str, Any] | None:
+        """A visible section's stored data, or None when not recorded."""
+        row = self.sections.get(key)
+        return row.data if row is not None and key in self.visible_sections else None
+
+
+def chart_for_actor(*, actor: Actor, patient_id: int) -> Chart:
+    """The patient's chart, holding only the sections the actor's role may see; the read is audited.
+
+    Front desk sees demographics and contacts; clinical sections need `chart.view`.
+    """
+    patient = patient_get_for_actor(actor=actor, patient_id=patient_id, audit=False)
+    visible = tuple(key for key in SECTION_KEYS if actor.can(SECTIONS[key].view_permission))
+    recorded = chart_sections_of(patient=patient)
+    sections = {key: row for key, row in recorded.items() if key in visible}
+    clinical = actor.can(Permission.CHART_VIEW)
+    height, weight = latest_height_and_weight(patient=patient)
+    measurements = measurements_of(patient=patient) if clinical else []
+    progress = intake_progress(
+        patient=patient,
+        recorded_sections=recorded,
+        has_height=height is not None,
+        has_weight=weight is not None,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.READ,
+        object_type="patient",
+        object_id=patient.pk,
+        patient_id=patient.pk,
+        detail={"chart_sections": sorted(sections), "measurements": bool(measurements)},
+    )
+    return Chart(
+        patient=patient,
+        sections=sections,
+        visible_sections=visible,
+        measurements=measurements,
+        height_cm=height if clinical else None,
+        weight_kg=weight if clinical else None,
+        progress=progress,
+        hidden_sections=tuple(key for key in SECTION_KEYS if key not in visible),
+    )
+
+
+def chart_section_for_actor(
+    *, actor: Actor, patient_id: int, section: str
+) -> tuple[Patient, ChartSection | None]:
+    """One section of a patient's chart (None when not recorded yet); the read is audited."""
+    spec = SECTIONS.get(section)
+    if spec is None:
+        raise Refused(f"Unknown chart section {section!r}.", field="section")
+    patient = patient_get_for_actor(
+        actor=actor, patient_id=patient_id, permission=spec.view_permission, audit=False
+    )
+    row = (
+        ChartSection.objects.filter(clinic_id=actor.clinic_id, patient=patient, section=section)
+        .select_related("updated_by")
+        .first()
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.READ,
+        object_type="chart_section",
+        object_id=row.pk if row else "",
+        patient_id=patient.pk,
+        detail={"section": section},
+    )
+    return patient, row
+
+
+def chart_section_history(
+    *, actor: Actor, patient_id: int, section: str, limit: int = 50
+) -> tuple[Patient, list[ChartSectionRevision]]:
+    """A section's saved states, newest first, with who changed what; the read is audited."""
+    if section == "demographics":
+        permission = Permission.PATIENT_VIEW
+    elif section in SECTIONS:
+        permission = SECTIONS[section].view_permission
+    else:
+        raise Refused(f"Unknown chart section {section!r}.", field="section")
+    actor.require(Permission.CHART_VIEW)
+    patient = patient_get_for_actor(
+        actor=actor, patient_id=patient_id, permission=permission, audit=False
+    )
+    revisions = list(
+        ChartSectionRevision.objects.filter(
+            clinic_id=actor.clinic_id, patient=patient, section=section
+        )
+        .select_related("changed_by")
+        .order_by("-version")[:limit]
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.READ,
+        object_type="chart_history",
+        object_id=section,
+        patient_id=patient.pk,
+        detail={"section": section, "versions": [r.version for r in revisions]},
+    )
+    return patient, revisions
+
+
+def measurement_for_actor(*, actor: Actor, measurement_id: int) -> BodyMeasurement:
+    """One measurement of the actor's clinic (404 otherwise)."""
+    actor.require(Permission.CHART_VIEW)
+    measurement = BodyMeasurement.objects.filter(
+        clinic_id=actor.clinic_id, pk=measurement_id
+    ).first()
+    if measurement is None:
+        raise Http404("Measurement not found.")
+    return measurement
+
+
+def intake_facts_for(*, patient: Patient, today: date | None = None) -> IntakeFacts:
+    """The patient's chart as the eligibility engine's facts (the one mapping; two queries).
+
+    Unrecorded sections are None, so the engine names them as missing. Not audited: callers
+    (screening) audit their own read.
+    """
+    sections = dict(
+        ChartSection.objects.filter(clinic_id=patient.clinic_id, patient=patient).values_list(
+            "section", "data"
+        )
+    )
+    return facts_from_chart(
+        date_of_birth=patient.date_of_birth,
+        sex=patient.sex,
+        today=today or clinic_today(patient),
+        sections=sections,
+        weight_kg=latest_weight_kg(patient=patient),
     )

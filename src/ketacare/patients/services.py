@@ -1,18 +1,35 @@
-"""Writes to patients: each one transactional, audited, and version-checked."""
+"""Writes to patients and their charts: each one transactional, audited, and version-checked."""
 
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
+import pydantic
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.http import Http404
 from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
-from ketacare.errors import Conflict
-from ketacare.patients.models import Patient
-from ketacare.patients.selectors import patient_get_for_actor
+from ketacare.errors import Conflict, Refused
+from ketacare.patients.models import (
+    HEIGHT_CM_RANGE,
+    WEIGHT_KG_RANGE,
+    BodyMeasurement,
+    ChartSection,
+    ChartSectionRevision,
+    IntakeStatus,
+    Patient,
+)
+from ketacare.patients.sections import SECTIONS, SectionData
+from ketacare.patients.selectors import (
+    clinic_today,
+    intake_progress_of,
+    patient_get_for_actor,
+)
 
 EDITABLE_FIELDS = (
     "given_name",
@@ -53,6 +70,7 @@ def patient_create(*, actor: Actor, mrn: str = "", **fields: Any) -> Patient:
         patient_id=patient.pk,
         detail={"fields": sorted(fields)},
     )
+    _record_demographics(actor=actor, patient=patient, changed=sorted(fields))
     return patient
 
 
@@ -85,6 +103,277 @@ def patient_update(
         object_id=patient.pk,
         patient_id=patient.pk,
         detail={"changed": sorted(changed), "from_version": version},
+    )
+    patient.refresh_from_db()
+    if changed:
+        _record_demographics(actor=actor, patient=patient, changed=sorted(changed))
+    return patient
+
+
+def _demographics_snapshot(patient: Patient) -> dict[str, Any]:
+    return {
+        name: value.isoformat() if isinstance(value, date) else value
+        for name in EDITABLE_FIELDS
+        for value in [getattr(patient, name)]
+    }
+
+
+def _record_demographics(*, actor: Actor, patient: Patient, changed: list[str]) -> None:
+    """Demographics keep their history like every other section: one revision per version."""
+    ChartSectionRevision.objects.create(
+        clinic_id=patient.clinic_id,
+        patient=patient,
+        section="demographics",
+        version=patient.version,
+        data=_demographics_snapshot(patient),
+        changed_fields=changed,
+        changed_by=actor.user,
+        changed_at=timezone.now(),
+    )
+
+
+# --- chart sections -----------------------------------------------------------------------------
+
+
+def _mark_intake_started(patient: Patient) -> None:
+    # A separate UPDATE that leaves `version` alone: it must not make a demographics form stale.
+    Patient.objects.filter(pk=patient.pk, intake_status=IntakeStatus.NOT_STARTED).update(
+        intake_status=IntakeStatus.IN_PROGRESS
+    )
+
+
+def _validated(section: str, data: dict[str, Any] | SectionData) -> dict[str, Any]:
+    schema = SECTIONS[section].schema
+    try:
+        model = data if isinstance(data, schema) else schema.model_validate(data)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first.get("loc", ()))
+        raise Refused(
+            f"{SECTIONS[section].label}: {field + ': ' if field else ''}{first['msg']}",
+            field=field or section,
+        ) from exc
+    stored: dict[str, Any] = model.model_dump(mode="json")
+    return stored
+
+
+@transaction.atomic
+def chart_section_save(
+    *,
+    actor: Actor,
+    patient_id: int,
+    section: str,
+    version: int,
+    data: dict[str, Any] | SectionData,
+    at: datetime | None = None,
+) -> ChartSection:
+    """Replace one chart section if nobody changed it since `version` (0 = not recorded yet).
+
+    The data is validated by the section's schema; the change is kept as a revision naming the
+    fields that changed, and audited. Saving unchanged data writes nothing. `at` backdates the
+    change for imports and demo data (default: now).
+    """
+    spec = SECTIONS.get(section)
+    if spec is None:
+        raise Refused(f"Unknown chart section {section!r}.", field="section")
+    patient = patient_get_for_actor(
+        actor=actor, patient_id=patient_id, permission=spec.edit_permission, audit=False
+    )
+    stored = _validated(section, data)
+    now = at or timezone.now()
+    current = ChartSection.objects.filter(
+        clinic_id=actor.clinic_id, patient=patient, section=section
+    ).first()
+    if current is None:
+        if version != 0:
+            raise Conflict(
+                f"{spec.label} has not been recorded yet; send version 0 to record it.",
+                field="version",
+            )
+        try:
+            with transaction.atomic():
+                row = ChartSection.objects.create(
+                    clinic_id=actor.clinic_id,
+                    patient=patient,
+                    section=section,
+                    data=stored,
+                    version=1,
+                    updated_at=now,
+                    updated_by=actor.user,
+                )
+        except IntegrityError as exc:  # someone recorded it first
+            raise Conflict(
+                f"{spec.label} was just recorded by someone else. Reload and apply your change.",
+                field="version",
+            ) from exc
+        changed = sorted(stored)
+    else:
+        if version == 0:
+            raise Conflict(
+                f"{spec.label} was recorded by someone else since you opened the form (it is "
+                f"now at version {current.version}). Reload and apply your change again.",
+                field="version",
+            )
+        if version != current.version:
+            raise Conflict(
+                f"{spec.label} was changed by someone else (you edited version {version}, it is "
+                f"now at version {current.version}). Reload and apply your change again.",
+                field="version",
+            )
+        changed = sorted(
+            k for k in stored.keys() | current.data.keys() if stored.get(k) != current.data.get(k)
+        )
+        if not changed:
+            return current
+        updated = ChartSection.objects.filter(pk=current.pk, version=version).update(
+            data=stored, version=F("version") + 1, updated_at=now, updated_by=actor.user
+        )
+        if updated == 0:
+            raise Conflict(
+                f"{spec.label} was changed by someone else just now. Reload and apply your change.",
+                field="version",
+            )
+        row = ChartSection.objects.select_related("updated_by").get(pk=current.pk)
+    ChartSectionRevision.objects.create(
+        clinic_id=actor.clinic_id,
+        patient=patient,
+        section=section,
+        version=row.version,
+        data=stored,
+        changed_fields=changed,
+        changed_by=actor.user,
+        changed_at=now,
+    )
+    _mark_intake_started(patient)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE if row.version == 1 else AuditAction.UPDATE,
+        object_type="chart_section",
+        object_id=row.pk,
+        patient_id=patient.pk,
+        detail={"section": section, "version": row.version, "changed": changed},
+    )
+    return row
+
+
+# --- measurements ------------------------------------------------------------------------------
+
+
+def _in_range(value: Decimal | None, bounds: tuple[int, int], field: str, unit: str) -> None:
+    if value is not None and not bounds[0] <= value <= bounds[1]:
+        raise Refused(
+            f"{field.split('_')[0].capitalize()} must be between {bounds[0]} and {bounds[1]} "
+            f"{unit}; check for a typing error.",
+            field=field,
+        )
+
+
+@transaction.atomic
+def measurement_record(
+    *,
+    actor: Actor,
+    patient_id: int,
+    measured_on: date,
+    height_cm: Decimal | None = None,
+    weight_kg: Decimal | None = None,
+) -> BodyMeasurement:
+    """Record a dated height and/or weight (dosing uses the latest)."""
+    patient = patient_get_for_actor(
+        actor=actor, patient_id=patient_id, permission=Permission.CHART_EDIT, audit=False
+    )
+    if height_cm is None and weight_kg is None:
+        raise Refused("Give a height, a weight, or both.", field="weight_kg")
+    if measured_on > clinic_today(patient):
+        raise Refused("The measurement date cannot be in the future.", field="measured_on")
+    _in_range(height_cm, HEIGHT_CM_RANGE, "height_cm", "cm")
+    _in_range(weight_kg, WEIGHT_KG_RANGE, "weight_kg", "kg")
+    measurement = BodyMeasurement.objects.create(
+        clinic_id=actor.clinic_id,
+        patient=patient,
+        measured_on=measured_on,
+        height_cm=None if height_cm is None else Decimal(height_cm).quantize(Decimal("0.1")),
+        weight_kg=None if weight_kg is None else Decimal(weight_kg).quantize(Decimal("0.1")),
+        recorded_by=actor.user,
+    )
+    _mark_intake_started(patient)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="body_measurement",
+        object_id=measurement.pk,
+        patient_id=patient.pk,
+        detail={
+            "measured_on": measured_on.isoformat(),
+            "height_cm": str(measurement.height_cm) if height_cm is not None else None,
+            "weight_kg": str(measurement.weight_kg) if weight_kg is not None else None,
+        },
+    )
+    return measurement
+
+
+@transaction.atomic
+def measurement_void(*, actor: Actor, measurement_id: int, reason: str) -> BodyMeasurement:
+    """Strike out a measurement entered in error; it stays visible, marked, and stops counting."""
+    actor.require(Permission.CHART_EDIT)
+    measurement = (
+        BodyMeasurement.objects.filter(clinic_id=actor.clinic_id, pk=measurement_id)
+        .select_related("patient")
+        .first()
+    )
+    if measurement is None:
+        raise Http404("Measurement not found.")
+    reason = reason.strip()
+    if not reason:
+        raise Refused("Say why the measurement is void (e.g. 'typed 54 for 45').", field="reason")
+    now = timezone.now()
+    updated = BodyMeasurement.objects.filter(pk=measurement.pk, voided_at__isnull=True).update(
+        voided_at=now, voided_by=actor.user, void_reason=reason
+    )
+    if updated == 0:
+        raise Conflict("This measurement is already void.", field="measurement_id")
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="body_measurement",
+        object_id=measurement.pk,
+        patient_id=measurement.patient_id,
+        detail={"voided": True, "reason": reason},
+    )
+    measurement.refresh_from_db()
+    return measurement
+
+
+# --- intake -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def intake_complete(*, actor: Actor, patient_id: int, at: datetime | None = None) -> Patient:
+    """Sign off the intake as complete; refused while a step is still to do."""
+    patient = patient_get_for_actor(
+        actor=actor, patient_id=patient_id, permission=Permission.CHART_EDIT, audit=False
+    )
+    progress = intake_progress_of(patient=patient)
+    if progress.missing:
+        raise Refused(
+            "The intake is not complete yet: "
+            + ", ".join(step.label.lower() for step in progress.missing)
+            + " still to do.",
+            field="intake",
+            code="intake_incomplete",
+        )
+    if patient.intake_status == IntakeStatus.COMPLETE:
+        return patient
+    now = at or timezone.now()
+    Patient.objects.filter(pk=patient.pk).update(
+        intake_status=IntakeStatus.COMPLETE, intake_completed_at=now, intake_completed_by=actor.user
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.SIGN,
+        object_type="intake",
+        object_id=patient.pk,
+        patient_id=patient.pk,
+        detail={"status": IntakeStatus.COMPLETE},
     )
     patient.refresh_from_db()
     return patient

@@ -1,13 +1,37 @@
-"""Patient pages: list, register, view and edit demographics."""
+"""Patient pages: list, register, the chart, the intake, and the chart's history."""
 
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from ketacare.accounts.permissions import Permission
-from ketacare.errors import Conflict
+from ketacare.clinical.eligibility import load_eligibility_rules
+from ketacare.consent.selectors import consent_routes_of
+from ketacare.errors import Conflict, Refused
 from ketacare.patients import selectors, services
-from ketacare.patients.forms import PatientForm
+from ketacare.patients.codes import COMMON_ANTIDEPRESSANTS, COMMON_ICD10
+from ketacare.patients.facts import facts_to_json, pregnancy_possible
+from ketacare.patients.forms import (
+    MeasurementForm,
+    PatientForm,
+    SectionForm,
+    VoidForm,
+    section_form,
+)
+from ketacare.patients.models import ChartSectionKey
+from ketacare.patients.sections import INTAKE_STEP_KEYS, INTAKE_STEPS, SECTIONS
+from ketacare.screening.selectors import screenings_current_of
 from ketacare.web.access import actor_of, clinic_view
 from ketacare.web.htmx import render_page
 
@@ -46,11 +70,52 @@ def patient_new(request: HttpRequest) -> HttpResponse:
     return render_page(request, "patients/form.html", {"form": form, "patient": None})
 
 
+def in_clinic_time(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Parse and show times in the clinic's time zone (a form's 09:30 is 09:30 at the clinic)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with timezone.override(ZoneInfo(actor_of(request).clinic.time_zone)):
+            return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 @clinic_view(Permission.PATIENT_VIEW)
+@in_clinic_time
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
-    """A patient's page."""
-    patient = selectors.patient_get_for_actor(actor=actor_of(request), patient_id=patient_id)
-    return render_page(request, "patients/detail.html", {"patient": patient})
+    """A patient's page: demographics and contacts for everyone, the clinical chart for the team."""
+    actor = actor_of(request)
+    chart = selectors.chart_for_actor(actor=actor, patient_id=patient_id)
+    data = {key: chart.data(key) for key in SECTIONS}
+    vitals = data["baseline_vitals"]
+    return render_page(
+        request,
+        "patients/detail.html",
+        {
+            "patient": chart.patient,
+            "chart": chart,
+            "chart_data": data,
+            "checklist_sections": [
+                ("psychiatric_history", SECTIONS["psychiatric_history"].label),
+                ("medical_history", SECTIONS["medical_history"].label),
+            ],
+            "pregnancy_possible": pregnancy_possible(chart.patient.sex),
+            "vitals_at": datetime.fromisoformat(vitals["measured_at"]) if vitals else None,
+            "screenings": screenings_current_of(
+                patient=chart.patient, current=facts_to_json(chart.facts())
+            )
+            if actor.can(Permission.CHART_VIEW)
+            else [],
+            "consents": [
+                rc
+                for rc in consent_routes_of(patient=chart.patient)
+                if rc.state != "none_published"
+            ]
+            if actor.can(Permission.CONSENT_VIEW)
+            else [],
+        },
+    )
 
 
 @clinic_view(Permission.PATIENT_EDIT)
@@ -80,3 +145,244 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     return render_page(
         request, "patients/form.html", {"form": form, "patient": patient}, status=status
     )
+
+
+# --- intake -------------------------------------------------------------------------------------
+
+StepForm = SectionForm | PatientForm | MeasurementForm
+
+
+def _step_form(step: str, chart: selectors.Chart, data: Any = None) -> StepForm:
+    patient = chart.patient
+    if step == "demographics":
+        return PatientForm(data, instance=patient, initial={"version": patient.version})
+    if step == "measurements":
+        return MeasurementForm(data, initial={"measured_on": selectors.clinic_today(patient)})
+    return section_form(step, data=data, stored=chart.data(step))
+
+
+def _save_step(request: HttpRequest, chart: selectors.Chart, step: str, form: StepForm) -> int:
+    """Save one intake step through its service: 200, or 422/409 with errors on the form."""
+    actor = actor_of(request)
+    patient = chart.patient
+    error_target: forms.BaseForm = form.main if isinstance(form, SectionForm) else form
+    if not form.is_valid():
+        return 422
+    try:
+        if isinstance(form, PatientForm):
+            changes = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+            services.patient_update(
+                actor=actor,
+                patient_id=patient.pk,
+                version=form.cleaned_data.get("version") or 0,
+                changes=changes,
+            )
+        elif isinstance(form, MeasurementForm):
+            services.measurement_record(
+                actor=actor,
+                patient_id=patient.pk,
+                measured_on=form.cleaned_data["measured_on"],
+                height_cm=form.cleaned_data["height_cm"],
+                weight_kg=form.cleaned_data["weight_kg"],
+            )
+        else:
+            services.chart_section_save(
+                actor=actor,
+                patient_id=patient.pk,
+                section=step,
+                version=_int(request.POST.get("version")),
+                data=form.to_data(),
+            )
+    except Conflict as conflict:
+        error_target.add_error(None, conflict.message)
+        return 409
+    except Refused as refusal:
+        error_target.add_error(None, refusal.message)
+        return 422
+    return 200
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or "0")
+    except ValueError:
+        return -1
+
+
+def _intake_context(chart: selectors.Chart, step: str, form: StepForm) -> dict[str, Any]:
+    row = chart.sections.get(step)
+    position = INTAKE_STEP_KEYS.index(step)
+    return {
+        "patient": chart.patient,
+        "chart": chart,
+        "progress": chart.progress,
+        "step": step,
+        "step_label": dict(INTAKE_STEPS)[step],
+        "step_help": SECTIONS[step].help if step in SECTIONS else "",
+        "form": form,
+        "section_form": form if isinstance(form, SectionForm) else None,
+        "section_row": row,
+        "section_version": row.version if row else 0,
+        "next_step": INTAKE_STEP_KEYS[position + 1]
+        if position + 1 < len(INTAKE_STEP_KEYS)
+        else None,
+        "previous_step": INTAKE_STEP_KEYS[position - 1] if position > 0 else None,
+        "common_icd10": COMMON_ICD10,
+        "medicine_names": _medicine_names(),
+        "antidepressant_names": COMMON_ANTIDEPRESSANTS,
+        "pregnancy_possible": pregnancy_possible(chart.patient.sex),
+    }
+
+
+def _medicine_names() -> list[str]:
+    names = {n for cls in load_eligibility_rules().medicine_classes.values() for n in cls.names}
+    return sorted(names)
+
+
+@clinic_view(Permission.CHART_EDIT)
+@in_clinic_time
+def intake(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The intake: the chart's sections in the clinic's order, each saved as you go (htmx)."""
+    actor = actor_of(request)
+    chart = selectors.chart_for_actor(actor=actor, patient_id=patient_id)
+    step = request.POST.get("step") or request.GET.get("step") or chart.progress.next_step
+    if step not in INTAKE_STEP_KEYS:
+        step = chart.progress.next_step
+    status = 200
+    if request.method == "POST":
+        form = _step_form(step, chart, data=request.POST)
+        status = _save_step(request, chart, step, form)
+        if status == 200:
+            label = dict(INTAKE_STEPS)[step]
+            following = step if "stay" in request.POST else _following(step)
+            url = (
+                reverse("patient_intake", args=[patient_id]) + "?" + urlencode({"step": following})
+            )
+            if not getattr(request, "htmx", False):
+                messages.success(request, f"{label} saved.")
+                return redirect(url)
+            chart = selectors.chart_for_actor(actor=actor, patient_id=patient_id)
+            context = _intake_context(chart, following, _step_form(following, chart))
+            context["saved"] = label
+            response = render_page(
+                request, "patients/intake.html", context, partial="patients/_intake_panel.html"
+            )
+            response["HX-Push-Url"] = url
+            return response
+        if getattr(request, "htmx", False):
+            status = 200  # htmx swaps only successful answers; the errors must still show
+    else:
+        form = _step_form(step, chart)
+    return render_page(
+        request,
+        "patients/intake.html",
+        _intake_context(chart, step, form),
+        partial="patients/_intake_panel.html",
+        status=status,
+    )
+
+
+def _following(step: str) -> str:
+    position = INTAKE_STEP_KEYS.index(step)
+    return INTAKE_STEP_KEYS[min(position + 1, len(INTAKE_STEP_KEYS) - 1)]
+
+
+@clinic_view(Permission.CHART_EDIT)
+@require_POST
+def intake_finish(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Sign the intake off as complete (refused while a step is still to do)."""
+    try:
+        services.intake_complete(actor=actor_of(request), patient_id=patient_id)
+    except Refused as refusal:
+        messages.error(request, refusal.message)
+        return redirect("patient_intake", patient_id=patient_id)
+    messages.success(request, "Intake complete.")
+    return redirect("patient_detail", patient_id=patient_id)
+
+
+# --- contact (front desk) -----------------------------------------------------------------------
+
+
+@clinic_view(Permission.PATIENT_EDIT)
+def contact_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Edit the address, emergency contact and escort (front desk and clinicians)."""
+    actor = actor_of(request)
+    patient, row = selectors.chart_section_for_actor(
+        actor=actor, patient_id=patient_id, section="contact"
+    )
+    form = section_form("contact", data=request.POST or None, stored=row.data if row else None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.chart_section_save(
+                actor=actor,
+                patient_id=patient.pk,
+                section="contact",
+                version=_int(request.POST.get("version")),
+                data=form.to_data(),
+            )
+        except Conflict as conflict:
+            form.main.add_error(None, conflict.message)
+            status = 409
+        except Refused as refusal:
+            form.main.add_error(None, refusal.message)
+            status = 422
+        else:
+            messages.success(request, "Contacts saved.")
+            return redirect("patient_detail", patient_id=patient.pk)
+    elif request.method == "POST":
+        status = 422
+    return render_page(
+        request,
+        "patients/contact_form.html",
+        {"patient": patient, "form": form.main, "version": row.version if row else 0},
+        status=status,
+    )
+
+
+# --- history and measurements -------------------------------------------------------------------
+
+
+@clinic_view(Permission.CHART_VIEW)
+@in_clinic_time
+def chart_history(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Every saved state of one chart section: who changed which fields, and when."""
+    section = request.GET.get("section", "diagnoses")
+    if section not in ChartSectionKey.values:
+        section = "diagnoses"
+    patient, revisions = selectors.chart_section_history(
+        actor=actor_of(request), patient_id=patient_id, section=section
+    )
+    return render_page(
+        request,
+        "patients/history.html",
+        {
+            "patient": patient,
+            "section": section,
+            "section_label": ChartSectionKey(section).label,
+            "sections": ChartSectionKey.choices,
+            "revisions": revisions,
+        },
+    )
+
+
+@clinic_view(Permission.CHART_EDIT)
+@require_POST
+def measurement_void(request: HttpRequest, measurement_id: int) -> HttpResponse:
+    """Void a measurement entered in error, with the reason."""
+    form = VoidForm(request.POST)
+    actor = actor_of(request)
+    if not form.is_valid():
+        messages.error(request, "Say why the measurement is void.")
+        measurement = selectors.measurement_for_actor(actor=actor, measurement_id=measurement_id)
+        return redirect("patient_detail", patient_id=measurement.patient_id)
+    try:
+        measurement = services.measurement_void(
+            actor=actor, measurement_id=measurement_id, reason=form.cleaned_data["reason"]
+        )
+    except (Conflict, Refused) as refusal:
+        messages.error(request, refusal.message)
+        measurement = selectors.measurement_for_actor(actor=actor, measurement_id=measurement_id)
+    else:
+        messages.success(request, "Measurement voided.")
+    return redirect("patient_detail", patient_id=measurement.patient_id)

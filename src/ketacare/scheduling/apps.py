@@ -7,3 +7,10 @@ class SchedulingConfig(AppConfig):
     name = "ketacare.scheduling"
     label = "scheduling"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from ketacare.accounts.tenancy import register_path_object
+
+        register_path_object("course_id", "scheduling.Course")
+        register_path_object("appointment_id", "scheduling.Appointment")
+        register_path_object("chair_id", "scheduling.Chair")

@@ -1,5 +1,7 @@
 """Chairs, treatment courses and appointments."""
 
+from datetime import time
+
 from django.conf import settings
 from django.db import models
 
@@ -74,10 +76,24 @@ class Course(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1)
+    idempotency_key = models.CharField(
+        max_length=64, blank=True, help_text="The submission's key: a retry returns this course."
+    )
 
     class Meta:
         indexes = [
             models.Index(fields=["clinic", "patient", "status"], name="course_patient_status")
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="course_idempotency_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status=CourseStatus.ACTIVE) | ~models.Q(end_reason=""),
+                name="course_ended_with_reason",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -102,6 +118,7 @@ class AppointmentStatus(models.TextChoices):
     COMPLETED = "completed", "Completed"
     CANCELLED = "cancelled", "Cancelled"
     NO_SHOW = "no_show", "Did not attend"
+    NOT_DOSED = "not_dosed", "Attended, not dosed"
 
 
 ACTIVE_APPOINTMENT_STATUSES = (
@@ -141,6 +158,11 @@ class Appointment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1)
+    idempotency_key = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The submission's key: a retry returns this appointment.",
+    )
 
     class Meta:
         indexes = [
@@ -152,8 +174,89 @@ class Appointment(models.Model):
                 condition=models.Q(ends_at__gt=models.F("starts_at")),
                 name="appointment_ends_after_start",
             ),
+            models.CheckConstraint(
+                condition=~models.Q(status=AppointmentStatus.CANCELLED)
+                | ~models.Q(cancel_reason=""),
+                name="appointment_cancelled_with_reason",
+            ),
+            models.UniqueConstraint(
+                fields=["clinic", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="appointment_idempotency_key_unique",
+            ),
         ]
         ordering = ["starts_at"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.starts_at:%Y-%m-%d %H:%M} ({self.patient_id})"
+
+
+def _monday_to_friday() -> list[int]:
+    return [0, 1, 2, 3, 4]
+
+
+class ClinicSchedule(models.Model):
+    """A clinic's opening days and hours, calendar slot size, and session lengths per route.
+
+    Session lengths default to the protocol's dosing time plus its observation time (derived
+    from the core's data, `selectors.protocol_session_minutes`); a clinic may set a longer
+    time per route (room turnover, check-in), never a shorter one.
+    """
+
+    clinic = models.OneToOneField(Clinic, on_delete=models.PROTECT, related_name="schedule")
+    open_weekdays = models.JSONField(
+        default=_monday_to_friday, help_text="Days the clinic treats: 0 = Monday ... 6 = Sunday."
+    )
+    opens_at = models.TimeField(default=time(8, 0))
+    closes_at = models.TimeField(default=time(18, 0))
+    slot_minutes = models.PositiveSmallIntegerField(
+        default=30, help_text="Rows of the calendar: 10, 15, 20, 30 or 60 minutes."
+    )
+    session_minutes = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Chair time per route ('iv': 90); a route left out uses the protocol's time.",
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closes_at__gt=models.F("opens_at")),
+                name="clinic_schedule_closes_after_opening",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(slot_minutes__in=[10, 15, 20, 30, 60]),
+                name="clinic_schedule_slot_divides_an_hour",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Schedule of {self.clinic}"
+
+
+class CalendarFeed(models.Model):
+    """A secret iCalendar feed URL for a clinic's staff calendars; only the token's hash is kept.
+
+    Rotating revokes the current feed and issues a new one: the old URL then answers 404.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="calendar_feeds")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_live_calendar_feed_per_clinic",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar feed {self.pk} of {self.clinic}"

@@ -7,3 +7,8 @@ class ScreeningConfig(AppConfig):
     name = "ketacare.screening"
     label = "screening"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from ketacare.accounts.tenancy import register_path_object
+
+        register_path_object("screening_id", "screening.Screening")

@@ -48,6 +48,7 @@ class Screening(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     cosigned_at = models.DateTimeField(null=True, blank=True)
+    cosign_note = models.TextField(blank=True, help_text="The co-signing prescriber's comment.")
     superseded_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 

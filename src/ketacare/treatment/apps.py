@@ -7,3 +7,9 @@ class TreatmentConfig(AppConfig):
     name = "ketacare.treatment"
     label = "treatment"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from ketacare.accounts.tenancy import register_path_object
+
+        register_path_object("session_id", "treatment.TreatmentSession")
+        register_path_object("monitoring_entry_id", "treatment.MonitoringEntry")

@@ -1,4 +1,4 @@
-"""Real Chromium (Debian's package) driven by Playwright against pytest-django's live server."""
+"""Browser fixtures: real Chromium (Debian's package) driven by Playwright, for any test folder."""
 
 import os
 from collections.abc import Iterator

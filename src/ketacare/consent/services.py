@@ -1,0 +1,252 @@
+"""Writes to consent: publish a document version, record a signature, withdraw it."""
+
+import hashlib
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
+
+from ketacare.accounts.access import Actor
+from ketacare.accounts.models import Membership, User
+from ketacare.accounts.permissions import Permission
+from ketacare.audit.models import AuditAction
+from ketacare.audit.services import audit_record
+from ketacare.consent.models import (
+    ConsentDocument,
+    ConsentDocumentVersion,
+    ConsentRoute,
+    ConsentSignature,
+)
+from ketacare.errors import Conflict, Refused
+from ketacare.patients.models import Patient
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def body_sha256(body: str) -> str:
+    """The SHA-256 of a consent text as stored (UTF-8), which signatures copy."""
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def normalize_body(body: str) -> str:
+    """Line endings as \\n and no trailing spaces, so the hash is the same wherever it was typed."""
+    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip() + "\n"
+
+
+@transaction.atomic
+def consent_document_publish(
+    *,
+    actor: Actor,
+    route: str,
+    title: str,
+    body: str,
+    based_on: int,
+    change_note: str = "",
+    at: datetime | None = None,
+) -> ConsentDocumentVersion:
+    """Publish a new version of the clinic's consent text for a route (never edits an old one).
+
+    `based_on` is the version number the editor started from (0 for the first); if someone
+    published since, the edit is refused (409) rather than silently replacing their text.
+    Patients who signed an earlier version are asked to consent again at their next session.
+    """
+    actor.require(Permission.CONSENT_DOCUMENT_MANAGE)
+    if route not in ConsentRoute.values:
+        raise Refused(
+            f"Unknown route {route!r}; routes are {', '.join(ConsentRoute.values)}.", field="route"
+        )
+    title = title.strip()
+    body = normalize_body(body)
+    if not title:
+        raise Refused("Give the document a title.", field="title")
+    if len(body.strip()) < 20:
+        raise Refused("The consent text is empty or too short.", field="body")
+    document, _ = ConsentDocument.objects.select_for_update().get_or_create(
+        clinic_id=actor.clinic_id, route=route, defaults={"title": title}
+    )
+    latest = (
+        ConsentDocumentVersion.objects.filter(clinic_id=actor.clinic_id, document=document)
+        .order_by("-number")
+        .first()
+    )
+    latest_number = latest.number if latest else 0
+    if based_on != latest_number:
+        raise Conflict(
+            f"Version {latest_number} was published since you started editing version "
+            f"{based_on}. Reload it and apply your changes again.",
+            field="based_on",
+        )
+    digest = body_sha256(body)
+    if latest is not None and latest.body_sha256 == digest and document.title == title:
+        raise Refused(
+            "The text and title are the same as the current version; nothing to publish.",
+            field="body",
+        )
+    if document.title != title:
+        ConsentDocument.objects.filter(pk=document.pk).update(title=title)
+    try:
+        with transaction.atomic():
+            version = ConsentDocumentVersion.objects.create(
+                clinic_id=actor.clinic_id,
+                document=document,
+                number=latest_number + 1,
+                title=title,
+                body=body,
+                body_sha256=digest,
+                change_note=change_note.strip(),
+                published_at=at or timezone.now(),
+                published_by=actor.user,
+            )
+    except IntegrityError as exc:  # a simultaneous publication took the number
+        raise Conflict(
+            "Another version was published at the same moment; reload and try again.",
+            field="based_on",
+        ) from exc
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="consent_document_version",
+        object_id=version.pk,
+        detail={"route": route, "number": version.number, "sha256": digest},
+    )
+    return version
+
+
+def _witness(actor: Actor, witnessed_by_id: int) -> User:
+    membership = (
+        Membership.objects.filter(
+            clinic_id=actor.clinic_id,
+            user_id=witnessed_by_id,
+            is_active=True,
+            user__is_active=True,
+        )
+        .select_related("user")
+        .first()
+    )
+    if membership is None:
+        raise Refused("The witness must be a member of staff of this clinic.", field="witnessed_by")
+    return membership.user
+
+
+@transaction.atomic
+def consent_signature_record(
+    *,
+    actor: Actor,
+    patient: Patient,
+    document_version_id: int,
+    signed_name: str,
+    signed_at: datetime,
+    witnessed_by_id: int,
+    idempotency_key: str = "",
+    at: datetime | None = None,
+) -> ConsentSignature:
+    """Record that the patient signed this version (the route's current one), witnessed.
+
+    A retry with the same idempotency key returns the first record instead of a second one.
+    `at` backdates the recording for demo data (default: now).
+    """
+    actor.require(Permission.CONSENT_RECORD)
+    if patient.clinic_id != actor.clinic_id:
+        raise Http404("Patient not found.")
+    idempotency_key = idempotency_key.strip()[:64]
+    if idempotency_key:
+        earlier = ConsentSignature.objects.filter(
+            clinic_id=actor.clinic_id, idempotency_key=idempotency_key
+        ).first()
+        if earlier is not None:
+            if earlier.patient_id != patient.pk:
+                raise Conflict("This idempotency key was used for another patient.", field="key")
+            return earlier
+    version = (
+        ConsentDocumentVersion.objects.filter(clinic_id=actor.clinic_id, pk=document_version_id)
+        .select_related("document")
+        .first()
+    )
+    if version is None:
+        raise Refused("No such consent document version.", field="document_version_id")
+    latest_number = (
+        ConsentDocumentVersion.objects.filter(clinic_id=actor.clinic_id, document=version.document)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    if version.number != latest_number:
+        raise Refused(
+            f"Version {version.number} of '{version.document.title}' has been replaced by "
+            f"version {latest_number}; the patient must read and sign the current text.",
+            field="document_version_id",
+            code="consent_version_outdated",
+        )
+    signed_name = " ".join(signed_name.split())
+    if len(signed_name) < 2:
+        raise Refused("The patient types their full name to sign.", field="signed_name")
+    if timezone.is_naive(signed_at):
+        raise Refused("Give the signing time with its time zone.", field="signed_at")
+    if signed_at > timezone.now() + CLOCK_SKEW:
+        raise Refused("The signing time cannot be in the future.", field="signed_at")
+    witness = _witness(actor, witnessed_by_id)
+    try:
+        with transaction.atomic():
+            signature = ConsentSignature.objects.create(
+                clinic_id=actor.clinic_id,
+                patient=patient,
+                document_version=version,
+                signed_name=signed_name,
+                signed_at=signed_at,
+                body_sha256=version.body_sha256,
+                witnessed_by=witness,
+                recorded_by=actor.user,
+                recorded_at=at or timezone.now(),
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError as exc:  # the same submission, racing itself
+        earlier = ConsentSignature.objects.filter(
+            clinic_id=actor.clinic_id, idempotency_key=idempotency_key
+        ).first()
+        if idempotency_key and earlier is not None and earlier.patient_id == patient.pk:
+            return earlier
+        raise Conflict("This consent was just recorded; reload.", field="key") from exc
+    audit_record(
+        actor=actor,
+        action=AuditAction.SIGN,
+        object_type="consent_signature",
+        object_id=signature.pk,
+        patient_id=patient.pk,
+        detail={
+            "route": version.document.route,
+            "version": version.number,
+            "sha256": version.body_sha256,
+            "witnessed_by": witness.pk,
+        },
+    )
+    return signature
+
+
+@transaction.atomic
+def consent_signature_withdraw(
+    *, actor: Actor, signature: ConsentSignature, reason: str
+) -> ConsentSignature:
+    """The patient withdraws consent: the signed copy stays as it was, marked withdrawn."""
+    actor.require(Permission.CONSENT_RECORD)
+    if signature.clinic_id != actor.clinic_id:
+        raise Http404("Consent signature not found.")
+    reason = reason.strip()
+    if not reason:
+        raise Refused("Record why (in the patient's words if possible).", field="reason")
+    updated = ConsentSignature.objects.filter(
+        pk=signature.pk, clinic_id=actor.clinic_id, withdrawn_at__isnull=True
+    ).update(withdrawn_at=timezone.now(), withdrawn_reason=reason, withdrawn_by=actor.user)
+    if updated == 0:
+        raise Conflict("This consent has already been withdrawn.", field="signature_id")
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="consent_signature",
+        object_id=signature.pk,
+        patient_id=signature.patient_id,
+        detail={"withdrawn": True, "reason": reason},
+    )
+    signature.refresh_from_db()
+    return signature

@@ -1,0 +1,645 @@
+"""Writes of measurement-based care: scored responses, safety alerts and questionnaire policy.
+
+Scoring, alert codes, and deterioration sizes are the core's (`ketacare.clinical`); this module
+stores what the core computed and opens alerts in the same transaction as the response, so an
+alert can never be lost between the two.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from ketacare.accounts.access import Actor
+from ketacare.accounts.models import Membership, User
+from ketacare.accounts.permissions import PERMISSION_TABLE, Permission
+from ketacare.audit.models import AuditAction
+from ketacare.audit.services import audit_record
+from ketacare.clinical import InvalidInput
+from ketacare.clinical.instruments import (
+    ALERT_CSSRS_HIGH,
+    ALERT_CSSRS_MODERATE,
+    ALERT_SUICIDALITY,
+    get_instrument,
+    score,
+)
+from ketacare.clinical.outcomes import ALERT_DETERIORATION, deterioration, load_outcome_rules
+from ketacare.errors import Conflict, Refused
+from ketacare.outcomes.models import (
+    AlertSeverity,
+    AlertStatus,
+    AssignmentStatus,
+    AssignmentTrigger,
+    IntegrationNote,
+    PortalLink,
+    PortalLinkPurpose,
+    QuestionnaireAssignment,
+    QuestionnairePolicy,
+    ResponseSource,
+    SafetyAlert,
+    ScaleResponse,
+)
+from ketacare.outcomes.policy import DEFAULT_POLICY, portal_instruments, resolve_policy
+from ketacare.patients.models import Patient
+
+logger = logging.getLogger(__name__)
+
+# How fast each safety alert needs a person, read from the meaning the core gives each code:
+# C-SSRS high "immediate safety assessment"; PHQ-9 item 9 "follow-up the same day"; C-SSRS
+# moderate "clinician assessment before treatment proceeds"; a large deterioration, review.
+# These order the worklist; the thresholds that raise them stay in the core's data.
+SAFETY_ALERT_SEVERITY: dict[str, AlertSeverity] = {
+    ALERT_CSSRS_HIGH: AlertSeverity.IMMEDIATE,
+    ALERT_SUICIDALITY: AlertSeverity.SAME_DAY,
+    ALERT_CSSRS_MODERATE: AlertSeverity.SAME_DAY,
+    ALERT_DETERIORATION: AlertSeverity.REVIEW,
+}
+SEVERITY_ORDER = {
+    AlertSeverity.IMMEDIATE: 0,
+    AlertSeverity.SAME_DAY: 1,
+    AlertSeverity.REVIEW: 2,
+}
+PORTAL_USERNAME = "patient-portal"
+SYSTEM_USERNAME = "ketacare-worker"
+
+
+@dataclass(frozen=True)
+class RecordedResponse:
+    """A stored response, the alerts it opened, and whether this call created it."""
+
+    response: ScaleResponse
+    alerts: list[SafetyAlert]
+    created: bool
+
+
+# --- responses --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def scale_response_record(
+    *,
+    actor: Actor | None,
+    patient: Patient,
+    instrument_id: str,
+    answers: Sequence[int | bool | None],
+    source: ResponseSource | str,
+    recorded_at: datetime | None = None,
+    idempotency_key: str = "",
+    client_address: str | None = None,
+) -> RecordedResponse:
+    """Score answers with the core, store the response, complete the patient's open requests
+    for that instrument, and open any safety alert, all in one transaction.
+
+    Staff need `chart.edit`; the portal passes no actor (the link was checked by the caller).
+    The same idempotency key answers with the first response instead of recording twice.
+    """
+    if actor is not None:
+        actor.require(Permission.CHART_EDIT)
+        if patient.clinic_id != actor.clinic_id:
+            raise Refused("That patient is not in your clinic.", field="patient_id")
+    if idempotency_key:
+        existing = ScaleResponse.objects.filter(
+            clinic_id=patient.clinic_id, idempotency_key=idempotency_key
+        ).first()
+        if existing is not None:
+            return _replayed(existing, patient, instrument_id)
+    result = score(instrument_id, answers)
+    recorded_at = recorded_at or timezone.now()
+    try:
+        with transaction.atomic():
+            response = ScaleResponse.objects.create(
+                clinic_id=patient.clinic_id,
+                patient=patient,
+                instrument_id=result.instrument_id,
+                answers=list(result.item_scores),
+                total=result.total,
+                band=result.band,
+                alerts=list(result.alerts),
+                source=str(source),
+                recorded_at=recorded_at,
+                entered_by=actor.user if actor else None,
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError:  # the same key raced in from a second request
+        existing = ScaleResponse.objects.get(
+            clinic_id=patient.clinic_id, idempotency_key=idempotency_key
+        )
+        return _replayed(existing, patient, instrument_id)
+    _audit(
+        actor,
+        patient,
+        AuditAction.CREATE,
+        "scale_response",
+        response.pk,
+        {"instrument_id": response.instrument_id, "total": response.total, "source": str(source)},
+        client_address,
+    )
+    _assignments_complete(response=response, now=recorded_at)
+    alerts = alerts_raise_for_response(actor=actor, response=response)
+    return RecordedResponse(response=response, alerts=alerts, created=True)
+
+
+def _replayed(existing: ScaleResponse, patient: Patient, instrument_id: str) -> RecordedResponse:
+    if existing.patient_id != patient.pk or existing.instrument_id != instrument_id:
+        raise Conflict(
+            "This idempotency key was already used for a different submission.",
+            field="idempotency_key",
+        )
+    alerts = list(SafetyAlert.objects.filter(response=existing).order_by("id"))
+    return RecordedResponse(response=existing, alerts=alerts, created=False)
+
+
+def _assignments_complete(*, response: ScaleResponse, now: datetime) -> None:
+    """One answer satisfies every open request for that instrument; finished links are used."""
+    open_requests = QuestionnaireAssignment.objects.filter(
+        clinic_id=response.clinic_id,
+        patient_id=response.patient_id,
+        instrument_id=response.instrument_id,
+        status=AssignmentStatus.PENDING,
+        opens_at__lte=response.recorded_at,
+    )
+    ids = list(open_requests.values_list("id", flat=True))
+    if not ids:
+        return
+    QuestionnaireAssignment.objects.filter(id__in=ids, status=AssignmentStatus.PENDING).update(
+        status=AssignmentStatus.COMPLETED, completed_at=now, response=response
+    )
+    links_mark_used_when_done(assignment_ids=ids, now=now)
+
+
+def links_mark_used_when_done(*, assignment_ids: Sequence[int], now: datetime) -> None:
+    """Mark questionnaire links used once none of their questionnaires is pending."""
+    candidates = PortalLink.objects.filter(
+        assignments__id__in=assignment_ids,
+        purpose=PortalLinkPurpose.QUESTIONNAIRES,
+        used_at__isnull=True,
+    ).distinct()
+    finished = candidates.exclude(assignments__status=AssignmentStatus.PENDING)
+    PortalLink.objects.filter(pk__in=list(finished.values_list("pk", flat=True))).update(
+        used_at=now
+    )
+
+
+# --- safety alerts ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def alerts_raise_for_response(
+    *, actor: Actor | None = None, response: ScaleResponse
+) -> list[SafetyAlert]:
+    """Open a safety alert for each safety code the scored response carries (suicidality item,
+    C-SSRS moderate or high) and for a large deterioration since the previous score.
+
+    Call it inside the transaction that stores the response (it joins it), so the alert is
+    written with the response or not at all. Calling it twice for one response opens nothing
+    new. The staff e-mail goes out from the worker after commit.
+    """
+    instrument = get_instrument(response.instrument_id)
+    wanted: list[tuple[str, str, dict[str, Any]]] = []
+    for rule in instrument.alerts:
+        if rule.code in response.alerts and rule.code in SAFETY_ALERT_SEVERITY:
+            if any(code == rule.code for code, _, _ in wanted):
+                continue
+            evidence = {
+                "response_ids": [response.pk],
+                "instrument_id": response.instrument_id,
+                "total": response.total,
+                "band": response.band,
+            }
+            if rule.item is not None:
+                evidence["item"] = rule.item
+                evidence["item_answer"] = response.answers[rule.item - 1]
+            wanted.append((rule.code, rule.meaning, evidence))
+    previous = _previous_response(response)
+    if previous is not None and deterioration(
+        response.instrument_id, previous.total, response.total
+    ):
+        threshold = load_outcome_rules().deterioration[response.instrument_id]
+        meaning = (
+            f"{instrument.short_name} rose {response.total - previous.total} points since the "
+            f"previous score ({previous.total} → {response.total}); the core raises this at a "
+            f"rise of {threshold.min_rise} or more ({threshold.citation.render()})."
+        )
+        evidence = {
+            "response_ids": [previous.pk, response.pk],
+            "instrument_id": response.instrument_id,
+            "totals": [previous.total, response.total],
+            "recorded": [previous.recorded_at.isoformat(), response.recorded_at.isoformat()],
+        }
+        wanted.append((ALERT_DETERIORATION, meaning, evidence))
+    raised: list[SafetyAlert] = []
+    for code, meaning, evidence in wanted:
+        alert, created = SafetyAlert.objects.get_or_create(
+            response=response,
+            code=code,
+            defaults={
+                "clinic_id": response.clinic_id,
+                "patient_id": response.patient_id,
+                "severity": SAFETY_ALERT_SEVERITY[code],
+                "meaning": meaning,
+                "evidence": evidence,
+                "raised_at": response.recorded_at,
+            },
+        )
+        if not created:
+            continue
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            object_type="safety_alert",
+            object_id=alert.pk,
+            patient_id=alert.patient_id,
+            clinic_id=alert.clinic_id,
+            username="" if actor else PORTAL_USERNAME,
+            detail={"code": code, "severity": str(alert.severity), "response_id": response.pk},
+        )
+        transaction.on_commit(partial(_enqueue_staff_notice, alert.pk))
+        raised.append(alert)
+    return raised
+
+
+def _previous_response(response: ScaleResponse) -> ScaleResponse | None:
+    if response.instrument_id not in load_outcome_rules().deterioration:
+        return None
+    return (
+        ScaleResponse.objects.filter(
+            clinic_id=response.clinic_id,
+            patient_id=response.patient_id,
+            instrument_id=response.instrument_id,
+        )
+        .filter(
+            Q(recorded_at__lt=response.recorded_at)
+            | Q(recorded_at=response.recorded_at, pk__lt=response.pk)
+        )
+        .order_by("-recorded_at", "-pk")
+        .first()
+    )
+
+
+def _enqueue_staff_notice(alert_id: int) -> None:
+    from ketacare.outcomes.tasks import alert_notify_staff
+
+    try:
+        alert_notify_staff.enqueue(alert_id)
+    except Exception:  # the worker's tick notifies any alert still unannounced
+        logger.exception("Could not enqueue the staff notice for safety alert %s", alert_id)
+
+
+def _locked_alert(actor: Actor, alert_id: int, version: int) -> SafetyAlert:
+    alert = (
+        SafetyAlert.objects.select_for_update()
+        .filter(pk=alert_id, clinic_id=actor.clinic_id)
+        .first()
+    )
+    if alert is None:
+        from django.http import Http404
+
+        raise Http404("Safety alert not found.")
+    if alert.version != version:
+        raise Conflict(
+            f"Someone else changed this alert (you saw version {version}, it is now at "
+            f"version {alert.version}). Reload to see what they did.",
+            field="version",
+        )
+    return alert
+
+
+def _save_alert(actor: Actor, alert: SafetyAlert, version: int, **changes: Any) -> SafetyAlert:
+    # The version check and the write are one statement, so two nurses cannot both win.
+    updated = SafetyAlert.objects.filter(
+        pk=alert.pk, clinic_id=actor.clinic_id, version=version
+    ).update(version=F("version") + 1, **changes)
+    if updated == 0:
+        raise Conflict("Someone else changed this alert; reload it.", field="version")
+    alert.refresh_from_db()
+    return alert
+
+
+@transaction.atomic
+def alert_acknowledge(*, actor: Actor, alert_id: int, version: int) -> SafetyAlert:
+    """Say someone has seen an open alert and is taking it on; it leaves the banner."""
+    actor.require(Permission.ALERT_MANAGE)
+    alert = _locked_alert(actor, alert_id, version)
+    if alert.status != AlertStatus.OPEN:
+        raise Conflict(
+            f"This alert is already {alert.get_status_display().lower()}.", field="status"
+        )
+    now = timezone.now()
+    changes: dict[str, Any] = {
+        "status": AlertStatus.ACKNOWLEDGED,
+        "acknowledged_by": actor.user,
+        "acknowledged_at": now,
+    }
+    if alert.assigned_to_id is None:  # whoever acknowledges owns it until reassigned
+        changes.update(assigned_to=actor.user, assigned_at=now)
+    alert = _save_alert(actor, alert, version, **changes)
+    _audit_alert(actor, alert, "acknowledge", {"from_version": version})
+    return alert
+
+
+@transaction.atomic
+def alert_assign(*, actor: Actor, alert_id: int, version: int, assignee_id: int) -> SafetyAlert:
+    """Give an unresolved alert to a member of the clinic who may manage alerts."""
+    actor.require(Permission.ALERT_MANAGE)
+    alert = _locked_alert(actor, alert_id, version)
+    if alert.status == AlertStatus.RESOLVED:
+        raise Conflict("A resolved alert cannot be reassigned.", field="status")
+    allowed_roles = PERMISSION_TABLE[Permission.ALERT_MANAGE]
+    member = (
+        Membership.objects.filter(
+            clinic_id=actor.clinic_id, user_id=assignee_id, is_active=True, user__is_active=True
+        )
+        .select_related("user")
+        .first()
+    )
+    if member is None or member.role not in allowed_roles:
+        raise Refused(
+            "Assign the alert to a member of this clinic who may manage alerts.",
+            field="assignee_id",
+        )
+    alert = _save_alert(actor, alert, version, assigned_to=member.user, assigned_at=timezone.now())
+    _audit_alert(actor, alert, "assign", {"assignee_id": assignee_id, "from_version": version})
+    return alert
+
+
+@transaction.atomic
+def alert_resolve(*, actor: Actor, alert_id: int, version: int, note: str) -> SafetyAlert:
+    """Close an acknowledged alert with a note saying what was done."""
+    actor.require(Permission.ALERT_MANAGE)
+    note = note.strip()
+    if len(note) < 3:
+        raise Refused("Say what was done: a resolution note is required.", field="note")
+    alert = _locked_alert(actor, alert_id, version)
+    if alert.status != AlertStatus.ACKNOWLEDGED:
+        raise Conflict(
+            "Acknowledge the alert before resolving it."
+            if alert.status == AlertStatus.OPEN
+            else "This alert is already resolved.",
+            field="status",
+        )
+    alert = _save_alert(
+        actor,
+        alert,
+        version,
+        status=AlertStatus.RESOLVED,
+        resolved_by=actor.user,
+        resolved_at=timezone.now(),
+        resolution_note=note,
+    )
+    _audit_alert(actor, alert, "resolve", {"from_version": version})
+    return alert
+
+
+def _audit_alert(actor: Actor, alert: SafetyAlert, change: str, detail: dict[str, Any]) -> None:
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="safety_alert",
+        object_id=alert.pk,
+        patient_id=alert.patient_id,
+        detail={"change": change, "status": str(alert.status), **detail},
+    )
+
+
+def alert_recipients(*, clinic_id: int) -> list[User]:
+    """Members of the clinic whose role sees safety alerts and who have an e-mail address."""
+    roles = PERMISSION_TABLE[Permission.ALERT_VIEW]
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            clinic_id=clinic_id, is_active=True, user__is_active=True, role__in=roles
+        )
+        .exclude(user__email="")
+        .select_related("user")
+        .order_by("user__username")
+    ]
+
+
+# --- questionnaire policy ---------------------------------------------------------------------
+
+
+def _checked_instruments(ids: Sequence[str], field: str, *, portal_only: bool) -> list[str]:
+    allowed = set(portal_instruments()) if portal_only else None
+    checked: list[str] = []
+    for instrument_id in ids:
+        try:
+            get_instrument(instrument_id)
+        except InvalidInput as exc:
+            raise Refused(exc.message, field=field) from exc
+        if allowed is not None and instrument_id not in allowed:
+            raise Refused(
+                f"{instrument_id} is administered by a clinician; it cannot be sent to patients.",
+                field=field,
+            )
+        if instrument_id not in checked:
+            checked.append(instrument_id)
+    return checked
+
+
+@transaction.atomic
+def questionnaire_policy_save(
+    *, actor: Actor, protocol_id: str, version: int | None, values: dict[str, Any]
+) -> QuestionnairePolicy:
+    """Set the clinic's (or one protocol's) questionnaire schedule; a stale form is refused."""
+    actor.require(Permission.CLINIC_MANAGE)
+    fields: dict[str, Any] = {
+        "before_session_instruments": _checked_instruments(
+            values.get("before_session_instruments", []),
+            "before_session_instruments",
+            portal_only=False,
+        ),
+        "during_course_instruments": _checked_instruments(
+            values.get("during_course_instruments", []),
+            "during_course_instruments",
+            portal_only=True,
+        ),
+        "after_course_instruments": _checked_instruments(
+            values.get("after_course_instruments", []),
+            "after_course_instruments",
+            portal_only=True,
+        ),
+    }
+    for name in (
+        "before_session_lead_hours",
+        "during_course_every_days",
+        "after_course_weekly_count",
+        "after_course_monthly_count",
+        "window_days",
+        "reminder_after_hours",
+    ):
+        value = values.get(name, getattr(DEFAULT_POLICY, name))
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0 or value > 1000:
+            raise Refused("Enter a whole number from 0 to 1000.", field=name)
+        fields[name] = value
+    for name in ("before_session_lead_hours", "during_course_every_days", "window_days"):
+        if fields[name] < 1:
+            raise Refused("Must be at least 1.", field=name)
+    row = (
+        QuestionnairePolicy.objects.select_for_update()
+        .filter(clinic_id=actor.clinic_id, protocol_id=protocol_id)
+        .first()
+    )
+    if row is None:
+        row = QuestionnairePolicy.objects.create(
+            clinic_id=actor.clinic_id, protocol_id=protocol_id, updated_by=actor.user, **fields
+        )
+        action = AuditAction.CREATE
+    else:
+        if version != row.version:
+            raise Conflict(
+                "Someone else changed this policy since you opened it; reload and try again.",
+                field="version",
+            )
+        QuestionnairePolicy.objects.filter(pk=row.pk, version=row.version).update(
+            version=F("version") + 1, updated_by=actor.user, updated_at=timezone.now(), **fields
+        )
+        row.refresh_from_db()
+        action = AuditAction.UPDATE
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="questionnaire_policy",
+        object_id=row.pk,
+        detail={"protocol_id": protocol_id, **fields},
+    )
+    return row
+
+
+def _audit(
+    actor: Actor | None,
+    patient: Patient,
+    action: AuditAction,
+    object_type: str,
+    object_id: object,
+    detail: dict[str, Any],
+    client_address: str | None,
+) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient.pk,
+        clinic_id=patient.clinic_id,
+        username="" if actor else PORTAL_USERNAME,
+        client_address=client_address,
+        detail=detail,
+    )
+
+
+@transaction.atomic
+def questionnaires_assign_now(
+    *,
+    actor: Actor,
+    patient: Patient,
+    instrument_ids: Sequence[str],
+    idempotency_key: str,
+    now: datetime,
+) -> list[QuestionnaireAssignment]:
+    """Ask a patient to answer instruments now (staff's choice, outside the schedule).
+
+    The form's idempotency key is the slot, so a double click asks once.
+    """
+    actor.require(Permission.QUESTIONNAIRE_SEND)
+    if patient.clinic_id != actor.clinic_id:
+        raise Refused("That patient is not in your clinic.", field="patient_id")
+    chosen = _checked_instruments(instrument_ids, "instrument_ids", portal_only=True)
+    if not chosen:
+        return []
+    if not idempotency_key or len(idempotency_key) > 64:
+        raise Refused("The form expired; open it again.", field="idempotency_key")
+    window = resolve_policy(
+        list(QuestionnairePolicy.objects.filter(clinic_id=actor.clinic_id)), ""
+    ).window_days
+    slot = f"manual:{idempotency_key}"
+    QuestionnaireAssignment.objects.bulk_create(
+        [
+            QuestionnaireAssignment(
+                clinic_id=actor.clinic_id,
+                patient=patient,
+                instrument_id=instrument_id,
+                trigger=AssignmentTrigger.MANUAL,
+                slot=slot,
+                opens_at=now,
+                due_by=now + timedelta(days=window),
+                created_by=actor.user,
+            )
+            for instrument_id in chosen
+        ],
+        ignore_conflicts=True,
+    )
+    assignments = list(
+        QuestionnaireAssignment.objects.filter(
+            clinic_id=actor.clinic_id, patient=patient, slot=slot
+        ).order_by("id")
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="questionnaire_assignment",
+        object_id=",".join(str(a.pk) for a in assignments),
+        patient_id=patient.pk,
+        detail={"instrument_ids": chosen, "slot": slot},
+    )
+    return assignments
+
+
+# --- integration therapy ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def integration_note_write(
+    *, actor: Actor, patient: Patient, session_id: int, body: str, idempotency_key: str
+) -> IntegrationNote:
+    """Record a therapist's integration note on one of the patient's treatment sessions.
+
+    A note is never edited (an addendum is a new note); a retried form writes it once.
+    """
+    from ketacare.treatment.models import TreatmentSession
+
+    actor.require(Permission.INTEGRATION_NOTE_WRITE)
+    if patient.clinic_id != actor.clinic_id:
+        raise Refused("That patient is not in your clinic.", field="patient_id")
+    body = body.strip()
+    if len(body) < 3:
+        raise Refused("Write the note before saving it.", field="body")
+    if len(body) > 20000:
+        raise Refused("A note is at most 20,000 characters.", field="body")
+    if not idempotency_key or len(idempotency_key) > 64:
+        raise Refused("The form expired; open it again.", field="idempotency_key")
+    existing = IntegrationNote.objects.filter(
+        clinic_id=actor.clinic_id, idempotency_key=idempotency_key
+    ).first()
+    if existing is not None:
+        return existing
+    session = TreatmentSession.objects.filter(
+        pk=session_id, clinic_id=actor.clinic_id, patient=patient
+    ).first()
+    if session is None:
+        raise Refused("Choose one of this patient's treatment sessions.", field="session_id")
+    note = IntegrationNote.objects.create(
+        clinic_id=actor.clinic_id,
+        patient=patient,
+        session=session,
+        body=body,
+        written_by=actor.user,
+        written_at=timezone.now(),
+        idempotency_key=idempotency_key,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="integration_note",
+        object_id=note.pk,
+        patient_id=patient.pk,
+        detail={"session_id": session.pk, "chars": len(body)},
+    )
+    return note

@@ -1,0 +1,596 @@
+"""Reads of treatment sessions, scoped to the actor's clinic and audited.
+
+The session page loads with a fixed number of queries however long the timeline grows: one per
+kind of record, never one per row.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Max, Prefetch, QuerySet
+from django.http import Http404
+
+from ketacare.accounts.access import Actor
+from ketacare.accounts.permissions import Permission
+from ketacare.audit.models import AuditAction
+from ketacare.audit.services import audit_record
+from ketacare.clinical.dosing import DosePlan
+from ketacare.clinical.eligibility import IntakeFacts, screen
+from ketacare.clinical.instruments import get_instrument
+from ketacare.clinical.monitoring import discharge_check
+from ketacare.clinical.protocols import Protocol
+from ketacare.errors import Refused
+from ketacare.patients.models import Patient
+from ketacare.patients.selectors import intake_facts_for
+from ketacare.scheduling.models import Appointment, AppointmentStatus
+from ketacare.scheduling.selectors import SESSION_KINDS, clinic_zone, local_date
+from ketacare.screening.selectors import screening_current_for
+from ketacare.treatment import clock, rules
+from ketacare.treatment.models import (
+    Administration,
+    AdverseEvent,
+    Discharge,
+    DoseOrder,
+    DoseOrderStatus,
+    EsketamineDevice,
+    InfusionChange,
+    MonitoringEntry,
+    MonitoringPhase,
+    PreDoseCheck,
+    SessionStatus,
+    StartDecision,
+    TreatmentSession,
+)
+from ketacare.treatment.plans import compute_plan, is_first_treatment, protocol_of
+from ketacare.treatment.services import unanswered_alarms
+
+S = SessionStatus
+
+# Display only: which reading the page and the REMS record call "the 40-minute reading" when the
+# label says "about 40 minutes". It gates nothing.
+ABOUT = timedelta(minutes=10)
+# Medicine classes the REMS patient monitoring form asks about (eligibility rule ids of the core).
+REMS_MEDICINE_RULES = {
+    "benzodiazepines": "Benzodiazepines",
+    "sedative_hypnotics": "Other sedative-hypnotics",
+    "psychostimulants": "Psychostimulants",
+    "maois": "MAOIs",
+    "opioids": "Opioids",
+}
+
+
+def sessions_of_clinic(*, actor: Actor) -> QuerySet[TreatmentSession]:
+    """Every query for sessions starts here: the actor's clinic only."""
+    return TreatmentSession.objects.filter(clinic_id=actor.clinic_id)
+
+
+def session_get_for_actor(
+    *,
+    actor: Actor,
+    session_id: int,
+    permission: Permission = Permission.SESSION_VIEW,
+    audit: bool = True,
+) -> TreatmentSession:
+    """One session of the actor's clinic with patient and course; another clinic's is 404."""
+    actor.require(permission)
+    session = (
+        sessions_of_clinic(actor=actor)
+        .select_related("patient", "course", "appointment__chair", "checked_in_by")
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None:
+        raise Http404("Session not found.")
+    if audit:
+        audit_record(
+            actor=actor,
+            action=AuditAction.READ,
+            object_type="treatment_session",
+            object_id=session.pk,
+            patient_id=session.patient_id,
+        )
+    return session
+
+
+@dataclass(frozen=True)
+class DueReading:
+    """When the next reading is due, and why."""
+
+    at: datetime
+    label: str
+    overdue: bool
+
+
+@dataclass
+class SessionRecord:
+    """Everything recorded in one session, with what the core says about it now."""
+
+    session: TreatmentSession
+    protocol: Protocol
+    now: datetime
+    pre_checks: list[PreDoseCheck]
+    orders: list[DoseOrder]
+    administration: Administration | None
+    devices: list[EsketamineDevice]
+    changes: list[InfusionChange]
+    entries: list[MonitoringEntry]
+    adverse_events: list[AdverseEvent]
+    decisions: list[StartDecision]
+    discharge: Discharge | None
+    sequence: int
+    clearance: rules.Clearance = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.clearance = rules.start_clearance(
+            protocol=self.protocol,
+            pre_check=self.pre_check,
+            entries=self.entries,
+            decisions=self.decisions,
+        )
+
+    @property
+    def pre_check(self) -> PreDoseCheck | None:
+        """The pre-dose check in force (the latest)."""
+        return self.pre_checks[-1] if self.pre_checks else None
+
+    @property
+    def order(self) -> DoseOrder | None:
+        """The live order, else the latest one."""
+        live = [o for o in self.orders if o.status != DoseOrderStatus.REJECTED]
+        if live:
+            return live[-1]
+        return self.orders[-1] if self.orders else None
+
+    @property
+    def rejected_orders(self) -> list[DoseOrder]:
+        """Orders sent back, oldest first."""
+        return [o for o in self.orders if o.status == DoseOrderStatus.REJECTED]
+
+    @property
+    def decision(self) -> StartDecision | None:
+        """The latest start decision."""
+        return self.decisions[-1] if self.decisions else None
+
+    @property
+    def unanswered_alarms(self) -> list[MonitoringEntry]:
+        """Readings with an alarm and no recorded action."""
+        return unanswered_alarms(self.entries)
+
+    @property
+    def observation_ends_at(self) -> datetime | None:
+        """When the protocol's minimum observation ends."""
+        ended = self.session.dosing_ended_at
+        if ended is None:
+            return None
+        return ended + timedelta(minutes=self.protocol.monitoring.observation_min)
+
+    @property
+    def observation_remaining_seconds(self) -> int | None:
+        """Seconds of minimum observation left now (0 when it has passed)."""
+        ends = self.observation_ends_at
+        if ends is None:
+            return None
+        return max(0, int((ends - self.now).total_seconds()))
+
+    @property
+    def observation_remaining_minutes(self) -> int | None:
+        """The core's count of observation minutes left."""
+        ended = self.session.dosing_ended_at
+        if ended is None or self.now < ended:
+            return None
+        return discharge_check(self.protocol, ended, self.now, {}).remaining_minutes
+
+    @property
+    def next_device_at(self) -> datetime | None:
+        """Esketamine: the earliest time for the next device (the label's rest)."""
+        order = self.order
+        if not self.devices or order is None or len(self.devices) >= (order.devices or 0):
+            return None
+        rest = timedelta(minutes=order.rest_between_devices_min or 0)
+        return self.devices[-1].administered_at + rest
+
+    @property
+    def due(self) -> list[DueReading]:
+        """Readings due by the protocol: the interval during and after dosing, fixed BP times."""
+        return due_readings(self.protocol, self.session, self.entries, self.now)
+
+    @property
+    def timeline_version(self) -> str:
+        """Changes when the timeline or the session changes (for polling)."""
+        return timeline_fingerprint(self.session.version, self.entries)
+
+
+def due_readings(
+    protocol: Protocol,
+    session: TreatmentSession,
+    entries: Sequence[MonitoringEntry],
+    now: datetime,
+) -> list[DueReading]:
+    """Readings the protocol asks for next: by interval while dosing or observing, and at fixed
+    minutes after the dose (esketamine: blood pressure at about 40 minutes)."""
+    monitoring = protocol.monitoring
+    started = session.dosing_started_at
+    if started is None or session.status not in (S.DOSING, S.OBSERVATION):
+        return []
+    due: list[DueReading] = []
+    interval = (
+        monitoring.vitals_interval_min
+        if session.status == S.DOSING
+        else (monitoring.post_dose_vitals_interval_min or monitoring.vitals_interval_min)
+    )
+    if interval:
+        last = max((e.taken_at for e in entries if e.taken_at >= started), default=started)
+        at = last + timedelta(minutes=interval)
+        due.append(DueReading(at, f"Vital signs every {interval} min", at < now))
+    for minutes in monitoring.bp_checks_after_dose_min:
+        at = started + timedelta(minutes=minutes)
+        taken = any(e.systolic is not None and e.taken_at >= at - ABOUT for e in entries)
+        if not taken:
+            due.append(
+                DueReading(at, f"Blood pressure about {minutes} min after the dose", at < now)
+            )
+    return due
+
+
+def session_record(*, actor: Actor, session_id: int) -> SessionRecord:
+    """The whole session for its page: a fixed number of queries, audited as one read."""
+    session = session_get_for_actor(actor=actor, session_id=session_id)
+    return _record(session)
+
+
+def _record(session: TreatmentSession) -> SessionRecord:
+    pre_checks = list(
+        PreDoseCheck.objects.filter(session=session)
+        .select_related("phq9", "cssrs", "recorded_by", "vitals")
+        .order_by("recorded_at", "id")
+    )
+    orders = list(
+        DoseOrder.objects.filter(session=session)
+        .select_related("ordered_by", "verified_by", "rejected_by")
+        .order_by("ordered_at", "id")
+    )
+    administration = (
+        Administration.objects.filter(session=session)
+        .select_related("started_by", "stopped_by")
+        .prefetch_related(
+            Prefetch(
+                "devices",
+                queryset=EsketamineDevice.objects.select_related("recorded_by").order_by("number"),
+            ),
+            Prefetch(
+                "changes",
+                queryset=InfusionChange.objects.select_related("recorded_by").order_by("at", "id"),
+            ),
+        )
+        .first()
+    )
+    entries = list(
+        MonitoringEntry.objects.filter(session=session)
+        .select_related("recorded_by", "action_by")
+        .order_by("taken_at", "id")
+    )
+    adverse_events = list(
+        AdverseEvent.objects.filter(session=session)
+        .select_related("recorded_by")
+        .order_by("onset_at", "id")
+    )
+    decisions = list(
+        StartDecision.objects.filter(session=session)
+        .select_related("decided_by")
+        .order_by("decided_at", "id")
+    )
+    discharge = (
+        Discharge.objects.filter(session=session)
+        .select_related("discharged_by", "override_by")
+        .first()
+    )
+    sequence = (
+        TreatmentSession.objects.filter(
+            course_id=session.course_id, checked_in_at__lte=session.checked_in_at
+        )
+        .exclude(status=S.CANCELLED)
+        .count()
+    )
+    return SessionRecord(
+        session=session,
+        protocol=protocol_of(session),
+        now=clock.now(),
+        pre_checks=pre_checks,
+        orders=orders,
+        administration=administration,
+        devices=list(administration.devices.all()) if administration else [],
+        changes=list(administration.changes.all()) if administration else [],
+        entries=entries,
+        adverse_events=adverse_events,
+        decisions=decisions,
+        discharge=discharge,
+        sequence=sequence,
+    )
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The monitoring timeline of a session, for the polled fragment."""
+
+    session: TreatmentSession
+    protocol: Protocol
+    entries: list[MonitoringEntry]
+    now: datetime
+
+    @property
+    def due(self) -> list[DueReading]:
+        """Readings due next."""
+        return due_readings(self.protocol, self.session, self.entries, self.now)
+
+    @property
+    def unanswered_alarms(self) -> list[MonitoringEntry]:
+        """Readings with an alarm and no recorded action."""
+        return unanswered_alarms(self.entries)
+
+    @property
+    def timeline_version(self) -> str:
+        """Changes when the timeline or the session changes (for polling)."""
+        return timeline_fingerprint(self.session.version, self.entries)
+
+
+def timeline_fingerprint(version: int, entries: Sequence[MonitoringEntry]) -> str:
+    """A short text that changes whenever a reading, an action or the session changes."""
+    actions = [e.action_at for e in entries if e.action_at is not None]
+    last = max(actions).timestamp() if actions else 0
+    return f"{version}.{len(entries)}.{int(last)}"
+
+
+def session_timeline_version(*, actor: Actor, session_id: int) -> str:
+    """The timeline's fingerprint only (no patient data, so not audited): for polling."""
+    actor.require(Permission.SESSION_VIEW)
+    version = (
+        sessions_of_clinic(actor=actor).filter(pk=session_id).values_list("version", flat=True)
+    ).first()
+    if version is None:
+        raise Http404("Session not found.")
+    summary = MonitoringEntry.objects.filter(session_id=session_id).aggregate(
+        count=Count("id"), last_action=Max("action_at")
+    )
+    last = summary["last_action"].timestamp() if summary["last_action"] else 0
+    return f"{version}.{summary['count']}.{int(last)}"
+
+
+def session_timeline(*, actor: Actor, session_id: int) -> Timeline:
+    """The session's readings in time order, with who recorded them; audited."""
+    session = session_get_for_actor(actor=actor, session_id=session_id)
+    entries = list(
+        MonitoringEntry.objects.filter(session=session)
+        .select_related("recorded_by", "action_by")
+        .order_by("taken_at", "id")
+    )
+    return Timeline(session, protocol_of(session), entries, clock.now())
+
+
+@dataclass(frozen=True)
+class DayRow:
+    """One line of the day's list: an appointment, its session if started, or a walk-in."""
+
+    appointment: Appointment | None
+    session: TreatmentSession | None
+
+    @property
+    def patient(self) -> Patient:
+        """The patient of the row."""
+        if self.session is not None:
+            return self.session.patient
+        if self.appointment is None:  # pragma: no cover - a row has one or the other
+            raise ValueError("a day row needs an appointment or a session")
+        return self.appointment.patient
+
+    @property
+    def starts_at(self) -> datetime:
+        """When the row starts: the appointment, else the check-in."""
+        if self.appointment is not None:
+            return self.appointment.starts_at
+        if self.session is None:  # pragma: no cover - a row has one or the other
+            raise ValueError("a day row needs an appointment or a session")
+        return self.session.checked_in_at
+
+    @property
+    def may_check_in(self) -> bool:
+        """A booked or arrived appointment of a course without a session yet."""
+        return (
+            self.session is None
+            and self.appointment is not None
+            and self.appointment.course_id is not None
+            and self.appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED)
+        )
+
+
+def sessions_for_day(*, actor: Actor, day: date) -> list[DayRow]:
+    """The day's session appointments and sessions (walk-ins too), in time order; audited."""
+    actor.require(Permission.SESSION_VIEW)
+    zone = clinic_zone(actor.clinic)
+    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    end = start + timedelta(days=1)
+    appointments = list(
+        Appointment.objects.filter(
+            clinic_id=actor.clinic_id,
+            kind__in=SESSION_KINDS,
+            starts_at__gte=start,
+            starts_at__lt=end,
+        )
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .select_related("patient", "chair", "course")
+        .order_by("starts_at", "id")
+    )
+    sessions = list(
+        sessions_of_clinic(actor=actor)
+        .filter(checked_in_at__gte=start, checked_in_at__lt=end)
+        .select_related("patient", "course", "appointment__chair", "checked_in_by")
+        .order_by("checked_in_at", "id")
+    )
+    by_appointment = {s.appointment_id: s for s in sessions if s.appointment_id}
+    rows = [DayRow(a, by_appointment.get(a.pk)) for a in appointments]
+    rows += [DayRow(None, s) for s in sessions if s.appointment_id is None]
+    rows.sort(key=lambda r: r.starts_at)
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="treatment_session",
+        detail={
+            "day": day.isoformat(),
+            "session_ids": [s.pk for s in sessions],
+            "appointment_ids": [a.pk for a in appointments],
+        },
+    )
+    return rows
+
+
+def today(*, actor: Actor) -> date:
+    """Today in the clinic's time zone."""
+    return local_date(clock.now(), clinic_zone(actor.clinic))
+
+
+def patient_sessions(*, actor: Actor, patient: Patient) -> list[TreatmentSession]:
+    """A patient's sessions, newest first, for the chart (the chart's read is audited there)."""
+    actor.require(Permission.SESSION_VIEW)
+    if patient.clinic_id != actor.clinic_id:
+        raise Http404("Patient not found.")
+    return list(
+        sessions_of_clinic(actor=actor)
+        .filter(patient=patient)
+        .select_related("administration__dose_order")
+        .order_by("-checked_in_at", "-id")[:50]
+    )
+
+
+def dose_plan_preview(*, actor: Actor, session_id: int, inputs: dict[str, Any]) -> DosePlan:
+    """What the core would order with these inputs, before the prescriber signs (not saved)."""
+    session = session_get_for_actor(
+        actor=actor, session_id=session_id, permission=Permission.DOSE_ORDER, audit=False
+    )
+    pre_check = PreDoseCheck.objects.filter(session=session).order_by("-recorded_at", "-id").first()
+    if pre_check is None:
+        raise Refused("Record the pre-dose checks first.", field="status", code="no_pre_check")
+    override = inputs.pop("override_reason", None) or None
+    return compute_plan(
+        session=session,
+        pre_check=pre_check,
+        inputs=inputs,
+        override_reason=override,
+        today=today(actor=actor),
+    )
+
+
+# --- the REMS patient monitoring record ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemsRecord:
+    """What the SPRAVATO REMS patient monitoring form asks, from the session's record."""
+
+    record: SessionRecord
+    first_treatment: bool
+    medicines: list[str]
+    medicine_classes: list[str]
+    monitoring_clinician: str
+    setting: str
+    dose_mg: str
+    lot: str
+    first_device_at: datetime | None
+    monitoring_minutes: int | None
+    ready_minutes: int | None
+    bp_before: MonitoringEntry | None
+    bp_at_40: MonitoringEntry | None
+    bp_before_discharge: MonitoringEntry | None
+    vitals_acceptable_before_dosing: bool
+    vitals_acceptable_before_discharge: bool | None
+    sedation: bool
+    dissociation: bool
+    respiratory_depression: bool
+
+    @property
+    def adverse_events(self) -> list[AdverseEvent]:
+        """The session's adverse events."""
+        return self.record.adverse_events
+
+
+def _chart_medicines(patient: Patient, route: str) -> list[str]:
+    """The chart's current medicines, else those the current screening saw."""
+    chart = intake_facts_for(patient=patient).medicines
+    if chart:
+        return [str(m) for m in chart]
+    screening = screening_current_for(patient=patient, route=route)
+    return [str(m) for m in (screening.facts.get("medicines") or [])] if screening else []
+
+
+def rems_record(*, actor: Actor, session_id: int) -> RemsRecord:
+    """The REMS monitoring record of an esketamine session (422 for other routes)."""
+    record = session_record(actor=actor, session_id=session_id)
+    session = record.session
+    if session.route != "esketamine":
+        raise Refused(
+            "The REMS monitoring record is for esketamine sessions.",
+            field="session_id",
+            code="not_esketamine",
+        )
+    medicines = _chart_medicines(session.patient, session.route)
+    classes: list[str] = []
+    if medicines:
+        result = screen(IntakeFacts(medicines=medicines), protocol=record.protocol)
+        fired = {rule.rule_id for rule in result.fired}
+        classes = [label for rule_id, label in REMS_MEDICINE_RULES.items() if rule_id in fired]
+    first_device = record.devices[0].administered_at if record.devices else None
+    discharge = record.discharge
+    monitoring_minutes = ready_minutes = None
+    if first_device is not None and discharge is not None:
+        monitoring_minutes = int((discharge.discharged_at - first_device).total_seconds() // 60)
+        if discharge.ready_at is not None:
+            ready_minutes = int((discharge.ready_at - first_device).total_seconds() // 60)
+    with_bp = [e for e in record.entries if e.systolic is not None]
+    before = [e for e in with_bp if e.phase == MonitoringPhase.PRE_DOSE]
+    after = [e for e in with_bp if e.phase != MonitoringPhase.PRE_DOSE]
+    at_40 = None
+    minutes = record.protocol.monitoring.bp_checks_after_dose_min
+    if first_device is not None and minutes and after:
+        target = first_device + timedelta(minutes=minutes[0])
+        at_40 = min(after, key=lambda e: abs((e.taken_at - target).total_seconds()))
+    order = record.order
+    administration = record.administration
+    fully_alert = get_instrument("moaas").max_total
+    return RemsRecord(
+        record=record,
+        first_treatment=is_first_treatment(session),
+        medicines=medicines,
+        medicine_classes=classes,
+        monitoring_clinician=(
+            discharge.discharged_by.display_name()
+            if discharge is not None
+            else (administration.started_by.display_name() if administration else "")
+        ),
+        setting=session.clinic.name,
+        dose_mg=str(order.dose_mg.normalize()) if order else "",
+        lot=administration.lot if administration else "",
+        first_device_at=first_device,
+        monitoring_minutes=monitoring_minutes,
+        ready_minutes=ready_minutes,
+        bp_before=before[-1] if before else None,
+        bp_at_40=at_40,
+        bp_before_discharge=after[-1] if after else None,
+        vitals_acceptable_before_dosing=not any(
+            c.code in ("bp_recheck", "bp_blocked", "no_blood_pressure")
+            for c in record.clearance.concerns
+        ),
+        vitals_acceptable_before_discharge=(
+            discharge.criteria.get("vitals_acceptable") if discharge is not None else None
+        ),
+        sedation=any(e.moaas is not None and e.moaas < fully_alert for e in record.entries),
+        dissociation=any(e.dissociation not in ("", "none") for e in record.entries),
+        respiratory_depression=any(
+            e.respiratory_depression or any(a["code"] == "spo2_low" for a in e.alarms)
+            for e in record.entries
+        ),
+    )
+
+
+def local_day(moment: datetime, clinic: Any) -> date:
+    """The clinic-local calendar day of a moment."""
+    return local_date(moment, clinic_zone(clinic))
