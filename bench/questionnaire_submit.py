@@ -19,14 +19,11 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from datetime import date, timedelta
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from bench._harness import run_everywhere
 
 SUBMISSIONS = 200
 WARMUP = 10
@@ -145,61 +142,9 @@ def _child() -> None:
     )
 
 
-def _run(env: dict[str, str]) -> dict[str, Any]:
-    child_env = {
-        **os.environ,
-        **env,
-        "DJANGO_DEBUG": "0",
-        "ALLOWED_HOSTS": "testserver",
-        "KETACARE_LOG_LEVEL": "ERROR",
-    }
-    output = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "bench.questionnaire_submit", "--child"],
-        env=child_env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if output.returncode != 0:
-        raise SystemExit(f"benchmark failed:\n{output.stderr[-4000:]}")
-    result: dict[str, Any] = json.loads(output.stdout.strip().splitlines()[-1])
-    return result
-
-
-def _sqlite() -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="kc-bench-") as data_dir:
-        env = {"KETACARE_DATA_DIR": data_dir}
-        saved = os.environ.pop("DATABASE_URL", None)
-        try:
-            return _run(env)
-        finally:
-            if saved is not None:
-                os.environ["DATABASE_URL"] = saved
-
-
-def _postgresql(url: str) -> dict[str, Any]:
-    import psycopg
-
-    name = f"kc_bench_{uuid.uuid4().hex[:10]}"
-    parts = urlsplit(url)
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        with tempfile.TemporaryDirectory(prefix="kc-bench-") as data_dir:
-            bench_url = urlunsplit(parts._replace(path=f"/{name}"))
-            return _run({"DATABASE_URL": bench_url, "KETACARE_DATA_DIR": data_dir})
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def main() -> None:
     """Print the median time to score and store one portal submission, per database."""
-    results = [_sqlite()]
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        results.append(_postgresql(url))
+    results = run_everywhere("bench.questionnaire_submit")
     print(f"Questionnaire submission (PHQ-9, portal POST end to end), median of {SUBMISSIONS}:")
     for result in results:
         for series, label in (("plain", "no alert"), ("alert", "opens an alert")):
@@ -209,7 +154,7 @@ def main() -> None:
                 f"p95 {figures['p95_ms']:6.1f} ms"
             )
         print(f"  {result['vendor']:<11} {result['queries']} queries per submission (no alert)")
-    if not url:
+    if not os.environ.get("DATABASE_URL"):
         print("  (set DATABASE_URL to measure PostgreSQL too)")
 
 
