@@ -1,5 +1,7 @@
 """Staff pages: sign-in, lockout, idle timeout, clinic switching and query budgets."""
 
+import time
+
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
@@ -35,9 +37,56 @@ def test_repeated_failures_lock_the_account_out(world):
     assert b"locked" in response.content
 
 
-def test_sessions_expire_after_fifteen_idle_minutes_by_default():
-    assert django_settings.SESSION_COOKIE_AGE == 15 * 60
-    assert django_settings.SESSION_SAVE_EVERY_REQUEST is True
+def _idle_for(client, seconds):
+    session = client.session
+    session["last_activity"] = int(time.time()) - seconds
+    session.save()
+
+
+def test_the_idle_timeout_is_fifteen_minutes_by_default():
+    assert django_settings.KETACARE_IDLE_TIMEOUT_SECONDS == 15 * 60
+
+
+def test_a_user_idle_for_over_fifteen_minutes_must_sign_in_again(world):
+    # given a nurse whose last own request was 16 minutes ago
+    client = world.web(world.staff["nurse"])
+    client.get("/patients/")
+    _idle_for(client, 16 * 60)
+    # when she comes back
+    response = client.get("/patients/")
+    # then she is sent to sign in, and the old session no longer works
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert client.get("/patients/").status_code == 302
+
+
+def test_activity_within_the_timeout_keeps_the_session(world):
+    client = world.web(world.staff["nurse"])
+    client.get("/patients/")
+    _idle_for(client, 14 * 60)
+    assert client.get("/patients/").status_code == 200
+    _idle_for(client, 14 * 60)
+    assert client.get("/patients/").status_code == 200
+
+
+def test_background_polls_do_not_keep_an_unattended_screen_signed_in(world):
+    # given a tablet left on a page that polls
+    client = world.web(world.staff["nurse"])
+    client.get("/patients/")
+    _idle_for(client, 10 * 60)
+    # when polls arrive (they still answer while the user is within the timeout)
+    poll = {"HX-Request": "true", "X-KetaCare-Background": "1"}
+    assert client.get("/patients/", headers=poll).status_code == 200
+    session = client.session
+    # then they did not count as activity
+    assert int(time.time()) - session["last_activity"] >= 10 * 60
+
+
+def test_an_htmx_request_after_timeout_sends_the_window_to_sign_in(world):
+    client = world.web(world.staff["nurse"])
+    client.get("/patients/")
+    _idle_for(client, 16 * 60)
+    response = client.get("/patients/", headers={"HX-Request": "true"})
+    assert response["HX-Redirect"].startswith("/login/")
 
 
 def test_passwords_are_hashed_with_argon2_outside_tests():

@@ -1,7 +1,10 @@
 """Attach the signed-in user's active clinic and role to every web request."""
 
+import time
 from collections.abc import Callable
 
+from django.conf import settings
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 
 from ketacare.accounts.access import actor_for, client_address
@@ -25,4 +28,28 @@ class ActiveClinicMiddleware:
                 address=client_address(request),
                 channel="web",
             )
+        return self.get_response(request)
+
+
+LAST_ACTIVITY_SESSION_KEY = "last_activity"
+# htmx polls (alert banner, session timeline) send this header: they are not the user acting,
+# so they neither count as activity nor keep an unattended screen signed in.
+BACKGROUND_HEADER = "X-KetaCare-Background"
+
+
+class IdleTimeoutMiddleware:
+    """Sign the user out after `KETACARE_IDLE_TIMEOUT_SECONDS` without a request of their own."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            last = request.session.get(LAST_ACTIVITY_SESSION_KEY, now)
+            if now - last > settings.KETACARE_IDLE_TIMEOUT_SECONDS:
+                logout(request)
+            elif not request.headers.get(BACKGROUND_HEADER):
+                request.session[LAST_ACTIVITY_SESSION_KEY] = now
         return self.get_response(request)

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "ketacare.accounts.middleware.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -141,8 +142,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Idle timeout: the session lives IDLE_TIMEOUT seconds after the last request.
-SESSION_COOKIE_AGE = int(os.environ.get("KETACARE_IDLE_TIMEOUT_MINUTES", "15")) * 60
+# Idle timeout: `IdleTimeoutMiddleware` signs the user out this long after their last own
+# request (background polls do not count). The cookie's age is an absolute cap of one shift.
+KETACARE_IDLE_TIMEOUT_SECONDS = int(os.environ.get("KETACARE_IDLE_TIMEOUT_MINUTES", "15")) * 60
+SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
@@ -26,6 +27,12 @@ def clinic_view(permission: Permission) -> Callable[[View], View]:
         @functools.wraps(view)
         def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
+                if getattr(request, "htmx", False):
+                    # A fragment request must not swap the sign-in page into a panel:
+                    # send the whole window to sign in.
+                    response = HttpResponse(status=200)
+                    response["HX-Redirect"] = f"{reverse('login')}?next={request.get_full_path()}"
+                    return response
                 return redirect_to_login(request.get_full_path())
             actor: Actor | None = getattr(request, "actor", None)
             if actor is None:
