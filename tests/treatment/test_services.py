@@ -7,7 +7,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
+from ketacare.accounts.access import Actor
+from ketacare.accounts.roles import Role
 from ketacare.clinical.errors import HardStop, InvalidInput, ProtocolViolation
+from ketacare.consent.services import consent_document_publish
 from ketacare.errors import Conflict, Refused
 from ketacare.outcomes.models import ScaleResponse
 from ketacare.scheduling.models import ACTIVE_APPOINTMENT_STATUSES, AppointmentStatus
@@ -810,3 +813,25 @@ def test_a_session_cancelled_before_dosing_frees_the_chair_and_does_not_count(wo
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.NOT_DOSED
     assert appointment.status not in ACTIVE_APPOINTMENT_STATUSES
+
+
+def test_check_in_asks_for_re_consent_after_a_new_consent_text(world, team):
+    # given a course started on the IV consent, then a new IV consent text published
+    course = course_of(world.patient_a, world.staff)
+    signed = course.consent.document_version
+    admin = Actor(user=world.staff["admin"], clinic=world.clinic_a, role=Role.ADMIN)
+    consent_document_publish(
+        actor=admin,
+        route="iv",
+        title=signed.document.title,
+        body=signed.body + "\n\nNew paragraph on driving after treatment.",
+        based_on=signed.number,
+    )
+    # when the nurse checks the patient in for the next session
+    with pytest.raises(Refused) as refused:
+        services.session_check_in(
+            actor=team.nurse, idempotency_key=key(), appointment_id=todays_appointment(course).pk
+        )
+    # then the session does not start until the patient consents to the new text
+    assert refused.value.code == "reconsent_needed"
+    assert not TreatmentSession.objects.filter(course=course).exists()

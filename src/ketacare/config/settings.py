@@ -187,6 +187,9 @@ EMAIL_BACKEND = os.environ.get(
     "KETACARE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("KETACARE_FROM_EMAIL", "no-reply@ketacare.invalid")
+# Questionnaire invitations are sent inside the transaction that claims them; a hanging mail
+# server must not hold that transaction open for long.
+EMAIL_TIMEOUT = int(os.environ.get("KETACARE_EMAIL_TIMEOUT_SECONDS", "10"))
 # Where patients and staff reach this server: links in emails (the patient portal) start here.
 KETACARE_PUBLIC_URL = os.environ.get("KETACARE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
