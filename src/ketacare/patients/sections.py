@@ -7,6 +7,7 @@ on every write, with an append-only revision per change. List sections say "none
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -57,8 +58,9 @@ class ListSection(SectionData):
         False, description="True to record that there are none (e.g. no known allergies)."
     )
 
+    @abstractmethod
     def entries(self) -> list[object]:
-        raise NotImplementedError
+        """The section's entries (each list section names its own field)."""
 
     @model_validator(mode="after")
     def _none_or_entries(self) -> ListSection:
@@ -132,8 +134,9 @@ class ChecklistSection(SectionData):
     notes: LongText = ""
 
     @classmethod
+    @abstractmethod
     def allowed_codes(cls) -> tuple[str, ...]:
-        raise NotImplementedError
+        """The condition codes this history section accepts."""
 
     @field_validator("conditions")
     @classmethod
