@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.roles import Role
-from ketacare.outcomes import dispatch, services
+from ketacare.errors import Refused
+from ketacare.outcomes import dispatch, policy, services
 from ketacare.outcomes.models import (
     AssignmentStatus,
     QuestionnaireAssignment,
@@ -112,14 +113,14 @@ def test_a_clinics_own_policy_replaces_the_defaults(world):
     admin = Actor(user=world.staff["admin"], clinic=world.clinic_a, role=Role.ADMIN)
     values = {
         "before_session_instruments": ["phq9"],
-        "during_course_instruments": ["qids_sr16"],
+        "during_course_instruments": ["pcl5"],
         "after_course_instruments": ["phq9"],
         "during_course_every_days": 3,
     }
     services.questionnaire_policy_save(actor=admin, protocol_id="", version=None, values=values)
     _started(course_row(world.patient_a, world.staff), days_ago=4)
     dispatch.assignments_plan(now=timezone.now())
-    assert [i for i, _ in _slots(world.patient_a)] == ["qids_sr16"]
+    assert [i for i, _ in _slots(world.patient_a)] == ["pcl5"]
 
 
 def test_the_worker_sends_one_email_per_patient_with_a_link_to_all_their_questionnaires(world):
@@ -250,3 +251,18 @@ def test_a_link_whose_only_questionnaire_was_cancelled_is_used_up(world):
     appointment.save()
     dispatch.assignments_cancel_for_cancelled_sessions()
     assert PortalLink.objects.get(pk=issued.link.pk).used_at is not None
+
+
+def test_a_scale_whose_wording_is_not_held_is_never_sent_to_patients(world):
+    # given a clinic that tries to send QIDS-SR16, whose official wording the core does not hold
+    admin = Actor(user=world.staff["admin"], clinic=world.clinic_a, role=Role.ADMIN)
+    values = {
+        "before_session_instruments": ["phq9"],
+        "during_course_instruments": ["qids_sr16"],
+        "after_course_instruments": ["phq9"],
+    }
+    # when the schedule is saved, then it is refused naming the field
+    with pytest.raises(Refused) as refused:
+        services.questionnaire_policy_save(actor=admin, protocol_id="", version=None, values=values)
+    assert refused.value.field == "during_course_instruments"
+    assert "qids_sr16" not in policy.portal_instruments()

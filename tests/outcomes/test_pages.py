@@ -352,8 +352,8 @@ def test_a_protocol_can_have_its_own_schedule(world):
     client = world.web(world.staff["admin"])
     form = {
         "before_session_instruments": ["phq9"],
-        "during_course_instruments": ["qids_sr16"],
-        "after_course_instruments": ["qids_sr16"],
+        "during_course_instruments": ["pcl5"],
+        "after_course_instruments": ["pcl5"],
         "before_session_lead_hours": 24,
         "during_course_every_days": 7,
         "after_course_weekly_count": 4,
@@ -364,6 +364,6 @@ def test_a_protocol_can_have_its_own_schedule(world):
     response = client.post("/outcomes/policy/?protocol=esketamine_trd", form)
     assert response.status_code == 302 and response["Location"].endswith("?protocol=esketamine_trd")
     row = QuestionnairePolicy.objects.get(clinic=world.clinic_a)
-    assert row.protocol_id == "esketamine_trd" and row.during_course_instruments == ["qids_sr16"]
+    assert row.protocol_id == "esketamine_trd" and row.during_course_instruments == ["pcl5"]
     page = client.get("/outcomes/policy/?protocol=esketamine_trd").content.decode()
     assert "Courses under esketamine_trd use this schedule." in page

@@ -57,13 +57,19 @@ DAYS_PER_WEEK = 7
 
 
 def portal_instruments() -> tuple[str, ...]:
-    """Outcome scales a patient answers alone: the core marks the rest clinician-administered,
-    and single in-session ratings (pain) are not measurement-based-care scales."""
+    """Outcome scales a patient can answer alone, in the instrument's own words.
+
+    The core marks the rest clinician-administered; single in-session ratings (pain) are not
+    measurement-based-care scales; and a scale whose official wording the core does not hold
+    (QIDS-SR16 keeps item labels only) is never put in front of a patient as labels.
+    """
     outcome_scales = set(load_outcome_rules().classifiable)
     return tuple(
         i
         for i in INSTRUMENT_IDS
-        if get_instrument(i).respondent == "patient" and i in outcome_scales
+        if get_instrument(i).respondent == "patient"
+        and get_instrument(i).licence.wording_reproduced
+        and i in outcome_scales
     )
 
 

@@ -426,6 +426,18 @@ def alert_recipients(*, clinic_id: int) -> list[User]:
 # --- questionnaire policy ---------------------------------------------------------------------
 
 
+def _why_not_for_patients(instrument_id: str) -> str:
+    instrument = get_instrument(instrument_id)
+    if instrument.respondent != "patient":
+        return f"{instrument_id} is administered by a clinician; it cannot be sent to patients."
+    if not instrument.licence.wording_reproduced:
+        return (
+            f"{instrument_id} cannot be sent to patients: KetaCare does not hold its official "
+            "wording, and patients must not answer a scale from item labels."
+        )
+    return f"{instrument_id} is not an outcome scale the portal sends."
+
+
 def _checked_instruments(ids: Sequence[str], field: str, *, portal_only: bool) -> list[str]:
     allowed = set(portal_instruments()) if portal_only else None
     checked: list[str] = []
@@ -435,10 +447,7 @@ def _checked_instruments(ids: Sequence[str], field: str, *, portal_only: bool) -
         except InvalidInput as exc:
             raise Refused(exc.message, field=field) from exc
         if allowed is not None and instrument_id not in allowed:
-            raise Refused(
-                f"{instrument_id} is administered by a clinician; it cannot be sent to patients.",
-                field=field,
-            )
+            raise Refused(_why_not_for_patients(instrument_id), field=field)
         if instrument_id not in checked:
             checked.append(instrument_id)
     return checked
