@@ -158,6 +158,48 @@ def _check_version(session: TreatmentSession, version: int | None) -> None:
         )
 
 
+def _begin_step(
+    actor: Actor,
+    permission: Permission,
+    session_id: int,
+    key: str,
+    step: str,
+    model: type[ModelT],
+) -> tuple[TreatmentSession, ModelT | None]:
+    """Open a step on a session: the permission, then the row lock, then the idempotent replay.
+
+    Returns the locked session and, if this key already recorded the step, its first result,
+    which the caller returns as it is.
+    """
+    actor.require(permission)
+    session = _lock(actor, session_id)
+    return session, _replay(actor, key, step, model, session_id=session.pk)
+
+
+def _begin_versioned_step(
+    actor: Actor,
+    permission: Permission,
+    session_id: int,
+    key: str,
+    step: str,
+    model: type[ModelT],
+    *,
+    version: int | None,
+    target: str | None = None,
+) -> tuple[TreatmentSession, ModelT | None]:
+    """`_begin_step`, then, for a new submission, the version check and the move to `target`.
+
+    The replay comes before the version check, so a retried submission gets its first result
+    back rather than a 409 for the version its own first attempt bumped.
+    """
+    session, replayed = _begin_step(actor, permission, session_id, key, step, model)
+    if replayed is None:
+        _check_version(session, version)
+        if target is not None:
+            states.ensure_transition(session.status, target)
+    return session, replayed
+
+
 def _move(session: TreatmentSession, target: str | None = None, **fields: Any) -> None:
     """Change the session (and its status, if the state machine allows), bumping its version."""
     if target is not None:
@@ -438,15 +480,18 @@ def predose_check_record(
     C-SSRS are stored as scale responses (scored by the core; safety alerts raised by outcomes).
     Findings that hold the start are kept with the check.
     """
-    actor.require(Permission.SESSION_RUN)
-    session = _lock(actor, session_id)
-    replayed = _replay(
-        actor, idempotency_key, "pre_dose_check", PreDoseCheck, session_id=session.pk
+    session, replayed = _begin_versioned_step(
+        actor,
+        Permission.SESSION_RUN,
+        session_id,
+        idempotency_key,
+        "pre_dose_check",
+        PreDoseCheck,
+        version=version,
+        target=S.PRE_CHECKED,
     )
     if replayed is not None:
         return replayed
-    _check_version(session, version)
-    states.ensure_transition(session.status, S.PRE_CHECKED)
     try:
         dosing_weight(basis="actual", actual_weight_kg=weight_kg)
     except InvalidInput as error:
@@ -551,14 +596,17 @@ def start_decision_record(
     reason: str,
 ) -> StartDecision:
     """A prescriber decides, with a reason, on findings that hold the start; not on a hard block."""
-    actor.require(Permission.CLINICAL_DECISION)
-    session = _lock(actor, session_id)
-    replayed = _replay(
-        actor, idempotency_key, "start_decision", StartDecision, session_id=session.pk
+    session, replayed = _begin_versioned_step(
+        actor,
+        Permission.CLINICAL_DECISION,
+        session_id,
+        idempotency_key,
+        "start_decision",
+        StartDecision,
+        version=version,
     )
     if replayed is not None:
         return replayed
-    _check_version(session, version)
     states.ensure_status_in(
         session.status, frozenset({S.PRE_CHECKED, S.ORDERED, S.VERIFIED}), "decide on the start"
     )
@@ -635,13 +683,18 @@ def dose_order_create(
     A warning outside the protocol's range needs `override_reason`; a hard stop is refused
     whatever the reason.
     """
-    actor.require(Permission.DOSE_ORDER)
-    session = _lock(actor, session_id)
-    replayed = _replay(actor, idempotency_key, "dose_order", DoseOrder, session_id=session.pk)
+    session, replayed = _begin_versioned_step(
+        actor,
+        Permission.DOSE_ORDER,
+        session_id,
+        idempotency_key,
+        "dose_order",
+        DoseOrder,
+        version=version,
+        target=S.ORDERED,
+    )
     if replayed is not None:
         return replayed
-    _check_version(session, version)
-    states.ensure_transition(session.status, S.ORDERED)
     clearance = _clearance(session)
     if not clearance.may_start:
         raise Refused(clearance.reason, field="status", code="start_not_cleared")
@@ -694,13 +747,18 @@ def dose_order_verify(
     *, actor: Actor, session_id: int, version: int, idempotency_key: str
 ) -> DoseOrder:
     """A second clinician, not the orderer, verifies the order; the core recomputes it first."""
-    actor.require(Permission.DOSE_VERIFY)
-    session = _lock(actor, session_id)
-    replayed = _replay(actor, idempotency_key, "dose_verify", DoseOrder, session_id=session.pk)
+    session, replayed = _begin_versioned_step(
+        actor,
+        Permission.DOSE_VERIFY,
+        session_id,
+        idempotency_key,
+        "dose_verify",
+        DoseOrder,
+        version=version,
+        target=S.VERIFIED,
+    )
     if replayed is not None:
         return replayed
-    _check_version(session, version)
-    states.ensure_transition(session.status, S.VERIFIED)
     order = _live_order(session)
     if order is None or order.status != DoseOrderStatus.ORDERED:
         raise Refused("There is no order awaiting verification.", field="status", code="no_order")
@@ -738,13 +796,18 @@ def dose_order_reject(
     *, actor: Actor, session_id: int, version: int, idempotency_key: str, reason: str
 ) -> DoseOrder:
     """The verifier (or the orderer) sends the order back with a reason; a new one is needed."""
-    actor.require(Permission.DOSE_VERIFY)
-    session = _lock(actor, session_id)
-    replayed = _replay(actor, idempotency_key, "dose_reject", DoseOrder, session_id=session.pk)
+    session, replayed = _begin_versioned_step(
+        actor,
+        Permission.DOSE_VERIFY,
+        session_id,
+        idempotency_key,
+        "dose_reject",
+        DoseOrder,
+        version=version,
+        target=S.PRE_CHECKED,
+    )
     if replayed is not None:
         return replayed
-    _check_version(session, version)
-    states.ensure_transition(session.status, S.PRE_CHECKED)
     order = _live_order(session)
     if order is None or order.status != DoseOrderStatus.ORDERED:
         raise Refused("There is no order awaiting verification.", field="status", code="no_order")
@@ -795,14 +858,17 @@ def administration_start(
     Refused without a verification by a second clinician, and while the start blood pressure,
     a pre-dose finding or a missing decision holds the start.
     """
-    actor.require(Permission.SESSION_RUN)
-    session = _lock(actor, session_id)
-    replayed = _replay(
-        actor, idempotency_key, "administration_start", Administration, session_id=session.pk
+    session, replayed = _begin_versioned_step(
+        actor,
+        Permission.SESSION_RUN,
+        session_id,
+        idempotency_key,
+        "administration_start",
+        Administration,
+        version=version,
     )
     if replayed is not None:
         return replayed
-    _check_version(session, version)
     order = _live_order(session)
     if order is None or order.status != DoseOrderStatus.VERIFIED or order.verified_by_id is None:
         raise Refused(
@@ -912,14 +978,17 @@ def esketamine_device_record(
     administered_at: datetime | None = None,
 ) -> EsketamineDevice:
     """Record the next esketamine device, not before the label's rest after the previous one."""
-    actor.require(Permission.SESSION_RUN)
-    session = _lock(actor, session_id)
-    replayed = _replay(
-        actor, idempotency_key, "esketamine_device", EsketamineDevice, session_id=session.pk
+    session, replayed = _begin_versioned_step(
+        actor,
+        Permission.SESSION_RUN,
+        session_id,
+        idempotency_key,
+        "esketamine_device",
+        EsketamineDevice,
+        version=version,
     )
     if replayed is not None:
         return replayed
-    _check_version(session, version)
     if session.route != "esketamine":
         raise Refused("Devices are for esketamine sessions.", field="status", code="route")
     states.ensure_status_in(session.status, frozenset({S.DOSING}), "record a device")
@@ -975,10 +1044,13 @@ def infusion_change_record(
     monitoring_entry_id: int | None = None,
 ) -> InfusionChange:
     """Pause, resume, slow or stop the dosing, with a reason; stopping starts the observation."""
-    actor.require(Permission.SESSION_RUN)
-    session = _lock(actor, session_id)
-    replayed = _replay(
-        actor, idempotency_key, "infusion_change", InfusionChange, session_id=session.pk
+    session, replayed = _begin_step(
+        actor,
+        Permission.SESSION_RUN,
+        session_id,
+        idempotency_key,
+        "infusion_change",
+        InfusionChange,
     )
     if replayed is not None:
         return replayed
@@ -1095,10 +1167,13 @@ def administration_complete(
     volume_infused_ml: Decimal | None = None,
 ) -> Administration:
     """The infusion ran to its end: record the stop time and the volume given."""
-    actor.require(Permission.SESSION_RUN)
-    session = _lock(actor, session_id)
-    replayed = _replay(
-        actor, idempotency_key, "administration_complete", Administration, session_id=session.pk
+    session, replayed = _begin_step(
+        actor,
+        Permission.SESSION_RUN,
+        session_id,
+        idempotency_key,
+        "administration_complete",
+        Administration,
     )
     if replayed is not None:
         return replayed
@@ -1212,10 +1287,13 @@ def monitoring_entry_record(
     note: str = "",
 ) -> MonitoringEntry:
     """Add a reading to the timeline; the core flags values outside the protocol's limits."""
-    actor.require(Permission.SESSION_RUN)
-    session = _lock(actor, session_id)
-    replayed = _replay(
-        actor, idempotency_key, "monitoring_entry", MonitoringEntry, session_id=session.pk
+    session, replayed = _begin_step(
+        actor,
+        Permission.SESSION_RUN,
+        session_id,
+        idempotency_key,
+        "monitoring_entry",
+        MonitoringEntry,
     )
     if replayed is not None:
         return replayed
@@ -1272,10 +1350,13 @@ def monitoring_action_record(
     rate_ml_per_h: Decimal | None = None,
 ) -> MonitoringEntry:
     """Record what was done about an out-of-limit reading; pausing, slowing or stopping does it."""
-    actor.require(Permission.SESSION_RUN)
-    session = _lock(actor, session_id)
-    replayed = _replay(
-        actor, idempotency_key, "monitoring_action", MonitoringEntry, session_id=session.pk
+    session, replayed = _begin_step(
+        actor,
+        Permission.SESSION_RUN,
+        session_id,
+        idempotency_key,
+        "monitoring_action",
+        MonitoringEntry,
     )
     if replayed is not None:
         return replayed
@@ -1336,9 +1417,9 @@ def adverse_event_record(
     intervention: str = "",
 ) -> AdverseEvent:
     """Record an adverse event: what, how severe, when, what was done and how it ended."""
-    actor.require(Permission.SESSION_RUN)
-    session = _lock(actor, session_id)
-    replayed = _replay(actor, idempotency_key, "adverse_event", AdverseEvent, session_id=session.pk)
+    session, replayed = _begin_step(
+        actor, Permission.SESSION_RUN, session_id, idempotency_key, "adverse_event", AdverseEvent
+    )
     if replayed is not None:
         return replayed
     states.ensure_status_in(
@@ -1402,13 +1483,18 @@ def discharge_record(
     Earlier, with a criterion unmet, or with an alarm nobody answered, only a prescriber may
     discharge, recording why.
     """
-    actor.require(Permission.SESSION_RUN)
-    session = _lock(actor, session_id)
-    replayed = _replay(actor, idempotency_key, "discharge", Discharge, session_id=session.pk)
+    session, replayed = _begin_versioned_step(
+        actor,
+        Permission.SESSION_RUN,
+        session_id,
+        idempotency_key,
+        "discharge",
+        Discharge,
+        version=version,
+        target=S.DISCHARGED,
+    )
     if replayed is not None:
         return replayed
-    _check_version(session, version)
-    states.ensure_transition(session.status, S.DISCHARGED)
     if session.dosing_ended_at is None:  # pragma: no cover - observation follows dosing
         raise Refused("Dosing has not ended.", field="status", code="not_ended")
     protocol = protocol_of(session)
@@ -1490,13 +1576,18 @@ def session_cancel(
     *, actor: Actor, session_id: int, version: int, idempotency_key: str, reason: str
 ) -> TreatmentSession:
     """End a session before any dose is given, with the reason (e.g. the patient left)."""
-    actor.require(Permission.SESSION_RUN)
-    session = _lock(actor, session_id)
-    replayed = _replay(actor, idempotency_key, "cancel", TreatmentSession, session_id=session.pk)
+    session, replayed = _begin_versioned_step(
+        actor,
+        Permission.SESSION_RUN,
+        session_id,
+        idempotency_key,
+        "cancel",
+        TreatmentSession,
+        version=version,
+        target=S.CANCELLED,
+    )
     if replayed is not None:
         return replayed
-    _check_version(session, version)
-    states.ensure_transition(session.status, S.CANCELLED)
     text = _text(reason, "reason")
     live = _live_order(session)
     if live is not None:
