@@ -79,34 +79,29 @@ def patient_list(
     return page
 
 
-def latest_height_cm(*, patient: Patient) -> Decimal | None:
-    """The most recent recorded (not voided) height, or None when the chart has none."""
+def _latest_measured(patient: Patient, field: str) -> Decimal | None:
+    """The most recent recorded (not voided) value of one measurement field, or None."""
     return (
         BodyMeasurement.objects.filter(
             clinic_id=patient.clinic_id,
             patient=patient,
-            height_cm__isnull=False,
             voided_at__isnull=True,
+            **{f"{field}__isnull": False},
         )
         .order_by("-measured_on", "-id")
-        .values_list("height_cm", flat=True)
+        .values_list(field, flat=True)
         .first()
     )
+
+
+def latest_height_cm(*, patient: Patient) -> Decimal | None:
+    """The most recent recorded (not voided) height, or None when the chart has none."""
+    return _latest_measured(patient, "height_cm")
 
 
 def latest_weight_kg(*, patient: Patient) -> Decimal | None:
     """The most recent recorded (not voided) weight, or None."""
-    return (
-        BodyMeasurement.objects.filter(
-            clinic_id=patient.clinic_id,
-            patient=patient,
-            weight_kg__isnull=False,
-            voided_at__isnull=True,
-        )
-        .order_by("-measured_on", "-id")
-        .values_list("weight_kg", flat=True)
-        .first()
-    )
+    return _latest_measured(patient, "weight_kg")
 
 
 def latest_height_and_weight(*, patient: Patient) -> tuple[Decimal | None, Decimal | None]:
@@ -226,17 +221,18 @@ def intake_progress(
 
 
 def intake_progress_of(*, patient: Patient) -> IntakeProgress:
-    """The patient's intake progress (three queries)."""
+    """The patient's intake progress (two queries)."""
     recorded = set(
         ChartSection.objects.filter(clinic_id=patient.clinic_id, patient=patient).values_list(
             "section", flat=True
         )
     )
+    height, weight = latest_height_and_weight(patient=patient)
     return intake_progress(
         patient=patient,
         recorded_sections=dict.fromkeys(recorded),
-        has_height=latest_height_cm(patient=patient) is not None,
-        has_weight=latest_weight_kg(patient=patient) is not None,
+        has_height=height is not None,
+        has_weight=weight is not None,
     )
 
 
