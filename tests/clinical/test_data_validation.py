@@ -262,6 +262,12 @@ PROTOCOL_ERRORS = [
         'trigger = "calendar"',
         "trigger: expected one of",
     ),
+    (
+        "protocols/esketamine_trd.toml",
+        'weeks = "course"',
+        'weeks = "lunar"',
+        r"schedule\.weeks: expected one of course, rolling",
+    ),
 ]
 
 
@@ -292,6 +298,11 @@ DOSING = "dosing.toml"
         ("max_mg = 84", "max_mg = 90", "whole number of 28 mg devices"),
         ("pump_rate_ml_per_h = 0.1", "pump_rate_ml_per_h = 0", "below the minimum"),
         ("weight_kg = [25, 350]", "weight_kg = [350, 25]", r"weight_kg\[1\]"),
+        (
+            "hard_stop_below_duration_min = 20",
+            "hard_stop_below_duration_min = 45",
+            "must not be above min_duration_min",
+        ),
     ],
 )
 def test_a_malformed_dosing_file_names_the_key(old: str, new: str, message: str) -> None:
@@ -355,6 +366,9 @@ MONITORING = "monitoring.toml"
         ),
         ("spo2_below = 92", "spo2_below = 192", "above the maximum 100"),
         ('setting = "home"', 'setting = "car"', "setting: expected one of"),
+        ("heart_rate_below = 50", "heart_rate_below = 130", "must be below heart_rate_above"),
+        ('"respiratory_rate", "spo2"]', '"respiratory_rate", "pulse"]', r"required\[4\]"),
+        ("early_discharge_override = false", "early_discharge_override = 0", "true or false"),
     ],
 )
 def test_a_malformed_monitoring_file_names_the_key(old: str, new: str, message: str) -> None:

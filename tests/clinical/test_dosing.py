@@ -136,7 +136,8 @@ def test_at_or_under_60_inches_the_devine_base_weight_is_used_and_flagged() -> N
     assert plan.dosing_weight is not None
     assert plan.dosing_weight.ideal_weight_kg == D("45.5")
     assert HEIGHT_AT_OR_BELOW_BASE in plan.dosing_weight.flags
-    assert plan.dose_mg == D("22.7")
+    # the recorded dose is what the measured volume gives; the calculation stays beside it
+    assert (plan.calculated_dose_mg, plan.dose_mg) == (D("22.7"), D("22.68"))
 
 
 def test_ideal_weight_above_actual_checks_the_range_against_actual_weight() -> None:
@@ -418,7 +419,13 @@ def test_im_top_of_titration_hand_checked() -> None:
         previous_mg_per_kg=D("0.4"),
         concentration_mg_per_ml=100,
     )
-    assert (plan.dose_mg, plan.volume_ml, plan.warnings) == (D("41.5"), D("0.41"), ())
+    # 0.41 mL of 100 mg/mL gives 41 mg: recorded as given, 1.2% from 41.5 mg (within 5%)
+    assert (plan.calculated_dose_mg, plan.dose_mg, plan.volume_ml, plan.warnings) == (
+        D("41.5"),
+        D("41.00"),
+        D("0.41"),
+        (),
+    )
 
 
 def test_im_first_dose_above_the_titration_start_needs_a_reason() -> None:

@@ -113,7 +113,21 @@ def test_esketamine_trd_is_twice_weekly_for_4_weeks_then_weekly_to_week_8() -> N
     induction = [d for d in dates if (d - MON).days < 28]
     weekly = [d for d in dates if (d - MON).days >= 28]
     assert induction == [day(0), day(3), day(7), day(10), day(14), day(17), day(21), day(24)]
-    assert weekly == [day(31), day(38), day(45), day(52)]
+    # course weeks: day 29 (offset 28) is the first day of week 5, so it may hold week 5's session
+    assert weekly == [day(28), day(35), day(42), day(49)]
+
+
+def test_esketamine_day_29_is_the_first_session_of_week_5_not_too_many_in_a_week() -> None:
+    # At the chair: sessions on days 22 and 25 (week 4), then day 29 was refused as "too many in a
+    # week" by a rolling 7-day count. SPRAVATO PI §2 counts course weeks: day 29 opens week 5.
+    protocol = get_protocol("esketamine_trd")
+    past = [day(offset) for offset in (0, 3, 7, 10, 14, 17, 21, 24)]
+    verdict = check_session(protocol, day(28), past)
+    assert verdict.allowed, verdict.reason
+    # but a second session inside week 5 is still too many
+    second = check_session(protocol, day(32), [*past, day(28)])
+    assert second.code == TOO_MANY_IN_WEEK
+    assert "course week 5" in second.reason
 
 
 def test_esketamine_suicidal_is_eight_doses_in_four_weeks() -> None:

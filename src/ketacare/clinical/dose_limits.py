@@ -22,6 +22,7 @@ class Rounding:
     im_volume_ml: Decimal
     pump_rate_ml_per_h: Decimal
     citation: Citation
+    delivered_difference_percent_above: Decimal = Decimal(5)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class WeightRouteLimits:
     undiluted_at_or_above_mg_per_ml: Decimal | None
     min_duration_min: int | None
     citation: Citation
+    hard_stop_below_duration_min: int | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,9 @@ def parse_dosing_constants(doc: Node) -> DosingConstants:
         im_volume_ml=rounding_node.decimal("im_volume_ml", minimum=positive),
         pump_rate_ml_per_h=rounding_node.decimal("pump_rate_ml_per_h", minimum=positive),
         citation=rounding_node.citation(),
+        delivered_difference_percent_above=rounding_node.decimal(
+            "delivered_difference_percent_above", minimum=Decimal(0), maximum=Decimal(100)
+        ),
     )
     plausible = doc.child("plausible_input")
     weight_range = plausible.decimal_pair("weight_kg", minimum=positive)
@@ -146,7 +151,16 @@ def _weight_route(node: Node, route: str) -> WeightRouteLimits:
         undiluted_at_or_above_mg_per_ml=node.opt_decimal("undiluted_at_or_above_mg_per_ml"),
         min_duration_min=node.opt_integer("min_duration_min", minimum=1),
         citation=node.citation(),
+        hard_stop_below_duration_min=node.opt_integer("hard_stop_below_duration_min", minimum=1),
     )
+    if (
+        limits.hard_stop_below_duration_min is not None
+        and limits.min_duration_min is not None
+        and limits.hard_stop_below_duration_min > limits.min_duration_min
+    ):
+        node.fail(
+            "hard_stop_below_duration_min", "the hard stop must not be above min_duration_min"
+        )
     node.close()
     return limits
 

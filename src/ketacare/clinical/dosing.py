@@ -33,6 +33,8 @@ DISPLAY_STEP = Decimal("0.01")
 BELOW_RANGE = "below_range"
 ABOVE_RANGE = "above_range"
 INFUSION_TOO_SHORT = "infusion_too_short"
+INFUSION_BELOW_HARD_STOP = "infusion_below_hard_stop"
+DELIVERED_DIFFERS = "delivered_differs"
 ABOVE_TITRATION_START = "above_titration_start"
 TITRATION_STEP_EXCEEDED = "titration_step_exceeded"
 STEP_UP_NEEDS_PRESCRIBER = "step_up_needs_prescriber"
@@ -103,6 +105,7 @@ class DosePlan:
     duration_min: Decimal | None = None
     rate_ml_per_h: Decimal | None = None
     delivered_dose_mg: Decimal | None = None
+    calculated_dose_mg: Decimal | None = None
     devices: int | None = None
     rest_between_devices_min: int | None = None
 
@@ -238,6 +241,13 @@ def iv_dose(
     concentration = to_decimal(concentration_mg_per_ml, "concentration_mg_per_ml")
     container = to_decimal(container_volume_ml, "container_volume_ml")
     reason = _reason(override_reason)
+    shortest = limits.hard_stop_below_duration_min
+    if shortest is not None and duration < shortest:
+        raise HardStop(
+            f"an infusion of {show(duration)} min is shorter than {shortest} min: an "
+            "antidepressant infusion is not a bolus (reference §3)",
+            code=INFUSION_BELOW_HARD_STOP,
+        )
     undiluted = limits.undiluted_at_or_above_mg_per_ml
     if undiluted is not None and concentration >= undiluted:
         raise HardStop(
@@ -256,6 +266,7 @@ def iv_dose(
         raise InvalidInput(
             "the volume rounds to 0 mL at this concentration", field="concentration_mg_per_ml"
         )
+    given = _delivered(dose, volume, concentration, constants, steps, warnings)
     if volume > container:
         raise InvalidInput(
             f"the dose needs {show(volume)} mL but the bag or syringe holds {show(container)} mL",
@@ -303,7 +314,7 @@ def iv_dose(
     return DosePlan(
         protocol_id=protocol.id,
         route=protocol.route,
-        dose_mg=dose,
+        dose_mg=given,
         steps=tuple(steps),
         warnings=tuple(warnings),
         notes=notes,
@@ -315,6 +326,7 @@ def iv_dose(
         duration_min=duration,
         rate_ml_per_h=rate,
         delivered_dose_mg=delivered,
+        calculated_dose_mg=dose,
     )
 
 
@@ -367,10 +379,12 @@ def im_dose(
         raise InvalidInput(
             "the volume rounds to 0 mL at this concentration", field="concentration_mg_per_ml"
         )
+    given = _delivered(dose, volume, concentration, constants, steps, warnings)
     return DosePlan(
         protocol_id=protocol.id,
         route=protocol.route,
-        dose_mg=dose,
+        dose_mg=given,
+        calculated_dose_mg=dose,
         steps=tuple(steps),
         warnings=tuple(warnings),
         notes=weight.notes,
@@ -542,6 +556,40 @@ def esketamine_dose(
         devices=devices,
         rest_between_devices_min=rest,
     )
+
+
+def _delivered(
+    dose: Decimal,
+    volume: Decimal,
+    concentration: Decimal,
+    constants: DosingConstants,
+    steps: list[DoseStep],
+    warnings: list[DoseWarning],
+) -> Decimal:
+    """The mg the rounded volume delivers: the dose recorded (reference §3); a difference from
+    the calculated dose above the policy percentage is a warning the prescriber must answer."""
+    given = round_half_up(volume * concentration, DISPLAY_STEP)
+    steps.append(
+        DoseStep(
+            "Dose the measured volume gives",
+            f"{show(volume)} mL × {show(concentration)} mg/mL",
+            given,
+            "mg",
+        )
+    )
+    limit = constants.rounding.delivered_difference_percent_above
+    difference = abs(dose - given) * 100 / dose
+    if difference > limit:
+        warnings.append(
+            DoseWarning(
+                DELIVERED_DIFFERS,
+                f"the volume that can be measured ({show(volume)} mL) gives {show(given)} mg, "
+                f"{show(round_half_up(difference, DISPLAY_STEP))}% from the calculated "
+                f"{show(dose)} mg (more than {show(limit)}%); choose another concentration or "
+                "record why",
+            )
+        )
+    return given
 
 
 def _rule(protocol: Protocol, kind: type[RuleT], routes: tuple[str, ...]) -> RuleT:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ketacare.clinical.errors import InvalidInput
@@ -13,6 +13,7 @@ from ketacare.clinical.protocols import AlarmThresholds, Protocol
 START_OK = "ok"
 START_RECHECK = "recheck"
 START_BLOCKED = "blocked"
+START_INCOMPLETE = "incomplete"
 
 ALARM_BP_VERY_HIGH = "bp_very_high"
 ALARM_BP_HIGH = "bp_high"
@@ -21,10 +22,16 @@ ALARM_HEART_RATE_HIGH = "heart_rate_high"
 ALARM_HEART_RATE_HIGH_RECHECK = "heart_rate_high_recheck"
 ALARM_SPO2_LOW = "spo2_low"
 ALARM_DEEP_SEDATION = "deep_sedation"
+ALARM_HEART_RATE_LOW = "heart_rate_low"
+ALARM_BP_LOW = "bp_low"
+ALARM_BP_FALL = "bp_fall"
+ALARM_RESPIRATORY_RATE_LOW = "respiratory_rate_low"
 
 ACTION_PAUSE = "Pause dosing and call the prescriber."
 
 SECONDS_PER_MINUTE = 60
+# MOAA/S 5: responds readily to name spoken in a normal tone (Chernik 1990): sedation resolved.
+MOAAS_ALERT = 5
 
 
 @dataclass(frozen=True)
@@ -37,14 +44,21 @@ class VitalReading:
     heart_rate: int | None = None
     spo2: int | None = None
     moaas: int | None = None
+    respiratory_rate: int | None = None
+    dissociation: bool | None = None
+    respiratory_depression: bool | None = None
 
 
 @dataclass(frozen=True)
 class StartCheck:
-    """Whether dosing may start at this BP: ok, recheck (prescriber decides) or blocked."""
+    """Whether dosing may start: ok, recheck (prescriber decides), blocked, or incomplete.
+
+    `missing` names the pre-dose observations not recorded (incomplete never starts).
+    """
 
     status: str
     reason: str
+    missing: tuple[str, ...] = field(default=())
 
     @property
     def needs_prescriber(self) -> bool:
@@ -69,6 +83,8 @@ class DischargeCheck:
     remaining_minutes: int
     unmet_criteria: list[str]
     reason: str
+    override_allowed: bool = True
+    contradicted: tuple[str, ...] = ()
 
 
 def check_start_vitals(protocol: Protocol, systolic: int, diastolic: int) -> StartCheck:
@@ -92,10 +108,69 @@ def check_start_vitals(protocol: Protocol, systolic: int, diastolic: int) -> Sta
     return StartCheck(START_OK, f"{reading} is within the start limits")
 
 
+def check_pre_dose(
+    protocol: Protocol, reading: VitalReading, *, thresholds: AlarmThresholds | None = None
+) -> StartCheck:
+    """Check the last observations before dosing: all recorded, BP within limits, none alarming.
+
+    A missing observation the profile requires (BP, heart rate, respiratory rate, SpO2) is
+    `incomplete`: dosing does not start until it is recorded. A blood pressure at the block limit
+    is `blocked`; at the recheck limit, or any other vital at an alarm level, it is `recheck`.
+    """
+    _check_reading(reading)
+    required = protocol.monitoring.pre_dose_required
+    missing = tuple(name for name in required if getattr(reading, name) is None)
+    if missing:
+        return StartCheck(
+            START_INCOMPLETE,
+            "record before dosing: " + ", ".join(_LABELS[name] for name in missing),
+            missing,
+        )
+    if reading.systolic is None or reading.diastolic is None:
+        # Blood pressure is always needed before dosing, whatever a profile lists (fail closed).
+        return StartCheck(START_INCOMPLETE, "record before dosing: blood pressure", ("systolic",))
+    bp = check_start_vitals(protocol, reading.systolic, reading.diastolic)
+    if bp.status == START_BLOCKED:
+        return bp
+    limits = thresholds or protocol.monitoring.alarms
+    low = [
+        alarm.message for alarm in _low_alarms(limits, reading, None) if alarm.code != ALARM_BP_FALL
+    ]
+    if reading.spo2 is not None and reading.spo2 < limits.spo2_below:
+        low.append(f"SpO2 {reading.spo2}% is below {limits.spo2_below}%")
+    if reading.heart_rate is not None and reading.heart_rate > limits.heart_rate_above:
+        low.append(f"heart rate {reading.heart_rate}/min is above {limits.heart_rate_above}")
+    if bp.status == START_RECHECK:
+        low.insert(0, bp.reason)
+    if low:
+        return StartCheck(
+            START_RECHECK, "; ".join(low) + ": recheck, and the prescriber decides whether to start"
+        )
+    return StartCheck(START_OK, bp.reason)
+
+
+_LABELS = {
+    "systolic": "systolic BP",
+    "diastolic": "diastolic BP",
+    "heart_rate": "heart rate",
+    "respiratory_rate": "respiratory rate",
+    "spo2": "SpO2",
+}
+
+
 def check_vitals(
-    protocol: Protocol, readings_so_far: Sequence[VitalReading], new_reading: VitalReading
+    protocol: Protocol,
+    readings_so_far: Sequence[VitalReading],
+    new_reading: VitalReading,
+    *,
+    pre_dose_systolic: int | None = None,
+    thresholds: AlarmThresholds | None = None,
 ) -> list[VitalAlarm]:
-    """The alarms a new reading raises, given the session's earlier readings (oldest first)."""
+    """The alarms a new reading raises, given the session's earlier readings (oldest first).
+
+    `pre_dose_systolic` is the last systolic pressure before dosing, for the alarm on a fall of
+    more than the threshold percentage; `thresholds` are the clinic's (only ever tighter).
+    """
     _check_reading(new_reading)
     for earlier in readings_so_far:
         if earlier.taken_at > new_reading.taken_at:
@@ -103,23 +178,71 @@ def check_vitals(
                 "new_reading is older than an earlier reading; readings must be in time order",
                 field="new_reading.taken_at",
             )
-    thresholds = protocol.monitoring.alarms
+    if pre_dose_systolic is not None:
+        _check_measure(pre_dose_systolic, "pre_dose_systolic", 1, None)
+    limits = thresholds or protocol.monitoring.alarms
     history = list(reversed(readings_so_far))
-    alarms = _blood_pressure_alarms(thresholds, history, new_reading)
-    alarms += _heart_rate_alarms(thresholds, history, new_reading)
-    if new_reading.spo2 is not None and new_reading.spo2 < thresholds.spo2_below:
+    alarms = _blood_pressure_alarms(limits, history, new_reading)
+    alarms += _heart_rate_alarms(limits, history, new_reading)
+    alarms += _low_alarms(limits, new_reading, pre_dose_systolic)
+    if new_reading.spo2 is not None and new_reading.spo2 < limits.spo2_below:
         alarms.append(
             VitalAlarm(
                 ALARM_SPO2_LOW,
-                f"SpO2 {new_reading.spo2}% is below {thresholds.spo2_below}%",
+                f"SpO2 {new_reading.spo2}% is below {limits.spo2_below}%",
                 ACTION_PAUSE,
             )
         )
-    if new_reading.moaas is not None and new_reading.moaas <= thresholds.moaas_at_or_below:
+    if new_reading.moaas is not None and new_reading.moaas <= limits.moaas_at_or_below:
         alarms.append(
             VitalAlarm(
                 ALARM_DEEP_SEDATION,
-                f"MOAA/S {new_reading.moaas} is at or below {thresholds.moaas_at_or_below}",
+                f"MOAA/S {new_reading.moaas} is at or below {limits.moaas_at_or_below}",
+                ACTION_PAUSE,
+            )
+        )
+    return alarms
+
+
+def _low_alarms(
+    limits: AlarmThresholds, new: VitalReading, pre_dose_systolic: int | None
+) -> list[VitalAlarm]:
+    alarms = []
+    if new.heart_rate is not None and new.heart_rate < limits.heart_rate_below:
+        alarms.append(
+            VitalAlarm(
+                ALARM_HEART_RATE_LOW,
+                f"heart rate {new.heart_rate}/min is below {limits.heart_rate_below}",
+                ACTION_PAUSE,
+            )
+        )
+    if new.systolic is not None and new.systolic < limits.systolic_below:
+        alarms.append(
+            VitalAlarm(
+                ALARM_BP_LOW,
+                f"BP {new.systolic}/{new.diastolic or '-'} mmHg: systolic below "
+                f"{limits.systolic_below}",
+                ACTION_PAUSE,
+            )
+        )
+    elif new.systolic is not None and pre_dose_systolic is not None:
+        # Integer arithmetic: a fall of more than N% means fall * 100 > N * baseline.
+        fall = pre_dose_systolic - new.systolic
+        if fall * 100 > limits.systolic_fall_percent_above * pre_dose_systolic:
+            alarms.append(
+                VitalAlarm(
+                    ALARM_BP_FALL,
+                    f"systolic {new.systolic} mmHg has fallen more than "
+                    f"{limits.systolic_fall_percent_above}% from {pre_dose_systolic} before dosing",
+                    ACTION_PAUSE,
+                )
+            )
+    if new.respiratory_rate is not None and new.respiratory_rate < limits.respiratory_rate_below:
+        alarms.append(
+            VitalAlarm(
+                ALARM_RESPIRATORY_RATE_LOW,
+                f"respiratory rate {new.respiratory_rate}/min is below "
+                f"{limits.respiratory_rate_below}",
                 ACTION_PAUSE,
             )
         )
@@ -127,12 +250,22 @@ def check_vitals(
 
 
 def discharge_check(
-    protocol: Protocol, dosing_ended_at: datetime, now: datetime, criteria: Mapping[str, bool]
+    protocol: Protocol,
+    dosing_ended_at: datetime,
+    now: datetime,
+    criteria: Mapping[str, bool],
+    *,
+    latest: VitalReading | None = None,
+    unanswered_alarms: int = 0,
 ) -> DischargeCheck:
     """Whether the minimum observation has passed and every discharge criterion is met.
 
     The clock starts at the end of dosing (for esketamine, after the last device: stricter than the
-    REMS count from the first device). A criterion missing from `criteria` counts as unmet.
+    REMS count from the first device). A criterion missing from `criteria` counts as unmet; a
+    criterion ticked but contradicted by the latest observations (`latest`: sedation, dissociation
+    or respiratory depression still recorded) counts as unmet and is named. An alarm nobody
+    answered holds discharge. `override_allowed` says whether a prescriber may discharge anyway
+    (never for esketamine: the REMS asks for 2 hours and resolution, with no exception).
     """
     _check_aware(dosing_ended_at, "dosing_ended_at")
     _check_aware(now, "now")
@@ -149,7 +282,12 @@ def discharge_check(
     elapsed = now - dosing_ended_at
     remaining = timedelta(minutes=monitoring.observation_min) - elapsed
     remaining_minutes = max(0, math.ceil(remaining.total_seconds() / SECONDS_PER_MINUTE))
-    unmet = [name for name in monitoring.discharge_criteria if criteria.get(name) is not True]
+    contradicted = _contradicted(protocol, latest)
+    unmet = [
+        name
+        for name in monitoring.discharge_criteria
+        if criteria.get(name) is not True or name in contradicted
+    ]
     problems = []
     if remaining_minutes:
         problems.append(
@@ -158,10 +296,47 @@ def discharge_check(
         )
     if unmet:
         problems.append(f"not yet met: {', '.join(unmet)}")
+    for name, why in contradicted.items():
+        problems.append(f"{name} is contradicted by the latest reading ({why})")
+    if unanswered_alarms:
+        problems.append(f"{unanswered_alarms} alarm(s) have no recorded action")
     reason = (
         "; ".join(problems) if problems else "observation time and all discharge criteria are met"
     )
-    return DischargeCheck(not problems, remaining_minutes, unmet, reason)
+    return DischargeCheck(
+        not problems,
+        remaining_minutes,
+        unmet,
+        reason,
+        override_allowed=monitoring.early_discharge_override,
+        contradicted=tuple(contradicted),
+    )
+
+
+def _contradicted(protocol: Protocol, latest: VitalReading | None) -> dict[str, str]:
+    """Criteria the latest observations contradict (fail closed: what is seen beats a tick)."""
+    if latest is None:
+        return {}
+    criteria = protocol.monitoring.discharge_criteria
+    limits = protocol.monitoring.alarms
+    found: dict[str, str] = {}
+    if "sedation_resolved" in criteria and latest.moaas is not None and latest.moaas < MOAAS_ALERT:
+        found["sedation_resolved"] = f"MOAA/S {latest.moaas}"
+    if "dissociation_resolved" in criteria and latest.dissociation:
+        found["dissociation_resolved"] = "dissociation recorded"
+    if "respiratory_depression_resolved" in criteria:
+        if latest.respiratory_depression:
+            found["respiratory_depression_resolved"] = "respiratory depression recorded"
+        elif latest.spo2 is not None and latest.spo2 < limits.spo2_below:
+            found["respiratory_depression_resolved"] = f"SpO2 {latest.spo2}%"
+        elif (
+            latest.respiratory_rate is not None
+            and latest.respiratory_rate < limits.respiratory_rate_below
+        ):
+            found["respiratory_depression_resolved"] = (
+                f"respiratory rate {latest.respiratory_rate}/min"
+            )
+    return found
 
 
 def _blood_pressure_alarms(
@@ -254,6 +429,7 @@ def _check_reading(reading: VitalReading) -> None:
         "heart_rate": (1, None),
         "spo2": (0, 100),
         "moaas": (0, 5),
+        "respiratory_rate": (1, None),
     }
     for name, (low, high) in bounds.items():
         value = getattr(reading, name)

@@ -16,6 +16,24 @@ from ketacare.clinical.dose_limits import (
     load_dosing_constants,
 )
 from ketacare.clinical.errors import DataError, InvalidInput
+from ketacare.clinical.profiles import (
+    AlarmThresholds,
+    Delivery,
+    Monitoring,
+    StartLimits,
+    load_deliveries,
+    load_monitoring_profiles,
+    parse_monitoring_profiles,
+)
+
+__all__ = [
+    "AlarmThresholds",
+    "Delivery",
+    "Monitoring",
+    "StartLimits",
+    "load_monitoring_profiles",
+    "parse_monitoring_profiles",
+]
 
 PROTOCOL_IDS: tuple[str, ...] = (
     "iv_induction_6x",
@@ -32,6 +50,11 @@ TOO_MANY_IN_WEEK = "too_many_in_week"
 COURSE_COMPLETE = "course_complete"
 
 DAYS_IN_WEEK = 7
+# How "sessions per week" is counted: within the course's own weeks (day 1-7 is week 1, day 29 the
+# first day of week 5: SPRAVATO PI §2), or within any 7 consecutive days.
+WEEKS_COURSE = "course"
+WEEKS_ROLLING = "rolling"
+WEEK_COUNTS = (WEEKS_COURSE, WEEKS_ROLLING)
 
 
 # --- dose rules -------------------------------------------------------------------------------
@@ -98,6 +121,7 @@ class Schedule:
     min_interval_days: int
     phases: tuple[SchedulePhase, ...]
     citation: Citation
+    weeks: str = "rolling"
 
     def phase_for_week(self, week: int) -> SchedulePhase | None:
         """The phase covering a 1-based week of the course, or None after the last phase."""
@@ -110,51 +134,6 @@ class Schedule:
     def last_week(self) -> int | None:
         """The last week of a schedule whose phases all end, else None."""
         return self.phases[-1].last_week
-
-
-@dataclass(frozen=True)
-class StartLimits:
-    """Blood pressure before dosing: at or above `recheck` rechecks; at or above `block` blocks."""
-
-    recheck_systolic: int
-    recheck_diastolic: int
-    block_systolic: int
-    block_diastolic: int
-    citation: Citation
-
-
-@dataclass(frozen=True)
-class AlarmThresholds:
-    """In-session alarm thresholds (reference §3 policy defaults)."""
-
-    bp_confirmed_systolic: int
-    bp_confirmed_diastolic: int
-    bp_confirm_after_min: int
-    bp_once_systolic: int
-    bp_once_diastolic: int
-    heart_rate_above: int
-    heart_rate_for_min: int
-    spo2_below: int
-    moaas_at_or_below: int
-    citation: Citation
-
-
-@dataclass(frozen=True)
-class Monitoring:
-    """A monitoring profile: vitals timing, observation before discharge, criteria and limits."""
-
-    profile: str
-    setting: str
-    vitals_interval_min: int | None
-    post_dose_vitals_interval_min: int | None
-    bp_checks_after_dose_min: tuple[int, ...]
-    pulse_oximetry: bool
-    observation_min: int
-    discharge_criteria: tuple[str, ...]
-    home_requirements: tuple[str, ...]
-    start_limits: StartLimits
-    alarms: AlarmThresholds
-    citation: Citation
 
 
 @dataclass(frozen=True)
@@ -179,6 +158,7 @@ class Protocol:
     dose: DoseRule
     schedule: Schedule
     monitoring: Monitoring
+    delivery: Delivery
     booster: BoosterPolicy | None
     preparation: tuple[str, ...]
     citation: Citation
@@ -230,8 +210,9 @@ def check_session(
 ) -> SessionCheck:
     """Check a proposed session against the protocol and the course's other sessions, with a reason.
 
-    Days are calendar days of the dates given (pass local dates). "In the week" means any 7
-    consecutive days containing the proposed session. `sessions_in_course` may shorten the
+    Days are calendar days of the dates given (pass local dates). "In the week" means the course
+    week (counted from the first session) when the schedule says so, else any 7 consecutive days
+    containing the proposed session. `sessions_in_course` may shorten the
     protocol's course (a clinic's choice), never lengthen it.
     """
     day = _as_date(proposed, "proposed")
@@ -267,13 +248,18 @@ def check_session(
             f"there is a session on {nearest.isoformat()}"
             + (f"; next allowed from {earliest.isoformat()}" if nearest <= day else ""),
         )
-    busiest = _busiest_week(day, others)
+    if schedule.weeks == WEEKS_COURSE:
+        busiest = 1 + sum(1 for other in others if (other - first).days // DAYS_IN_WEEK + 1 == week)
+        span = f"course week {week} (days {(week - 1) * DAYS_IN_WEEK + 1}-{week * DAYS_IN_WEEK})"
+    else:
+        busiest = _busiest_week(day, others)
+        span = f"any 7 days in week {week}"
     if busiest > phase.max_per_week:
         return SessionCheck(
             False,
             TOO_MANY_IN_WEEK,
-            f"{protocol.title} allows at most {phase.max_per_week} sessions in any 7 days in week "
-            f"{week}; {day.isoformat()} would make {busiest}",
+            f"{protocol.title} allows at most {phase.max_per_week} sessions in {span}; "
+            f"{day.isoformat()} would make {busiest}",
         )
     return SessionCheck(
         True, OK, f"session {len(others) + 1} in week {week} is within the protocol"
@@ -392,6 +378,7 @@ def parse_protocol(
         dose=_parse_dose(doc.child("dose"), route, constants),
         schedule=_parse_schedule(doc.child("schedule")),
         monitoring=profiles[profile],
+        delivery=load_deliveries()[route],
         booster=booster,
         preparation=doc.texts("preparation") if doc.has("preparation") else (),
         citation=doc.citation(),
@@ -494,70 +481,9 @@ def _parse_schedule(node: Node) -> Schedule:
         min_interval_days=node.integer("min_interval_days", minimum=1),
         phases=tuple(phases),
         citation=node.citation(),
+        weeks=node.opt_text("weeks") or "rolling",
     )
+    if schedule.weeks not in WEEK_COUNTS:
+        node.fail("weeks", f"expected one of {', '.join(WEEK_COUNTS)}, got {schedule.weeks!r}")
     node.close()
     return schedule
-
-
-def parse_monitoring_profiles(doc: Node) -> dict[str, Monitoring]:
-    """Validate the monitoring document into profiles (each with the shared limits and alarms)."""
-    start = doc.child("start_limits")
-    start_limits = StartLimits(
-        start.integer("recheck_systolic_at_or_above", minimum=1),
-        start.integer("recheck_diastolic_at_or_above", minimum=1),
-        start.integer("block_systolic_at_or_above", minimum=1),
-        start.integer("block_diastolic_at_or_above", minimum=1),
-        start.citation(),
-    )
-    if (
-        start_limits.block_systolic <= start_limits.recheck_systolic
-        or start_limits.block_diastolic <= start_limits.recheck_diastolic
-    ):
-        start.fail("block_systolic_at_or_above", "block limits must be above recheck limits")
-    node = doc.child("alarms")
-    alarms = AlarmThresholds(
-        bp_confirmed_systolic=node.integer("bp_confirmed_systolic_at_or_above", minimum=1),
-        bp_confirmed_diastolic=node.integer("bp_confirmed_diastolic_at_or_above", minimum=1),
-        bp_confirm_after_min=node.integer("bp_confirm_after_min", minimum=0),
-        bp_once_systolic=node.integer("bp_once_systolic_at_or_above", minimum=1),
-        bp_once_diastolic=node.integer("bp_once_diastolic_at_or_above", minimum=1),
-        heart_rate_above=node.integer("heart_rate_above", minimum=1),
-        heart_rate_for_min=node.integer("heart_rate_for_min", minimum=0),
-        spo2_below=node.integer("spo2_below", minimum=1, maximum=100),
-        moaas_at_or_below=node.integer("moaas_at_or_below", minimum=0, maximum=5),
-        citation=node.citation(),
-    )
-    profiles = {}
-    for name, profile in doc.table_items("profiles"):
-        profiles[name] = Monitoring(
-            profile=name,
-            setting=profile.text("setting", choices=("clinic", "home")),
-            vitals_interval_min=profile.opt_integer("vitals_interval_min", minimum=1),
-            post_dose_vitals_interval_min=profile.opt_integer(
-                "post_dose_vitals_interval_min", minimum=1
-            ),
-            bp_checks_after_dose_min=(
-                profile.integers("bp_checks_after_dose_min", minimum=0)
-                if profile.has("bp_checks_after_dose_min")
-                else ()
-            ),
-            pulse_oximetry=profile.boolean("pulse_oximetry"),
-            observation_min=profile.integer("observation_min", minimum=0),
-            discharge_criteria=profile.texts("discharge_criteria"),
-            home_requirements=(
-                profile.texts("home_requirements") if profile.has("home_requirements") else ()
-            ),
-            start_limits=start_limits,
-            alarms=alarms,
-            citation=profile.citation(),
-        )
-        profile.close()
-    for finished in (start, node, doc):
-        finished.close()
-    return profiles
-
-
-@cache
-def load_monitoring_profiles() -> dict[str, Monitoring]:
-    """The monitoring profiles, validated once."""
-    return parse_monitoring_profiles(read_document("monitoring.toml"))

@@ -16,6 +16,8 @@ from ketacare.clinical.dose_limits import load_dosing_constants
 from ketacare.clinical.eligibility import Rule, load_eligibility_rules
 from ketacare.clinical.instruments import INSTRUMENT_IDS, AlertRule, Instrument, get_instrument
 from ketacare.clinical.outcomes import load_outcome_rules
+from ketacare.clinical.plausibility import load_weight_rules
+from ketacare.clinical.profiles import load_deliveries
 from ketacare.clinical.protocols import (
     DeviceDose,
     FixedStepDose,
@@ -462,6 +464,7 @@ def _monitoring() -> list[str]:
     first: Monitoring = next(iter(profiles.values()))
     start = first.start_limits
     alarms = first.alarms
+    weights = load_weight_rules()
     lines = [
         "## Monitoring",
         "",
@@ -476,8 +479,28 @@ def _monitoring() -> list[str]:
         f"{alarms.bp_once_systolic}/{alarms.bp_once_diastolic} once; heart rate > "
         f"{alarms.heart_rate_above} for "
         f"{alarms.heart_rate_for_min} minutes; SpO2 < {alarms.spo2_below}%; MOAA/S ≤ "
-        f"{alarms.moaas_at_or_below}. "
+        f"{alarms.moaas_at_or_below}; heart rate < {alarms.heart_rate_below}; systolic < "
+        f"{alarms.systolic_below} or a fall of more than {alarms.systolic_fall_percent_above}% "
+        f"from the pre-dose reading; respiratory rate < {alarms.respiratory_rate_below}. "
+        "A clinic may tighten these, never loosen them. "
         f"Source: {_cite(alarms.citation)}",
+        f"- Before dosing: {', '.join(first.pre_dose_required)} are recorded, or dosing does not "
+        f"start. Overdue: {first.timeliness.reading_grace_min} min after a reading falls due; an "
+        f"infusion overruns {first.timeliness.infusion_overrun_grace_min} min after its expected "
+        f"end; a fixed check counts within ±{first.timeliness.fixed_check_window_min} min. "
+        f"Source: {_cite(first.timeliness.citation)}",
+        "- Plausible vital signs (outside: challenged): "
+        + "; ".join(f"{name} {low}-{high}" for name, (low, high) in first.plausible.bounds.items())
+        + f". Source: {_cite(first.plausible.citation)}",
+        f"- Weights: challenged when more than {weights.change_percent_above}% from the chart's "
+        f"weight of the last {weights.change_window_days} days, or at a BMI outside "
+        f"{weights.bmi_range[0]}-{weights.bmi_range[1]}. Source: {_cite(weights.citation)}",
+        "- Route delivery: "
+        + "; ".join(
+            f"{d.route} {d.delivery}" + (" (REMS form)" if d.rems else "")
+            for d in load_deliveries().values()
+        )
+        + ".",
         "",
     ]
     lines += _table(
@@ -487,7 +510,8 @@ def _monitoring() -> list[str]:
                 profile.profile,
                 profile.setting,
                 _vitals(profile),
-                f"≥ {profile.observation_min} min after the end of dosing",
+                f"≥ {profile.observation_min} min after the end of dosing"
+                + ("" if profile.early_discharge_override else "; no early discharge, ever"),
                 ", ".join(profile.discharge_criteria)
                 + (
                     f"; at home: {', '.join(profile.home_requirements)}"
