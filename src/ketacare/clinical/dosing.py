@@ -569,6 +569,8 @@ def _delivered(
     """The mg the rounded volume delivers: the dose recorded (reference §3); a difference from
     the calculated dose above the policy percentage is a warning the prescriber must answer."""
     given = round_half_up(volume * concentration, DISPLAY_STEP)
+    if given == dose:
+        given = dose  # the same amount: keep the calculation's own precision in the record
     steps.append(
         DoseStep(
             "Dose the measured volume gives",
