@@ -112,6 +112,9 @@ class MonitoringEntry(models.Model):
     diastolic = models.PositiveSmallIntegerField(null=True, blank=True)
     heart_rate = models.PositiveSmallIntegerField(null=True, blank=True)
     spo2 = models.PositiveSmallIntegerField("SpO2", null=True, blank=True)
+    respiratory_rate = models.PositiveSmallIntegerField(
+        "respiratory rate", null=True, blank=True, help_text="Breaths per minute."
+    )
     moaas = models.PositiveSmallIntegerField("MOAA/S", null=True, blank=True)
     dissociation = models.CharField(max_length=20, choices=Dissociation.choices, blank=True)
     respiratory_depression = models.BooleanField(default=False)
@@ -169,6 +172,14 @@ class PreDoseCheck(models.Model):
     )
     vitals = models.OneToOneField(MonitoringEntry, on_delete=models.PROTECT, related_name="+")
     weight_kg = models.DecimalField(max_digits=5, decimal_places=1)
+    weight_entered = models.DecimalField(
+        max_digits=6, decimal_places=1, null=True, help_text="The number as typed, in its unit."
+    )
+    weight_unit = models.CharField(max_length=2, default="kg", help_text="kg or lb, as typed.")
+    weight_challenges = models.JSONField(
+        default=list,
+        help_text="The core's challenges to the weight (change, BMI), confirmed by re-weighing.",
+    )
     height_cm = models.DecimalField(
         max_digits=5, decimal_places=1, null=True, blank=True, help_text="From the chart."
     )
@@ -176,6 +187,9 @@ class PreDoseCheck(models.Model):
     escort_confirmed = models.BooleanField()
     escort_name = models.CharField(max_length=200, blank=True)
     pregnancy_test = models.CharField(max_length=20, choices=PregnancyTest.choices)
+    pregnancy_test_required = models.BooleanField(
+        default=True, help_text="Whether the core asked for a test (sex and age) at the time."
+    )
     medication_changes = models.BooleanField()
     medication_changes_note = models.TextField(blank=True)
     phq9 = models.ForeignKey(ScaleResponse, on_delete=models.PROTECT, related_name="+")
@@ -549,3 +563,28 @@ class SessionSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.step} {self.key}"
+
+
+class AlarmPolicy(models.Model):
+    """A clinic's alarm thresholds, tighter than the core's policy defaults; append-only.
+
+    Each change is a new row (who, when, why, the full set of changes from the defaults); the
+    latest row is in force. The core refuses any change that would loosen an alarm.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="alarm_policies")
+    thresholds = models.JSONField(
+        default=dict, help_text="Threshold name to value, only where tighter than the default."
+    )
+    reason = models.TextField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        indexes = [models.Index(fields=["clinic", "changed_at"], name="alarm_policy_clinic_time")]
+
+    def __str__(self) -> str:
+        return f"Alarm policy of clinic {self.clinic_id} from {self.changed_at:%Y-%m-%d %H:%M}"

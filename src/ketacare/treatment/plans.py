@@ -5,7 +5,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ketacare.clinical.dosing import DosePlan, esketamine_dose, im_dose, iv_dose, oral_dose
+from ketacare.clinical.dosing import DosePlan
+from ketacare.clinical.history import PastDose, titration
+from ketacare.clinical.ordering import DoseRequest, plan_dose
 from ketacare.clinical.protocols import Protocol, get_protocol
 from ketacare.patients.models import PatientSexChoices
 from ketacare.scheduling.selectors import clinic_zone, local_date
@@ -68,6 +70,29 @@ def is_first_treatment(session: TreatmentSession) -> bool:
     )
 
 
+def dose_request(
+    *,
+    session: TreatmentSession,
+    pre_check: PreDoseCheck,
+    inputs: dict[str, Any],
+    override_reason: str | None,
+    today: date,
+) -> DoseRequest:
+    """The facts the core calculates a dose from: today's weight, the chart, the course so far."""
+    previous = _previous_orders(session)
+    return DoseRequest(
+        actual_weight_kg=pre_check.weight_kg,
+        height_cm=pre_check.height_cm,
+        sex=_sex(session),
+        inputs=inputs,
+        titration=titration(
+            [PastDose(day, order.dose_mg, order.mg_per_kg) for day, order in previous], today
+        ),
+        first_session=is_first_treatment(session),
+        override_reason=override_reason,
+    )
+
+
 def compute_plan(
     *,
     session: TreatmentSession,
@@ -77,62 +102,19 @@ def compute_plan(
     today: date,
 ) -> DosePlan:
     """The core's dose plan from today's weight, the chart's height and sex, and the history."""
-    protocol = protocol_of(session)
-    route = protocol.route
-    if route == "iv":
-        return iv_dose(
-            protocol=protocol,
-            actual_weight_kg=pre_check.weight_kg,
-            concentration_mg_per_ml=inputs.get("concentration_mg_per_ml"),
-            container_volume_ml=inputs.get("container_volume_ml"),
-            height_cm=pre_check.height_cm,
-            sex=_sex(session),
-            mg_per_kg=inputs.get("mg_per_kg"),
-            duration_min=inputs.get("duration_min"),
-            override_reason=override_reason,
-        )
-    if route == "im":
-        previous = _previous_orders(session)
-        return im_dose(
-            protocol=protocol,
-            actual_weight_kg=pre_check.weight_kg,
-            concentration_mg_per_ml=inputs.get("concentration_mg_per_ml"),
-            height_cm=pre_check.height_cm,
-            sex=_sex(session),
-            mg_per_kg=inputs.get("mg_per_kg"),
-            previous_mg_per_kg=previous[-1][1].mg_per_kg if previous else None,
-            override_reason=override_reason,
-        )
-    if route == "esketamine":
-        return esketamine_dose(
-            protocol=protocol,
-            dose_mg=inputs.get("dose_mg"),
-            first_session=is_first_treatment(session),
-            override_reason=override_reason,
-        )
-    previous = _previous_orders(session)
-    return oral_dose(
-        protocol=protocol,
-        dose_mg=inputs.get("dose_mg"),
-        previous_dose_mg=previous[-1][1].dose_mg if previous else None,
-        days_since_last_increase=_days_since_last_increase(previous, today),
+    request = dose_request(
+        session=session,
+        pre_check=pre_check,
+        inputs=inputs,
         override_reason=override_reason,
+        today=today,
     )
+    return plan_dose(protocol_of(session), request)
 
 
 def _sex(session: TreatmentSession) -> str | None:
     sex = session.patient.sex
     return sex if sex in (PatientSexChoices.FEMALE, PatientSexChoices.MALE) else None
-
-
-def _days_since_last_increase(previous: list[tuple[date, DoseOrder]], today: date) -> int | None:
-    if not previous:
-        return None
-    since = previous[0][0]
-    for (_, before), (day, after) in zip(previous, previous[1:], strict=False):
-        if after.dose_mg > before.dose_mg:
-            since = day
-    return (today - since).days
 
 
 def plan_as_json(plan: DosePlan) -> dict[str, Any]:
