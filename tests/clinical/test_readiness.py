@@ -79,7 +79,7 @@ def test_a_patient_with_everything_in_place_may_do_everything() -> None:
         (dataclasses.replace(READY, screening=None), SCREENING_MISSING),
         (with_screening(superseded=True), SCREENING_SUPERSEDED),
         (with_screening(signed=False), SCREENING_UNSIGNED),
-        (with_screening(status="needs_review"), SCREENING_NEEDS_REASON),
+        (with_screening(status="needs review"), SCREENING_NEEDS_REASON),
         (with_screening(status="ineligible"), SCREENING_NEEDS_REASON),
         (with_screening(status="ineligible", has_sign_reason=True), SCREENING_NEEDS_COSIGNATURE),
         (with_screening(status="maybe"), SCREENING_STATUS_UNKNOWN),
@@ -108,7 +108,7 @@ def test_an_outdated_consent_names_an_unknown_version_when_none_is_given() -> No
 
 
 def test_signed_short_of_eligible_with_a_reason_allows_treatment() -> None:
-    assert assess(with_screening(status="needs_review", has_sign_reason=True)).may(CHECK_IN)
+    assert assess(with_screening(status="needs review", has_sign_reason=True)).may(CHECK_IN)
     ineligible = with_screening(status="ineligible", has_sign_reason=True, cosigned=True)
     assert assess(ineligible).may(COURSE_START)
 

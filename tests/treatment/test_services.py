@@ -746,7 +746,7 @@ def test_check_in_is_refused_without_consent_in_force(world, team):
             idempotency_key=key(),
             appointment_id=todays_appointment(course).pk,
         )
-    assert refused.value.code == "no_consent"
+    assert refused.value.code == "consent_missing"
 
 
 def test_check_in_refuses_another_clinics_appointment(world, team):
@@ -833,5 +833,5 @@ def test_check_in_asks_for_re_consent_after_a_new_consent_text(world, team):
             actor=team.nurse, idempotency_key=key(), appointment_id=todays_appointment(course).pk
         )
     # then the session does not start until the patient consents to the new text
-    assert refused.value.code == "reconsent_needed"
+    assert refused.value.code == "consent_outdated"
     assert not TreatmentSession.objects.filter(course=course).exists()

@@ -7,9 +7,12 @@ Missing facts are answered the safe way and named.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from ketacare.clinical.clearance import Clearance
+from ketacare.clinical.protocols import Protocol, check_session
 
 COURSE_START = "course_start"
 CHECK_IN = "check_in"
@@ -18,7 +21,7 @@ DOSE_GIVE = "dose_give"
 ACTIVITIES = (COURSE_START, CHECK_IN, DOSE_ORDER, DOSE_GIVE)
 
 ELIGIBLE = "eligible"
-NEEDS_REVIEW = "needs_review"
+NEEDS_REVIEW = "needs review"  # as the eligibility engine says it
 INELIGIBLE = "ineligible"
 
 SCREENING_MISSING = "screening_missing"
@@ -60,6 +63,7 @@ class ConsentFacts:
     signed: bool
     on_latest_text: bool
     latest_version: int | None = None
+    signature_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,7 @@ def screening_blockers(
             Blocker(
                 SCREENING_NEEDS_REASON,
                 "screening",
-                f"{number} is {screening.status.replace('_', ' ')}: going ahead needs the "
+                f"{number} is {screening.status}: going ahead needs the "
                 "signer's written reason.",
             )
         )
@@ -291,3 +295,23 @@ def assess(facts: ReadinessFacts) -> Readiness:
             DOSE_GIVE: check_in + order + give,
         },
     )
+
+
+def check_in_verdict(
+    protocol: Protocol,
+    facts: ReadinessFacts,
+    *,
+    today: date,
+    past_sessions: Sequence[date],
+    sessions_in_course: int | None,
+) -> Blocker | None:
+    """Whether the patient may check in today: readiness to check in, then the protocol's
+    schedule (too soon, too many in a course week, course complete). None: check in."""
+    readiness = assess(facts)
+    blocker = readiness.first(CHECK_IN)
+    if blocker is not None:
+        return blocker
+    verdict = check_session(protocol, today, past_sessions, sessions_in_course=sessions_in_course)
+    if not verdict.allowed:
+        return Blocker(verdict.code, "course_id", verdict.reason)
+    return None

@@ -14,58 +14,69 @@ from ketacare.clinical.readiness import (
     ScreeningFacts,
     assess,
 )
-from ketacare.clinical.readiness import (
-    screening_blockers as core_screening_blockers,
-)
-from ketacare.consent.selectors import consent_status
+from ketacare.consent.models import ConsentDocumentVersion, ConsentSignature
+from ketacare.consent.selectors import ConsentStatus
 from ketacare.patients.models import Patient
 from ketacare.scheduling.models import Course, CourseStatus
 from ketacare.screening.models import Screening
-from ketacare.screening.selectors import (
-    changed_facts,
-    current_facts_json,
-    screening_current_for,
-)
+from ketacare.screening.selectors import changed_facts, current_facts_json, screening_facts_of
 
 
-def screening_facts_of(
-    screening: Screening | None, current: dict[str, Any]
-) -> ScreeningFacts | None:
-    """A screening as the core's readiness reads it, against the chart's facts now."""
-    if screening is None:
-        return None
-    screened_for = load_protocols().get(screening.protocol_id) if screening.protocol_id else None
-    return ScreeningFacts(
-        id=screening.pk,
-        status=str(screening.status),
-        signed=screening.signed_by_id is not None,
-        has_sign_reason=bool(screening.sign_reason.strip()),
-        cosigned=screening.cosigned_by_id is not None,
-        superseded=screening.superseded_at is not None,
-        changed_facts=tuple(changed_facts(screening, current)),
-        screened_for_trd=screened_for is not None and screened_for.requires_trd,
+def _screening_facts(screening: Screening | None, current: dict[str, Any]) -> ScreeningFacts | None:
+    return (
+        None
+        if screening is None
+        else screening_facts_of(screening, changed_facts(screening, current))
     )
 
 
-def screening_blocker_reasons(screening: Screening, current: dict[str, Any]) -> list[str]:
-    """What holds treatment on this screening, in the core's words (empty: it allows treatment)."""
-    facts = screening_facts_of(screening, current)
-    return [b.reason for b in core_screening_blockers(facts, route=screening.route)]
-
-
-def _route_facts(
-    patient: Patient, route: str, current: dict[str, Any] | None
-) -> tuple[ScreeningFacts | None, ConsentFacts]:
-    screening = screening_current_for(patient=patient, route=route)
-    if current is None and screening is not None:
+def _route_facts_of(
+    patient: Patient, routes: set[str], current: dict[str, Any] | None
+) -> dict[str, tuple[ScreeningFacts | None, ConsentFacts]]:
+    """Screening and consent facts for each route, in three queries whatever the routes."""
+    screenings: dict[str, Screening] = {}
+    for screening in Screening.objects.filter(
+        clinic_id=patient.clinic_id, patient=patient, superseded_at__isnull=True, route__in=routes
+    ).order_by("-run_at", "-id"):
+        screenings.setdefault(screening.route, screening)
+    latest: dict[str, ConsentDocumentVersion] = {}
+    for version in (
+        ConsentDocumentVersion.objects.filter(
+            clinic_id=patient.clinic_id, document__route__in=routes
+        )
+        .select_related("document")
+        .defer("body")
+        .order_by("-number")
+    ):
+        latest.setdefault(version.document.route, version)
+    signatures: dict[str, ConsentSignature] = {}
+    for signature in (
+        ConsentSignature.objects.filter(
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            withdrawn_at__isnull=True,
+            document_version__document__route__in=routes,
+        )
+        .select_related("document_version__document")
+        .defer("document_version__body")
+        .order_by("-signed_at", "-id")
+    ):
+        signatures.setdefault(signature.document_version.document.route, signature)
+    if current is None and screenings:
         current = current_facts_json(patient=patient)
-    consent = consent_status(patient=patient, route=route)
-    latest = consent.latest_version
-    return screening_facts_of(screening, current or {}), ConsentFacts(
-        signed=consent.has_consent,
-        on_latest_text=not consent.needs_reconsent,
-        latest_version=latest.number if latest is not None else None,
-    )
+    facts = {}
+    for route in routes:
+        status = ConsentStatus(signature=signatures.get(route), latest_version=latest.get(route))
+        facts[route] = (
+            _screening_facts(screenings.get(route), current or {}),
+            ConsentFacts(
+                signed=status.has_consent,
+                on_latest_text=not status.needs_reconsent,
+                latest_version=status.latest_version.number if status.latest_version else None,
+                signature_id=status.signature.pk if status.signature is not None else None,
+            ),
+        )
+    return facts
 
 
 def readiness_facts(
@@ -79,7 +90,9 @@ def readiness_facts(
 ) -> ReadinessFacts:
     """Everything readiness reads for a patient and protocol: screening, consent, the course,
     and (from the session, when there is one) the dose's clearance and verification."""
-    screening, consent = route_facts or _route_facts(patient, protocol.route, current)
+    screening, consent = (
+        route_facts or _route_facts_of(patient, {protocol.route}, current)[protocol.route]
+    )
     return ReadinessFacts(
         protocol_id=protocol.id,
         protocol_title=protocol.title,
@@ -120,14 +133,16 @@ def readiness_of_course(*, course: Course, dose: DoseFacts | None = None) -> Rea
 
 def readiness_by_protocol(*, patient: Patient) -> list[tuple[Protocol, Readiness]]:
     """For the readiness panel and the patient page: each protocol's readiness to start a course."""
-    current = current_facts_json(patient=patient)
-    by_route: dict[str, tuple[ScreeningFacts | None, ConsentFacts]] = {}
-    rows = []
-    for protocol in sorted(load_protocols().values(), key=lambda p: (p.route, p.id)):
-        if protocol.route not in by_route:
-            by_route[protocol.route] = _route_facts(patient, protocol.route, current)
-        facts = readiness_facts(
-            patient=patient, protocol=protocol, route_facts=by_route[protocol.route]
+    protocols = sorted(load_protocols().values(), key=lambda p: (p.route, p.id))
+    by_route = _route_facts_of(patient, {p.route for p in protocols}, None)
+    return [
+        (
+            protocol,
+            assess(
+                readiness_facts(
+                    patient=patient, protocol=protocol, route_facts=by_route[protocol.route]
+                )
+            ),
         )
-        rows.append((protocol, assess(facts)))
-    return rows
+        for protocol in protocols
+    ]

@@ -24,7 +24,7 @@ from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.clinical import ClinicalError
 from ketacare.clinical.protocols import get_protocol, load_protocols
-from ketacare.consent.selectors import consent_status
+from ketacare.clinical.readiness import COURSE_START
 from ketacare.errors import Conflict, KetaCareError
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import patient_get_for_actor, patients_of_clinic
@@ -41,8 +41,8 @@ from ketacare.scheduling.forms import (
 )
 from ketacare.scheduling.ical import FeedEvent, render_calendar
 from ketacare.scheduling.models import AppointmentStatus, Course, CourseStatus
+from ketacare.scheduling.readiness import readiness_by_protocol
 from ketacare.scheduling.services import APPOINTMENT_TRANSITIONS, CANCELLABLE_STATUSES
-from ketacare.screening.selectors import screening_current_for
 from ketacare.web.access import actor_of, clinic_view
 from ketacare.web.htmx import render_page
 
@@ -330,7 +330,12 @@ def patient_courses(request: HttpRequest, patient_id: int) -> HttpResponse:
     actor = actor_of(request)
     patient = patient_get_for_actor(actor=actor, patient_id=patient_id, audit=False)
     courses = selectors.courses_of_patient(actor=actor, patient=patient)
-    context = {"patient": patient, "courses": courses, "now": timezone.now()}
+    context = {
+        "patient": patient,
+        "courses": courses,
+        "now": timezone.now(),
+        "readiness": _readiness(patient) if actor.can(Permission.CHART_VIEW) else [],
+    }
     return render_page(
         request,
         "scheduling/patient_courses.html",
@@ -340,14 +345,16 @@ def patient_courses(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 
 def _readiness(patient: Patient) -> list[dict[str, Any]]:
-    """Per route: the current screening and consent, so the prescriber sees gaps up front."""
-    routes = sorted({p.route for p in load_protocols().values()})
-    rows = []
-    for route in routes:
-        screening = screening_current_for(patient=patient, route=route)
-        consent = consent_status(patient=patient, route=route)
-        rows.append({"route": route, "screening": screening, "consent": consent})
-    return rows
+    """Per protocol: the core's answer to "may a course start", with every reason it may not."""
+    return [
+        {
+            "protocol": protocol,
+            "ready": readiness.may(COURSE_START),
+            "answer": readiness.answer(COURSE_START),
+            "why": readiness.why(COURSE_START),
+        }
+        for protocol, readiness in readiness_by_protocol(patient=patient)
+    ]
 
 
 @clinic_view(Permission.COURSE_MANAGE)

@@ -1,5 +1,6 @@
 """Reads of screenings, scoped to the clinic."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,23 +11,33 @@ from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
+from ketacare.clinical.protocols import load_protocols
+from ketacare.clinical.readiness import ScreeningFacts, screening_blockers
 from ketacare.patients.facts import facts_to_json
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import intake_facts_for, patient_get_for_actor
 from ketacare.screening.models import Screening, ScreeningStatus
 
 
-def screening_allows_treatment(screening: Screening) -> bool:
-    """Signed; short of eligible, signed with a reason (and co-signed when ineligible)."""
-    if screening.signed_by_id is None or screening.superseded_at is not None:
-        return False
-    if screening.status == ScreeningStatus.ELIGIBLE:
-        return True
-    if not screening.sign_reason.strip():
-        return False
-    if screening.status == ScreeningStatus.INELIGIBLE:
-        return screening.cosigned_by_id is not None
-    return True
+def screening_facts_of(screening: Screening, changed: Sequence[str] = ()) -> ScreeningFacts:
+    """The screening as the core's readiness reads it (`changed`: chart facts changed since)."""
+    screened_for = load_protocols().get(screening.protocol_id) if screening.protocol_id else None
+    return ScreeningFacts(
+        id=screening.pk,
+        status=str(screening.status),
+        signed=screening.signed_by_id is not None,
+        has_sign_reason=bool(screening.sign_reason.strip()),
+        cosigned=screening.cosigned_by_id is not None,
+        superseded=screening.superseded_at is not None,
+        changed_facts=tuple(changed),
+        screened_for_trd=screened_for is not None and screened_for.requires_trd,
+    )
+
+
+def screening_allows_treatment(screening: Screening, changed: Sequence[str] = ()) -> bool:
+    """The core's answer: signed; short of eligible, with a reason (co-signed when ineligible);
+    not superseded; none of the facts it used changed (`changed`)."""
+    return not screening_blockers(screening_facts_of(screening, changed), route=screening.route)
 
 
 def screening_current_for(*, patient: Patient, route: str | None = None) -> Screening | None:
@@ -124,7 +135,7 @@ def screening_view_for_actor(*, actor: Actor, screening_id: int) -> ScreeningVie
     return ScreeningView(
         screening=screening,
         out_of_date=out_of_date,
-        allows_treatment=screening_allows_treatment(screening) and not out_of_date,
+        allows_treatment=screening_allows_treatment(screening, out_of_date),
         is_current=current is not None and current.pk == screening.pk,
     )
 
@@ -153,7 +164,7 @@ def screenings_of_patient(
             ScreeningView(
                 screening=screening,
                 out_of_date=out_of_date,
-                allows_treatment=screening_allows_treatment(screening) and not out_of_date,
+                allows_treatment=screening_allows_treatment(screening, out_of_date),
                 is_current=latest_per_route.get(screening.route) == screening.pk,
             )
         )
@@ -191,7 +202,7 @@ def screenings_current_of(
             ScreeningView(
                 screening=screening,
                 out_of_date=out_of_date,
-                allows_treatment=screening_allows_treatment(screening) and not out_of_date,
+                allows_treatment=screening_allows_treatment(screening, out_of_date),
                 is_current=True,
             )
         )

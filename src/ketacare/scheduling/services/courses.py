@@ -17,8 +17,7 @@ from ketacare.clinical.protocols import (
     get_protocol,
     propose_schedule,
 )
-from ketacare.consent.models import ConsentSignature
-from ketacare.consent.selectors import consent_status
+from ketacare.clinical.readiness import COURSE_START, assess
 from ketacare.errors import Conflict, Refused
 from ketacare.patients.models import Patient
 from ketacare.scheduling.models import (
@@ -30,6 +29,7 @@ from ketacare.scheduling.models import (
     CourseKind,
     CourseStatus,
 )
+from ketacare.scheduling.readiness import readiness_facts
 from ketacare.scheduling.selectors import (
     SlotProblem,
     at_local,
@@ -51,85 +51,24 @@ from ketacare.scheduling.services.common import (
     _same_clinic,
     _too_soon_after_other_courses,
 )
-from ketacare.screening.models import Screening, ScreeningStatus
-from ketacare.screening.selectors import (
-    screening_allows_treatment,
-    screening_current_for,
-    screening_out_of_date,
-)
 
 # --- readiness to treat -------------------------------------------------------------------------
 
 
-def course_readiness(*, patient: Patient, protocol: Protocol) -> tuple[Screening, ConsentSignature]:
-    """The signed screening and consent a course on this protocol rests on, or the refusal.
+def course_readiness(*, patient: Patient, protocol: Protocol) -> tuple[int, int]:
+    """The ids of the signed screening and consent a course on this protocol rests on, or the
+    refusal.
 
-    The screening must be current for the route, signed, allow treatment (a reason when short
-    of eligible, a co-signature when ineligible), not out of date, and for a protocol that
-    needs treatment-resistant depression it must have screened for that protocol. The consent
-    must be signed for the route, not withdrawn, and on the latest published text.
+    The decision is the core's readiness (`ketacare.clinical.readiness`) over the facts the one
+    readiness selector gathers, the same as check-in, the readiness panel and the patient page.
     """
-    route = protocol.route
-    screening = screening_current_for(patient=patient, route=route)
-    if screening is None:
-        raise Refused(
-            f"There is no screening for the {route} route; run one and have it signed first.",
-            field="screening",
-            code="screening_missing",
-        )
-    if screening.signed_by_id is None:
-        raise Refused(
-            f"Screening {screening.pk} is not signed; a prescriber must sign it first.",
-            field="screening",
-            code="screening_unsigned",
-        )
-    if not screening_allows_treatment(screening):
-        if screening.status == ScreeningStatus.INELIGIBLE and screening.cosigned_by_id is None:
-            raise Refused(
-                f"Screening {screening.pk} is ineligible: going ahead needs the signer's reason "
-                "and a second prescriber's co-signature.",
-                field="screening",
-                code="screening_needs_cosignature",
-            )
-        raise Refused(
-            f"Screening {screening.pk} is {screening.get_status_display().lower()}; going ahead "
-            "needs the signer's reason.",
-            field="screening",
-            code="screening_needs_reason",
-        )
-    changed = screening_out_of_date(screening)
-    if changed:
-        raise Refused(
-            f"Screening {screening.pk} is out of date: {', '.join(changed)} changed in the chart "
-            "since it ran. Run the screening again and sign it.",
-            field="screening",
-            code="screening_out_of_date",
-        )
-    if protocol.requires_trd:
-        screened_for = get_protocol(screening.protocol_id) if screening.protocol_id else None
-        if screened_for is None or not screened_for.requires_trd:
-            raise Refused(
-                f"{protocol.title} needs a screening that checked treatment-resistant "
-                f"depression; screening {screening.pk} was not run for such a protocol.",
-                field="screening",
-                code="screening_wrong_protocol",
-            )
-    consent = consent_status(patient=patient, route=route)
-    if consent.signature is None:
-        raise Refused(
-            f"There is no signed consent for the {route} route.",
-            field="consent",
-            code="consent_missing",
-        )
-    if consent.needs_reconsent:
-        latest = consent.latest_version
-        raise Refused(
-            f"The consent signed is not the current text (version "
-            f"{latest.number if latest else '?'} was published since); re-consent first.",
-            field="consent",
-            code="consent_outdated",
-        )
-    return screening, consent.signature
+    facts = readiness_facts(patient=patient, protocol=protocol)
+    blocker = assess(facts).first(COURSE_START)
+    if blocker is not None:
+        raise Refused(blocker.reason, field=blocker.field, code=blocker.code)
+    if facts.screening is None or facts.consent.signature_id is None:  # pragma: no cover
+        raise Refused("No screening or consent to rest on.", field="screening", code="changed")
+    return facts.screening.id, facts.consent.signature_id
 
 
 # --- courses ------------------------------------------------------------------------------------
@@ -192,7 +131,7 @@ def _start_course(
             field="protocol_id",
             code="course_active",
         )
-    screening, consent = course_readiness(patient=patient, protocol=protocol)
+    screening_id, consent_id = course_readiness(patient=patient, protocol=protocol)
     schedule = clinic_schedule_for(clinic=actor.clinic)
     minutes = session_minutes_for(schedule=schedule, protocol=protocol)
     days = propose_schedule(protocol, start_on, schedule.open_weekdays, sessions=sessions)
@@ -242,8 +181,8 @@ def _start_course(
                 route=protocol.route,
                 kind=kind,
                 parent=parent,
-                screening=screening,
-                consent=consent,
+                screening_id=screening_id,
+                consent_id=consent_id,
                 planned_sessions=sessions if sessions is not None else protocol.schedule.sessions,
                 started_on=days[0],
                 created_by=actor.user,
@@ -264,8 +203,8 @@ def _start_course(
             "protocol_version": protocol.version,
             "kind": kind,
             "parent_id": parent.pk if parent else None,
-            "screening_id": screening.pk,
-            "consent_id": consent.pk,
+            "screening_id": screening_id,
+            "consent_id": consent_id,
             "sessions": [day.isoformat() for day in days],
         },
     )

@@ -6,13 +6,13 @@ from django.http import Http404
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
-from ketacare.clinical.protocols import check_session, get_protocol
-from ketacare.consent.selectors import consent_status
+from ketacare.clinical.protocols import get_protocol
+from ketacare.clinical.readiness import check_in_verdict
 from ketacare.errors import Conflict, Refused
-from ketacare.scheduling.models import Appointment, AppointmentStatus, Course, CourseStatus
+from ketacare.scheduling.models import Appointment, AppointmentStatus, Course
+from ketacare.scheduling.readiness import readiness_facts
 from ketacare.scheduling.selectors import SESSION_KINDS, clinic_zone, local_date
 from ketacare.scheduling.services import appointment_set_status
-from ketacare.screening.selectors import screening_allows_treatment, screening_current_for
 from ketacare.treatment import clock, states
 from ketacare.treatment.models import (
     TreatmentSession,
@@ -90,12 +90,6 @@ def session_check_in(
     if course is None:  # pragma: no cover - a session appointment always has its course
         raise Refused("The appointment has no course.", field="appointment_id", code="no_course")
     patient = course.patient
-    if course.status != CourseStatus.ACTIVE:
-        raise Refused(
-            f"The course is {course.get_status_display().lower()}.",
-            field="course_id",
-            code="course_not_active",
-        )
     open_session = (
         TreatmentSession.objects.filter(clinic_id=actor.clinic_id, patient=patient)
         .exclude(status__in=states.FINISHED)
@@ -108,8 +102,9 @@ def session_check_in(
             field="course_id",
             code="session_open",
         )
-    _ensure_may_treat(course)
+    # Facts, then one decision by the core, then the writes: nothing is read after the verdict.
     protocol = get_protocol(course.protocol_id)
+    facts = readiness_facts(patient=patient, protocol=protocol, course=course)
     past = [
         local_date(moment, zone)
         for moment in TreatmentSession.objects.filter(
@@ -117,11 +112,15 @@ def session_check_in(
         ).values_list("dosing_started_at", flat=True)
         if moment is not None
     ]
-    verdict = check_session(
-        protocol, local_date(now, zone), past, sessions_in_course=course.planned_sessions
+    blocker = check_in_verdict(
+        protocol,
+        facts,
+        today=local_date(now, zone),
+        past_sessions=past,
+        sessions_in_course=course.planned_sessions,
     )
-    if not verdict.allowed:
-        raise Refused(verdict.reason, field="course_id", code=verdict.code)
+    if blocker is not None:
+        raise Refused(blocker.reason, field=blocker.field, code=blocker.code)
     session = TreatmentSession.objects.create(
         clinic=actor.clinic,
         patient=patient,
@@ -154,29 +153,3 @@ def session_check_in(
     )
     _settle(actor, idempotency_key, session, session.pk)
     return session
-
-
-def _ensure_may_treat(course: Course) -> None:
-    """Consent to the route in force and a screening that allows treatment, or refuse."""
-    patient = course.patient
-    consent = consent_status(patient=patient, route=course.route)
-    if not consent.has_consent:
-        raise Refused(
-            f"{patient.display_name} has no consent in force for {course.route} treatment.",
-            field="course_id",
-            code="no_consent",
-        )
-    if consent.needs_reconsent:
-        raise Refused(
-            "A newer consent text was published: the patient must re-consent before treatment.",
-            field="course_id",
-            code="reconsent_needed",
-        )
-    screening = screening_current_for(patient=patient, route=course.route)
-    if screening is None or not screening_allows_treatment(screening):
-        raise Refused(
-            "The patient's current screening does not allow treatment (not signed, superseded, "
-            "or needs a reason and co-signature).",
-            field="course_id",
-            code="screening",
-        )
