@@ -69,7 +69,7 @@ def test_the_pre_dose_form_records_the_checks(world, team):
         "fasting_confirmed": "on",
         "escort_confirmed": "on",
         "escort_name": "Sam",
-        "pregnancy_test": "not_required",
+        "pregnancy_test": "negative",
         **{f"phq9_{n}": "1" for n in range(1, 10)},
         **{f"cssrs_{n}": "0" for n in range(1, 7)},
     }

@@ -173,8 +173,7 @@ def screening_blockers(
             Blocker(
                 SCREENING_NEEDS_REASON,
                 "screening",
-                f"{number} is {screening.status}: going ahead needs the "
-                "signer's written reason.",
+                f"{number} is {screening.status}: going ahead needs the signer's written reason.",
             )
         )
     elif screening.status == INELIGIBLE and not screening.cosigned:

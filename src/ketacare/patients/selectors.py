@@ -104,6 +104,22 @@ def latest_weight_kg(*, patient: Patient) -> Decimal | None:
     return _latest_measured(patient, "weight_kg")
 
 
+def latest_weight_dated(*, patient: Patient) -> tuple[Decimal, date] | None:
+    """The most recent recorded (not voided) weight and the day it was measured, or None."""
+    row = (
+        BodyMeasurement.objects.filter(
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            voided_at__isnull=True,
+            weight_kg__isnull=False,
+        )
+        .order_by("-measured_on", "-id")
+        .values_list("weight_kg", "measured_on")
+        .first()
+    )
+    return (row[0], row[1]) if row is not None else None
+
+
 def latest_height_and_weight(*, patient: Patient) -> tuple[Decimal | None, Decimal | None]:
     """The latest height and the latest weight in one query (each may come from another day)."""
 

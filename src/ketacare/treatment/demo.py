@@ -25,7 +25,7 @@ from ketacare.accounts.roles import Role
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.clinical import ClinicalError
-from ketacare.clinical.protocols import get_protocol
+from ketacare.clinical.protocols import Delivery, get_protocol
 from ketacare.errors import KetaCareError
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import latest_height_cm, latest_weight_kg
@@ -181,7 +181,7 @@ def _given_session(
     steps.order_and_verify(start + timedelta(minutes=10), number)
     dosing = start + timedelta(minutes=15)
     steps.start(dosing)
-    if session.route == "esketamine":
+    if get_protocol(session.protocol_id).delivery.devices:
         rest = steps.order_devices_rest()
         ended = dosing
         for _ in range(steps.devices_left()):
@@ -210,6 +210,9 @@ class _Steps:
         self.demo = demo
         self.session = session
 
+    def _delivery(self) -> Delivery:
+        return get_protocol(self.session.protocol_id).delivery
+
     def _version(self) -> int:
         self.session.refresh_from_db()
         return self.session.version
@@ -236,11 +239,12 @@ class _Steps:
                 systolic=systolic + demo.rng.randint(-6, 6),
                 diastolic=diastolic + demo.rng.randint(-4, 4),
                 heart_rate=demo.rng.randint(62, 84),
+                respiratory_rate=demo.rng.randint(12, 18),
                 spo2=demo.rng.randint(96, 99),
                 fasting_confirmed=True,
                 escort_confirmed=True,
                 escort_name="Family member",
-                pregnancy_test="not_required",
+                pregnancy_test="negative",
                 medication_changes=False,
                 phq9_answers=_phq9(demo, phq9_total),
                 cssrs_answers=[False] * 6,
@@ -249,7 +253,7 @@ class _Steps:
 
     def order_and_verify(self, at: datetime, number: int) -> None:
         demo = self.demo
-        if self.session.route == "esketamine":
+        if self._delivery().devices:
             inputs: dict[str, Any] = {"dose_mg": 56 if number <= 2 else 84}
         else:
             inputs = {
@@ -281,7 +285,7 @@ class _Steps:
         demo = self.demo
         self.session.refresh_from_db()
         order = self.session.dose_orders.get(status="verified")
-        esketamine = self.session.route == "esketamine"
+        esketamine = self._delivery().devices
         _at(
             at,
             lambda: services.administration_start(
@@ -337,6 +341,7 @@ class _Steps:
                 systolic=systolic + demo.rng.randint(-3, 3),
                 diastolic=diastolic + demo.rng.randint(-3, 3),
                 heart_rate=heart_rate,
+                respiratory_rate=demo.rng.randint(12, 18),
                 spo2=spo2,
                 moaas=moaas,
                 dissociation=dissociation,

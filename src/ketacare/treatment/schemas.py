@@ -35,6 +35,14 @@ Systolic = Annotated[int, Field(ge=TYPO_BOUNDS["systolic"][0], le=TYPO_BOUNDS["s
 Diastolic = Annotated[int, Field(ge=TYPO_BOUNDS["diastolic"][0], le=TYPO_BOUNDS["diastolic"][1])]
 HeartRate = Annotated[int, Field(ge=TYPO_BOUNDS["heart_rate"][0], le=TYPO_BOUNDS["heart_rate"][1])]
 SpO2 = Annotated[int, Field(ge=TYPO_BOUNDS["spo2"][0], le=TYPO_BOUNDS["spo2"][1])]
+RespiratoryRate = Annotated[
+    int,
+    Field(
+        ge=TYPO_BOUNDS["respiratory_rate"][0],
+        le=TYPO_BOUNDS["respiratory_rate"][1],
+        description="Breaths per minute.",
+    ),
+]
 Moaas = Annotated[int, Field(ge=0, le=5, description="MOAA/S 0-5 (Chernik 1990).")]
 PositiveDecimal = Annotated[Decimal, Field(gt=0, max_digits=8, decimal_places=3)]
 
@@ -62,7 +70,16 @@ class PreDoseCheckIn(In):
     """Today's weight, vital signs, checklist, PHQ-9 (9 answers 0-3) and C-SSRS screener."""
 
     version: Version
-    weight_kg: Annotated[Decimal, Field(gt=0, max_digits=5, decimal_places=1)]
+    weight_kg: Annotated[Decimal, Field(gt=0, max_digits=5, decimal_places=1)] = Field(
+        description="The weight as weighed, in the unit `weight_unit` names."
+    )
+    weight_unit: Literal["kg", "lb"] = Field(
+        "kg", description="The unit of `weight_kg` as typed (lb is converted to kg)."
+    )
+    confirm_implausible: bool = Field(
+        False,
+        description="Re-weighed and re-measured: keep a weight or vital sign the core challenged.",
+    )
     height_cm: Annotated[Decimal, Field(gt=0, max_digits=5, decimal_places=1)] | None = Field(
         None,
         description="Measured today; needed when the chart has none and the protocol's "
@@ -71,6 +88,7 @@ class PreDoseCheckIn(In):
     systolic: Systolic
     diastolic: Diastolic
     heart_rate: HeartRate
+    respiratory_rate: RespiratoryRate
     spo2: SpO2
     fasting_confirmed: bool
     escort_confirmed: bool
@@ -175,11 +193,13 @@ class MonitoringEntryIn(In):
     systolic: Systolic | None = None
     diastolic: Diastolic | None = None
     heart_rate: HeartRate | None = None
+    respiratory_rate: RespiratoryRate | None = None
     spo2: SpO2 | None = None
     moaas: Moaas | None = None
     dissociation: Dissociation | Literal[""] = ""
     respiratory_depression: bool = False
     note: Text = ""
+    confirm_implausible: bool = False
 
 
 class MonitoringActionIn(In):
@@ -271,6 +291,7 @@ class MonitoringEntryOut(Schema):
     systolic: int | None
     diastolic: int | None
     heart_rate: int | None
+    respiratory_rate: int | None
     spo2: int | None
     moaas: int | None
     dissociation: str

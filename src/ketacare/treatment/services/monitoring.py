@@ -10,9 +10,18 @@ from django.http import Http404
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
-from ketacare.clinical.monitoring import VitalReading, check_vitals
+from ketacare.clinical.monitoring import (
+    START_BLOCKED,
+    START_RECHECK,
+    VitalReading,
+    check_pre_dose,
+    check_vitals,
+)
+from ketacare.clinical.plausibility import check_vital_signs
+from ketacare.clinical.profiles import VITALS
 from ketacare.errors import Conflict, Refused
 from ketacare.treatment import clock, rules, states
+from ketacare.treatment.facts import StepFacts, step_facts
 from ketacare.treatment.models import (
     AdverseEvent,
     AdverseEventKind,
@@ -25,7 +34,6 @@ from ketacare.treatment.models import (
     MonitoringPhase,
     TreatmentSession,
 )
-from ketacare.treatment.plans import protocol_of
 from ketacare.treatment.services.administration import _apply_change
 from ketacare.treatment.services.steps import _audit, _begin_step, _event_time, _settle, _text
 
@@ -43,6 +51,7 @@ def _phase(session: TreatmentSession, moment: datetime) -> str:
 def _reading(
     actor: Actor,
     session: TreatmentSession,
+    facts: StepFacts,
     *,
     taken_at: datetime,
     values: Mapping[str, int | None],
@@ -50,13 +59,14 @@ def _reading(
     respiratory_depression: bool = False,
     note: str = "",
 ) -> MonitoringEntry:
-    """Store a reading with the alarms the core raises for it, given the readings before it."""
-    protocol = protocol_of(session)
-    earlier = list(
-        MonitoringEntry.objects.filter(session=session, taken_at__lte=taken_at).order_by(
-            "taken_at", "id"
-        )
-    )
+    """Store a reading with the alarms the core raises for it, given the readings before it.
+
+    Before dosing, the core's pre-dose check adds the start finding (recheck, blocked, or the
+    observations still missing); every reading is checked against the clinic's thresholds and,
+    after dosing began, against the fall from the pre-dose systolic.
+    """
+    protocol = facts.protocol
+    earlier = [e for e in facts.entries if e.taken_at <= taken_at]
     reading = VitalReading(
         taken_at=taken_at,
         systolic=values.get("systolic"),
@@ -64,20 +74,26 @@ def _reading(
         heart_rate=values.get("heart_rate"),
         spo2=values.get("spo2"),
         moaas=values.get("moaas"),
+        respiratory_rate=values.get("respiratory_rate"),
     )
-    history = [
-        VitalReading(e.taken_at, e.systolic, e.diastolic, e.heart_rate, e.spo2, e.moaas)
-        for e in earlier
-    ]
+    phase = _phase(session, taken_at)
     alarms = [
         {"code": a.code, "message": a.message, "action": a.action}
-        for a in check_vitals(protocol, history, reading)
+        for a in check_vitals(
+            protocol,
+            [rules.vital_reading(e) for e in earlier],
+            reading,
+            pre_dose_systolic=(
+                None if phase == MonitoringPhase.PRE_DOSE else facts.pre_dose_systolic
+            ),
+            thresholds=facts.thresholds,
+        )
     ]
-    phase = _phase(session, taken_at)
     if phase == MonitoringPhase.PRE_DOSE and reading.systolic and reading.diastolic:
-        start = rules.start_vitals_alarm(protocol, reading.systolic, reading.diastolic)
-        if start is not None:
-            alarms.insert(0, start)
+        start = check_pre_dose(protocol, reading, thresholds=facts.thresholds)
+        finding = START_FINDINGS.get(start.status)
+        if finding is not None:
+            alarms.insert(0, {"code": finding[0], "message": start.reason, "action": finding[1]})
     return MonitoringEntry.objects.create(
         clinic=actor.clinic,
         session=session,
@@ -91,6 +107,31 @@ def _reading(
         recorded_at=clock.now(),
         **{k: v for k, v in values.items() if v is not None},
     )
+
+
+# The pre-dose finding a reading carries on the timeline, with what to do about it.
+START_FINDINGS = {
+    START_BLOCKED: (
+        "start_blocked",
+        "Do not start. Treat and recheck; record the recheck as a new reading.",
+    ),
+    START_RECHECK: ("start_recheck", "Recheck, or ask the prescriber to decide."),
+}
+
+
+def refuse_implausible(values: Mapping[str, int | None], confirmed: bool) -> list[str]:
+    """Refuse vital signs the core challenges (a typing error?) unless re-measured and confirmed;
+    the challenges confirmed are returned to be kept with the record."""
+    challenges = check_vital_signs({k: v for k, v in values.items() if k in VITALS})
+    if challenges and not confirmed:
+        first = challenges[0]
+        raise Refused(
+            " ".join(c.message for c in challenges)
+            + " If it is right, measure again and confirm it.",
+            field=first.field,
+            code="implausible",
+        )
+    return [c.message for c in challenges]
 
 
 @transaction.atomic
@@ -108,6 +149,8 @@ def monitoring_entry_record(
     dissociation: str = "",
     respiratory_depression: bool = False,
     note: str = "",
+    respiratory_rate: int | None = None,
+    confirm_implausible: bool = False,
 ) -> MonitoringEntry:
     """Add a reading to the timeline; the core flags values outside the protocol's limits."""
     session, replayed = _begin_step(
@@ -125,6 +168,7 @@ def monitoring_entry_record(
         "systolic": systolic,
         "diastolic": diastolic,
         "heart_rate": heart_rate,
+        "respiratory_rate": respiratory_rate,
         "spo2": spo2,
         "moaas": moaas,
     }
@@ -139,10 +183,15 @@ def monitoring_entry_record(
         raise Refused("Choose a dissociation level.", field="dissociation", code="choice")
     if all(v is None for v in values.values()) and not dissociation and not text:
         raise Refused("Enter at least one observation.", field="systolic", code="empty")
+    confirmed = refuse_implausible(values, confirm_implausible)
+    if confirmed:
+        text = (text + " · Confirmed on re-measuring: " + " ".join(confirmed)).strip(" ·")
     moment = _event_time(session, taken_at, "taken_at", not_before=session.checked_in_at)
+    facts = step_facts(session)
     entry = _reading(
         actor,
         session,
+        facts,
         taken_at=moment,
         values=values,
         dissociation=dissociation,

@@ -9,17 +9,20 @@ from django.db import transaction
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
-from ketacare.clinical.dosing import dosing_weight
+from ketacare.clinical.clearance import age_on, pregnancy_test_required
 from ketacare.clinical.errors import InvalidInput
+from ketacare.clinical.plausibility import PreviousWeight, check_weight
 from ketacare.clinical.protocols import WeightBasedDose
 from ketacare.errors import Refused
 from ketacare.outcomes.models import ResponseSource, ScaleResponse
 from ketacare.outcomes.services import scale_response_record
-from ketacare.patients.selectors import latest_height_cm
+from ketacare.patients.models import PatientSexChoices
+from ketacare.patients.selectors import latest_height_cm, latest_weight_dated
 from ketacare.patients.services import measurement_record
 from ketacare.scheduling.models import AppointmentStatus
 from ketacare.scheduling.selectors import clinic_zone, local_date
 from ketacare.treatment import clock, rules, states
+from ketacare.treatment.facts import step_facts
 from ketacare.treatment.models import (
     DoseOrder,
     DoseOrderStatus,
@@ -28,16 +31,12 @@ from ketacare.treatment.models import (
     StartDecision,
     StartDecisionChoices,
 )
-from ketacare.treatment.plans import protocol_of
-from ketacare.treatment.services.monitoring import _reading
+from ketacare.treatment.services.monitoring import _reading, refuse_implausible
 from ketacare.treatment.services.steps import (
     S,
     _audit,
     _begin_versioned_step,
-    _clearance,
-    _current_pre_check,
     _event_time,
-    _live_order,
     _move,
     _rename_field,
     _set_appointment,
@@ -70,10 +69,16 @@ def predose_check_record(
     medication_changes_note: str = "",
     height_cm: Decimal | None = None,
     taken_at: datetime | None = None,
+    respiratory_rate: int | None = None,
+    weight_unit: str = "kg",
+    confirm_implausible: bool = False,
 ) -> PreDoseCheck:
     """Record today's weight, vital signs, checklist and scales; the core checks the start limits.
 
-    Today's weight (and a height, when measured) go to the chart as a measurement. PHQ-9 and
+    Today's weight is typed with its unit (`weight_kg` holds the number as typed; `weight_unit`
+    says kg or lb) and challenged by the core when it is far from the chart's last weight or
+    gives an implausible BMI: it is kept only when re-weighed and confirmed. Respiratory rate and
+    SpO2 are recorded with the BP and heart rate (dosing does not start without them). PHQ-9 and
     C-SSRS are stored as scale responses (scored by the core; safety alerts raised by outcomes).
     Findings that hold the start are kept with the check.
     """
@@ -89,17 +94,47 @@ def predose_check_record(
     )
     if replayed is not None:
         return replayed
-    try:
-        dosing_weight(basis="actual", actual_weight_kg=weight_kg)
-    except InvalidInput as error:
-        raise _rename_field(error, "weight_kg") from error
     if pregnancy_test not in PregnancyTest.values:
         raise Refused("Choose the pregnancy test result.", field="pregnancy_test", code="choice")
+    moment = _event_time(session, taken_at, "taken_at", not_before=session.checked_in_at)
+    today = local_date(moment, clinic_zone(actor.clinic))
+    chart_height = latest_height_cm(patient=session.patient)
+    last = latest_weight_dated(patient=session.patient)
+    try:
+        weighed = check_weight(
+            value=weight_kg,
+            unit=weight_unit,
+            on=today,
+            previous=PreviousWeight(last[0], last[1]) if last else None,
+            height_cm=height_cm if height_cm is not None else chart_height,
+        )
+    except InvalidInput as error:
+        raise _rename_field(
+            error, "weight_unit" if error.field == "weight_unit" else "weight_kg"
+        ) from error
+    if weighed.challenges and not confirm_implausible:
+        raise Refused(
+            " ".join(c.message for c in weighed.challenges),
+            field="weight_kg",
+            code="weight_implausible",
+        )
+    vitals_confirmed = refuse_implausible(
+        {
+            "systolic": systolic,
+            "diastolic": diastolic,
+            "heart_rate": heart_rate,
+            "respiratory_rate": respiratory_rate,
+            "spo2": spo2,
+        },
+        confirm_implausible,
+    )
+    test_required = pregnancy_test_required(
+        sex=_sex_of(session.patient.sex), age_years=age_on(session.patient.date_of_birth, today)
+    )
     note = _text(medication_changes_note, "medication_changes_note", required=medication_changes)
     escort = _text(escort_name, "escort_name", required=False)
-    moment = _event_time(session, taken_at, "taken_at", not_before=session.checked_in_at)
-    chart_height = latest_height_cm(patient=session.patient)
-    protocol = protocol_of(session)
+    facts = step_facts(session)
+    protocol = facts.protocol
     needs_height = isinstance(protocol.dose, WeightBasedDose) and (
         protocol.dose.weight_basis != "actual"
     )
@@ -112,9 +147,9 @@ def predose_check_record(
     measurement_record(
         actor=actor,
         patient_id=session.patient_id,
-        measured_on=local_date(moment, clinic_zone(actor.clinic)),
+        measured_on=today,
         height_cm=height_cm,
-        weight_kg=weight_kg,
+        weight_kg=weighed.weight_kg,
     )
     recorded: list[ScaleResponse] = []
     for instrument_id, answers in (("phq9", phq9_answers), ("cssrs_screen", cssrs_answers)):
@@ -135,18 +170,22 @@ def predose_check_record(
     entry = _reading(
         actor,
         session,
+        facts,
         taken_at=moment,
         values={
             "systolic": systolic,
             "diastolic": diastolic,
             "heart_rate": heart_rate,
+            "respiratory_rate": respiratory_rate,
             "spo2": spo2,
         },
+        note=" ".join(vitals_confirmed),
     )
     concerns = rules.checklist_concerns(
         fasting_confirmed=fasting_confirmed,
         escort_confirmed=escort_confirmed,
         pregnancy_test=pregnancy_test,
+        pregnancy_test_required=test_required,
         medication_changes=medication_changes,
         medication_changes_note=note,
         scale_alerts=[(r.instrument_id, r.alerts) for r in (phq9, cssrs)],
@@ -155,12 +194,16 @@ def predose_check_record(
         clinic=actor.clinic,
         session=session,
         vitals=entry,
-        weight_kg=weight_kg,
+        weight_kg=weighed.weight_kg,
+        weight_entered=Decimal(weight_kg),
+        weight_unit=weight_unit,
+        weight_challenges=[c.message for c in weighed.challenges],
         height_cm=height_cm if height_cm is not None else chart_height,
         fasting_confirmed=fasting_confirmed,
         escort_confirmed=escort_confirmed,
         escort_name=escort,
         pregnancy_test=pregnancy_test,
+        pregnancy_test_required=test_required,
         medication_changes=medication_changes,
         medication_changes_note=note,
         phq9=phq9,
@@ -210,7 +253,8 @@ def start_decision_record(
     if decision not in StartDecisionChoices.values:
         raise Refused("Choose proceed or do not dose.", field="decision", code="choice")
     text = _text(reason, "reason")
-    clearance = _clearance(session)
+    facts = step_facts(session)
+    clearance = facts.clearance
     if not clearance.concerns:
         raise Refused(
             "Nothing holds the start: no decision is needed.", field="decision", code="no_concern"
@@ -223,14 +267,15 @@ def start_decision_record(
             field="decision",
             code="start_blocked",
         )
-    pre_check = _current_pre_check(session)
-    if pre_check is None or clearance.reading is None:
+    pre_check = facts.pre_check
+    if pre_check is None or clearance.reading_id is None:
         raise Refused(clearance.reason, field="status", code="nothing_to_decide")
+    live = facts.order
     made = StartDecision.objects.create(
         clinic=actor.clinic,
         session=session,
         pre_check=pre_check,
-        reading=clearance.reading,
+        reading_id=clearance.reading_id,
         decision=decision,
         reason=text,
         concerns=[c.as_json() for c in clearance.concerns],
@@ -238,7 +283,6 @@ def start_decision_record(
         decided_at=clock.now(),
     )
     if decision == StartDecisionChoices.DO_NOT_START:
-        live = _live_order(session)
         if live is not None:
             DoseOrder.objects.filter(pk=live.pk).update(
                 status=DoseOrderStatus.REJECTED,
@@ -260,3 +304,12 @@ def start_decision_record(
     )
     _settle(actor, idempotency_key, session, made.pk)
     return made
+
+
+def _sex_of(sex: str) -> str | None:
+    """The chart's sex as the core reads it: male, female, or not recorded (None)."""
+    if sex == PatientSexChoices.MALE:
+        return "male"
+    if sex == PatientSexChoices.FEMALE:
+        return "female"
+    return None

@@ -19,14 +19,11 @@ from ketacare.treatment import clock, rules, states
 from ketacare.treatment.models import (
     DoseOrder,
     DoseOrderStatus,
-    MonitoringEntry,
     PreDoseCheck,
     SessionStatus,
     SessionSubmission,
-    StartDecision,
     TreatmentSession,
 )
-from ketacare.treatment.plans import protocol_of
 
 S = SessionStatus
 ModelT = TypeVar("ModelT", bound=models.Model)
@@ -227,12 +224,9 @@ def _current_pre_check(session: TreatmentSession) -> PreDoseCheck | None:
 
 
 def _clearance(session: TreatmentSession) -> rules.Clearance:
-    return rules.start_clearance(
-        protocol=protocol_of(session),
-        pre_check=_current_pre_check(session),
-        entries=list(MonitoringEntry.objects.filter(session=session)),
-        decisions=list(StartDecision.objects.filter(session=session)),
-    )
+    from ketacare.treatment.facts import step_facts
+
+    return step_facts(session).clearance
 
 
 def _set_appointment(actor: Actor, session: TreatmentSession, status: str) -> None:
