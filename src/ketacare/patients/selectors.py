@@ -117,7 +117,9 @@ def latest_weight_dated(*, patient: Patient) -> tuple[Decimal, date] | None:
         .values_list("weight_kg", "measured_on")
         .first()
     )
-    return (row[0], row[1]) if row is not None else None
+    if row is None or row[0] is None:
+        return None
+    return row[0], row[1]
 
 
 def latest_height_and_weight(*, patient: Patient) -> tuple[Decimal | None, Decimal | None]:
