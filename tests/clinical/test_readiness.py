@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from ketacare.clinical.clearance import Clearance
+from ketacare.clinical.clearance import Clearance, Concern
 from ketacare.clinical.readiness import (
     CHECK_IN,
     CONSENT_MISSING,
@@ -132,6 +132,17 @@ def test_a_dose_needs_a_session_a_clearance_and_a_second_clinicians_verification
     assert "prescriber must decide" in readiness.why(DOSE_ORDER)
     no_check = assess(dataclasses.replace(READY, dose=DoseFacts(None, False, False)))
     assert "pre-dose checks" in no_check.why(DOSE_ORDER)
+    held_give = readiness.blockers[DOSE_GIVE]
+    assert [b.code for b in held_give] == [NOT_VERIFIED, "start_needs_decision"]
+    blocked = Clearance(
+        (Concern("bp_blocked", "185/95", True),), None, None, False, False, "Dosing cannot start"
+    )
+    at_block = assess(dataclasses.replace(READY, dose=DoseFacts(blocked, True, True)))
+    assert at_block.answer(DOSE_GIVE) == "start_blocked"
+    assert (
+        assess(dataclasses.replace(READY, dose=DoseFacts(None, True, True))).answer(DOSE_GIVE)
+        == "start_needs_decision"
+    )
     unverified = assess(dataclasses.replace(READY, dose=DoseFacts(CLEARED, False, False)))
     assert (unverified.answer(DOSE_ORDER), unverified.answer(DOSE_GIVE)) == (
         "ready",

@@ -16,6 +16,7 @@ from ketacare.clinical.timing import (
     COMPLETE_OK,
     MORE_THAN_ORDERED,
     REST_BETWEEN_DEVICES,
+    AlarmRecord,
     DueReading,
     RateChange,
     chair_minutes,
@@ -24,6 +25,7 @@ from ketacare.clinical.timing import (
     next_device,
     reading_near,
     readings_due,
+    unanswered_alarms,
 )
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -207,3 +209,14 @@ def test_the_reading_nearest_a_time_within_its_window_or_none() -> None:
 def test_times_must_carry_their_zone() -> None:
     with pytest.raises(InvalidInput):
         reading_near([], datetime(2026, 3, 2, 9, 0), 10)  # noqa: DTZ001 - the point of the test
+
+
+def test_unanswered_alarms_leave_out_pre_dose_findings_and_answered_ones() -> None:
+    records = [
+        AlarmRecord(3, m(20), False, ("heart_rate_low",), False),
+        AlarmRecord(1, m(-5), True, ("start_recheck",), False),
+        AlarmRecord(2, m(10), False, ("spo2_low",), True),
+        AlarmRecord(4, m(5), False, ("bp_low",), False),
+        AlarmRecord(5, m(30), False, (), False),
+    ]
+    assert [r.id for r in unanswered_alarms(records)] == [4, 3]

@@ -198,7 +198,15 @@ def start(team: Team, session: TreatmentSession, **overrides: Any) -> Any:
 
 
 def complete(team: Team, session: TreatmentSession) -> Any:
-    """The infusion runs to its end."""
+    """The infusion runs to its end: the clock moves on to when the pump has run the volume."""
+    from datetime import timedelta
+
+    administration = fresh(session).administration
+    if administration.volume_ml and administration.rate_ml_per_h:
+        hours = administration.volume_ml / administration.rate_ml_per_h
+        ends = administration.started_at + timedelta(hours=float(hours))
+        if ends > clock.now():
+            clock.travel(ends - clock.now() + timedelta(seconds=1))
     return services.administration_complete(
         actor=team.nurse, session_id=session.pk, idempotency_key=key()
     )

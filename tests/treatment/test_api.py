@@ -115,6 +115,9 @@ def test_an_iv_session_runs_end_to_end_through_the_api(world, session_clock):
         nurse, f"{url}/administration/changes", {"kind": "resume", "reason": "BP 150/90"}
     )
     assert resumed.status_code == 201, resumed.content
+    too_soon = _post(nurse, f"{url}/administration/complete", {"volume_infused_ml": "40"})
+    assert too_soon.json()["code"] == "more_than_rate_allows"  # 40 mL at 60 mL/h takes 40 min
+    session_clock.travel(timedelta(minutes=41))
     done = _post(nurse, f"{url}/administration/complete", {"volume_infused_ml": "40"})
     assert done.status_code == 200, done.content
     criteria = dict.fromkeys(nurse.get(url).json()["discharge_criteria"], True)
@@ -247,6 +250,14 @@ def test_the_rems_record_answers_for_esketamine_and_refuses_iv(world, team, sess
         moaas=4,
     )
     session_clock.travel(timedelta(minutes=90))
+    services.monitoring_entry_record(
+        actor=team.nurse,
+        session_id=session.pk,
+        idempotency_key=uuid.uuid4().hex,
+        systolic=128,
+        diastolic=80,
+        moaas=5,
+    )
     discharge(team, session)
     rems = client.get(f"/api/v1/sessions/{session.pk}/rems-record")
     assert rems.status_code == 200, rems.content
@@ -255,6 +266,7 @@ def test_the_rems_record_answers_for_esketamine_and_refuses_iv(world, team, sess
     assert body["dose_mg"] == "56"
     assert body["monitoring_minutes"] >= 120
     assert body["bp_at_40_minutes"]["systolic"] == 142
+    assert body["bp_before_discharge"]["systolic"] == 128
     assert body["sedation"] is True
 
 

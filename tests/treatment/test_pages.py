@@ -61,10 +61,12 @@ def test_the_pre_dose_form_records_the_checks(world, team):
         "version": session.version,
         "idempotency_key": _key(),
         "weight_kg": "70.0",
+        "weight_unit": "kg",
         "height_cm": "170",
         "systolic": "124",
         "diastolic": "80",
         "heart_rate": "70",
+        "respiratory_rate": "14",
         "spo2": "98",
         "fasting_confirmed": "on",
         "escort_confirmed": "on",
@@ -229,6 +231,8 @@ def test_the_summary_and_rems_record_render_for_a_discharged_esketamine_session(
     session_clock.travel(timedelta(minutes=45))
     reading(team, session, systolic=135, diastolic=85, spo2=97, moaas=4, dissociation="mild")
     session_clock.travel(timedelta(minutes=80))
+    # sedation and dissociation resolved before discharge (the REMS asks for both)
+    reading(team, session, systolic=128, diastolic=80, spo2=98, moaas=5, dissociation="none")
     from tests.treatment.factories import discharge
 
     discharge(team, session)
@@ -294,9 +298,9 @@ def test_the_session_page_makes_the_same_queries_whatever_the_timeline_length(
 # Sign-in session and user (2), the actor's memberships (1), the tenancy guard (1), the session
 # with patient, course, chair (1), the audited read (5: savepoint, chain head, insert, update,
 # release), pre-checks, orders, administration with devices and changes (5), readings,
-# adverse events, decisions, discharge (4), the course's session count (1), saving the
-# sign-in session's idle timer (3).
-SESSION_PAGE_QUERIES = 23
+# adverse events, decisions, discharge (4), the course's session count (1), the clinic's alarm
+# thresholds (1), saving the sign-in session's idle timer (3).
+SESSION_PAGE_QUERIES = 24
 
 
 def test_the_session_page_query_count_is_what_the_budget_says(world, team):

@@ -557,7 +557,7 @@ def test_an_unanswered_alarm_holds_the_discharge(world, team, session_clock):
     session_clock.travel(timedelta(minutes=40))
     with pytest.raises(Refused) as refused:
         discharge(team, session)
-    assert "no action recorded" in refused.value.message
+    assert "no recorded action" in refused.value.message
 
 
 def test_esketamine_discharge_waits_two_hours_after_the_last_device(world, team, session_clock):

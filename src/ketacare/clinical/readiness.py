@@ -38,6 +38,8 @@ NO_COURSE = "no_course"
 COURSE_NOT_ACTIVE = "course_not_active"
 NO_SESSION = "no_session"
 START_NOT_CLEARED = "start_not_cleared"
+START_BLOCKED = "start_blocked"
+START_NEEDS = "start_needs_decision"
 NOT_VERIFIED = "not_verified"
 SAME_PERSON = "same_person"
 
@@ -232,7 +234,7 @@ def assess(facts: ReadinessFacts) -> Readiness:
 
     Each activity needs what the one before it needs: treatment (screening and consent) for a
     course; an active course for check-in; start clearance for an order; a verification by a
-    second clinician to give it.
+    second clinician, and start clearance still in force, to give it.
     """
     treatment = screening_blockers(
         facts.screening, route=facts.route, requires_trd=facts.requires_trd
@@ -284,6 +286,15 @@ def assess(facts: ReadinessFacts) -> Readiness:
             )
         else:
             give = ()
+        if clearance is None or not clearance.may_start:
+            code = START_BLOCKED if clearance is not None and clearance.blocking else START_NEEDS
+            give += (
+                Blocker(
+                    code,
+                    "status",
+                    clearance.reason if clearance else "Record the pre-dose checks first.",
+                ),
+            )
     return Readiness(
         protocol_id=facts.protocol_id,
         route=facts.route,
@@ -291,7 +302,7 @@ def assess(facts: ReadinessFacts) -> Readiness:
             COURSE_START: treatment,
             CHECK_IN: check_in,
             DOSE_ORDER: check_in + order,
-            DOSE_GIVE: check_in + order + give,
+            DOSE_GIVE: check_in + give,
         },
     )
 

@@ -334,3 +334,23 @@ def reading_near(
 def _aware(value: object, field: str) -> None:
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(f"{field} must be a timezone-aware datetime, got {value!r}", field=field)
+
+
+@dataclass(frozen=True)
+class AlarmRecord:
+    """A reading's alarms as the core reads them: before dosing or not, and answered or not."""
+
+    id: int
+    taken_at: datetime
+    pre_dose: bool
+    alarm_codes: tuple[str, ...]
+    answered: bool
+
+
+def unanswered_alarms(records: Sequence[AlarmRecord]) -> list[AlarmRecord]:
+    """Alarms with no recorded action, oldest first (pre-dose start findings are decided through
+    start clearance instead); each holds discharge and is shown where the nurse looks."""
+    return sorted(
+        (r for r in records if not r.pre_dose and r.alarm_codes and not r.answered),
+        key=lambda r: (r.taken_at, r.id),
+    )

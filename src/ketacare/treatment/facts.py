@@ -11,7 +11,9 @@ from ketacare.clinical.clearance import Clearance
 from ketacare.clinical.monitoring import VitalReading
 from ketacare.clinical.profiles import AlarmThresholds
 from ketacare.clinical.protocols import Protocol
+from ketacare.clinical.readiness import DoseFacts, Readiness, ReadinessFacts, assess
 from ketacare.clinical.timing import RateChange
+from ketacare.scheduling.readiness import readiness_facts
 from ketacare.treatment import clock, rules
 from ketacare.treatment.models import (
     Administration,
@@ -45,6 +47,12 @@ class StepFacts:
     devices: tuple[EsketamineDevice, ...]
     changes: tuple[InfusionChange, ...]
     thresholds: AlarmThresholds
+    readiness_facts: ReadinessFacts
+
+    @property
+    def readiness(self) -> Readiness:
+        """The core's readiness for this session: check-in, order and giving the dose."""
+        return assess(self.readiness_facts)
 
     @property
     def readings(self) -> list[VitalReading]:
@@ -98,16 +106,46 @@ def step_facts(session: TreatmentSession) -> StepFacts:
         devices = tuple(administration.devices.order_by("number"))
         changes = tuple(administration.changes.order_by("at", "id"))
     policy = AlarmPolicy.objects.filter(clinic_id=session.clinic_id).order_by("-changed_at", "-id")
+    entries = tuple(MonitoringEntry.objects.filter(session=session).order_by("taken_at", "id"))
+    decisions = tuple(StartDecision.objects.filter(session=session))
+    pre_check = pre_checks[-1] if pre_checks else None
+    thresholds = rules.alarm_thresholds(protocol, policy.first())
+    order = orders[0] if orders else None
+    clearance = rules.start_clearance(
+        protocol=protocol,
+        pre_check=pre_check,
+        entries=entries,
+        decisions=decisions,
+        thresholds=thresholds,
+    )
+    verified = (
+        order is not None
+        and order.status == DoseOrderStatus.VERIFIED
+        and order.verified_by_id is not None
+    )
+    readiness = readiness_facts(
+        patient=session.patient,
+        protocol=protocol,
+        course=session.course,
+        dose=DoseFacts(
+            clearance=clearance,
+            order_verified=verified,
+            verified_by_other=verified
+            and order is not None
+            and order.verified_by_id != order.ordered_by_id,
+        ),
+    )
     return StepFacts(
         session=session,
         protocol=protocol,
         now=clock.now(),
-        pre_check=pre_checks[-1] if pre_checks else None,
-        entries=tuple(MonitoringEntry.objects.filter(session=session).order_by("taken_at", "id")),
-        decisions=tuple(StartDecision.objects.filter(session=session)),
-        order=orders[0] if orders else None,
+        pre_check=pre_check,
+        entries=entries,
+        decisions=decisions,
+        order=order,
         administration=administration,
         devices=devices,
         changes=changes,
-        thresholds=rules.alarm_thresholds(protocol, policy.first()),
+        thresholds=thresholds,
+        readiness_facts=readiness,
     )

@@ -12,7 +12,13 @@ from typing import Any
 from django import forms
 
 from ketacare.clinical.instruments import get_instrument
-from ketacare.clinical.protocols import DeviceDose, FixedStepDose, Protocol, WeightBasedDose
+from ketacare.clinical.protocols import (
+    Delivery,
+    DeviceDose,
+    FixedStepDose,
+    Protocol,
+    WeightBasedDose,
+)
 from ketacare.treatment.models import (
     AdverseEventKind,
     AdverseEventOutcome,
@@ -107,7 +113,18 @@ class PreDoseCheckForm(VersionedForm):
     """Today's weight, vital signs, checklist, PHQ-9 and C-SSRS screener."""
 
     weight_kg = forms.DecimalField(
-        label="Today's weight (kg)", max_digits=5, decimal_places=1, min_value=Decimal("1")
+        label="Today's weight", max_digits=5, decimal_places=1, min_value=Decimal("1")
+    )
+    weight_unit = forms.ChoiceField(
+        label="Unit of the weight",
+        choices=[("kg", "kg"), ("lb", "lb")],
+        widget=forms.RadioSelect,
+        help_text="Say which: a weight in pounds typed as kilograms doubles the dose.",
+    )
+    confirm_implausible = forms.BooleanField(
+        label="Re-weighed and re-measured: the values are right",
+        required=False,
+        help_text="Only when a weight or vital sign was challenged.",
     )
     height_cm = forms.DecimalField(
         label="Height (cm), if not in the chart",
@@ -119,15 +136,15 @@ class PreDoseCheckForm(VersionedForm):
     systolic = _vital("systolic", "Systolic (mmHg)", required=True)
     diastolic = _vital("diastolic", "Diastolic (mmHg)", required=True)
     heart_rate = _vital("heart_rate", "Heart rate (/min)", required=True)
+    respiratory_rate = _vital("respiratory_rate", "Respiratory rate (/min)", required=True)
     spo2 = _vital("spo2", "SpO2 (%)", required=True)
     fasting_confirmed = forms.BooleanField(label="Fasting as instructed", required=False)
     escort_confirmed = forms.BooleanField(label="Escort home confirmed", required=False)
     escort_name = forms.CharField(label="Escort's name", required=False, max_length=200)
+    # No preselected answer: "not required" must be chosen, and the core asks the prescriber
+    # when it is chosen for a patient who may be pregnant (sex and age).
     pregnancy_test = forms.ChoiceField(
-        label="Pregnancy test",
-        choices=PregnancyTest.choices,
-        widget=forms.RadioSelect,
-        initial=PregnancyTest.NOT_REQUIRED,
+        label="Pregnancy test", choices=PregnancyTest.choices, widget=forms.RadioSelect
     )
     medication_changes = forms.BooleanField(
         label="Medicines changed since the last session", required=False
@@ -173,10 +190,13 @@ class PreDoseCheckForm(VersionedForm):
             cssrs = cssrs[:-1]
         return {
             "weight_kg": data["weight_kg"],
+            "weight_unit": data["weight_unit"],
+            "confirm_implausible": data["confirm_implausible"],
             "height_cm": data.get("height_cm"),
             "systolic": data["systolic"],
             "diastolic": data["diastolic"],
             "heart_rate": data["heart_rate"],
+            "respiratory_rate": data["respiratory_rate"],
             "spo2": data["spo2"],
             "fasting_confirmed": data["fasting_confirmed"],
             "escort_confirmed": data["escort_confirmed"],
@@ -210,7 +230,7 @@ class DoseOrderForm(VersionedForm):
         initial = kwargs.setdefault("initial", {})
         if isinstance(dose, WeightBasedDose):
             initial.setdefault("mg_per_kg", dose.mg_per_kg)
-            if protocol.route == "iv":
+            if "duration_min" in protocol.delivery.order_inputs:
                 initial.setdefault("duration_min", dose.duration_min)
         elif isinstance(dose, DeviceDose):
             initial.setdefault("dose_mg", dose.first_dose_mg)
@@ -228,7 +248,7 @@ class DoseOrderForm(VersionedForm):
                 decimal_places=3,
                 min_value=Decimal("0.001"),
             )
-            if protocol.route == "iv":
+            if "container_volume_ml" in protocol.delivery.order_inputs:
                 fields["container_volume_ml"] = forms.DecimalField(
                     label="Bag or syringe volume (mL)",
                     max_digits=7,
@@ -289,20 +309,22 @@ class AdministrationStartForm(VersionedForm):
     lot = forms.CharField(label="Lot number", max_length=64)
     started_at = _when("Started at")
 
-    def __init__(self, *args: Any, route: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, delivery: Delivery, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if route in ("iv", "im"):
+        confirm = delivery.confirm_at_start
+        if "concentration_mg_per_ml" in confirm:
             self.fields["concentration_mg_per_ml"] = forms.DecimalField(
                 label="Concentration (mg/mL)", max_digits=7, decimal_places=3
             )
+        if "volume_ml" in confirm:
             self.fields["volume_ml"] = forms.DecimalField(
                 label="Volume (mL)", max_digits=7, decimal_places=2
             )
-        if route == "iv":
+        if "rate_ml_per_h" in confirm:
             self.fields["rate_ml_per_h"] = forms.DecimalField(
                 label="Pump rate (mL/h)", max_digits=7, decimal_places=1
             )
-        if route == "esketamine":
+        if delivery.devices:
             self.fields["started_at"].label = "First device at"
 
     def service_arguments(self) -> dict[str, Any]:
@@ -355,6 +377,7 @@ class MonitoringForm(KeyedForm):
     systolic = _vital("systolic", "Systolic", required=False)
     diastolic = _vital("diastolic", "Diastolic", required=False)
     heart_rate = _vital("heart_rate", "Heart rate", required=False)
+    respiratory_rate = _vital("respiratory_rate", "Resp. rate", required=False)
     spo2 = _vital("spo2", "SpO2 %", required=False)
     dissociation = forms.ChoiceField(
         label="Dissociation", choices=[("", "—"), *Dissociation.choices], required=False
@@ -363,6 +386,9 @@ class MonitoringForm(KeyedForm):
         label="Signs of respiratory depression", required=False
     )
     note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 1}))
+    confirm_implausible = forms.BooleanField(
+        label="Re-measured: the value is right", required=False
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -374,7 +400,15 @@ class MonitoringForm(KeyedForm):
             empty_value=None,
             required=False,
         )
-        order = ["taken_at", "systolic", "diastolic", "heart_rate", "spo2", "moaas"]
+        order = [
+            "taken_at",
+            "systolic",
+            "diastolic",
+            "heart_rate",
+            "respiratory_rate",
+            "spo2",
+            "moaas",
+        ]
         self.order_fields(order)
 
     def service_arguments(self) -> dict[str, Any]:
@@ -387,11 +421,13 @@ class MonitoringForm(KeyedForm):
                 "systolic",
                 "diastolic",
                 "heart_rate",
+                "respiratory_rate",
                 "spo2",
                 "moaas",
                 "dissociation",
                 "respiratory_depression",
                 "note",
+                "confirm_implausible",
             )
         }
 
@@ -443,7 +479,7 @@ class DischargeForm(VersionedForm):
             self.fields[f"criterion_{name}"] = forms.BooleanField(
                 label=criterion_label(name), required=False
             )
-        if protocol.route == "esketamine":
+        if protocol.delivery.rems:
             self.fields["ready_at"] = forms.DateTimeField(
                 label="Clinically ready at (REMS asks: when would the patient have been ready "
                 "without the two-hour rule?)",

@@ -20,10 +20,13 @@ from ketacare.clinical.dosing import DosePlan
 from ketacare.clinical.eligibility import IntakeFacts, screen
 from ketacare.clinical.instruments import get_instrument
 from ketacare.clinical.monitoring import discharge_check
+from ketacare.clinical.profiles import AlarmThresholds
 from ketacare.clinical.protocols import Protocol
+from ketacare.clinical.timing import RateChange, infusion_progress, reading_near, readings_due
 from ketacare.errors import Refused
-from ketacare.patients.models import Patient
-from ketacare.patients.selectors import intake_facts_for
+from ketacare.patients.models import BodyMeasurement, ChartSection, Patient
+from ketacare.patients.sections import AllergiesData
+from ketacare.patients.selectors import intake_facts_for, measurements_of
 from ketacare.scheduling.models import Appointment, AppointmentStatus
 from ketacare.scheduling.selectors import SESSION_KINDS, clinic_zone, local_date
 from ketacare.screening.selectors import screening_current_for
@@ -31,6 +34,7 @@ from ketacare.treatment import clock, rules
 from ketacare.treatment.models import (
     Administration,
     AdverseEvent,
+    AlarmPolicy,
     Discharge,
     DoseOrder,
     DoseOrderStatus,
@@ -77,7 +81,7 @@ def session_get_for_actor(
     actor.require(permission)
     session = (
         sessions_of_clinic(actor=actor)
-        .select_related("patient", "course", "appointment__chair", "checked_in_by")
+        .select_related("clinic", "patient", "course", "appointment__chair", "checked_in_by")
         .filter(pk=session_id)
         .first()
     )
@@ -103,6 +107,14 @@ class DueReading:
     overdue: bool
 
 
+@dataclass(frozen=True)
+class Attention:
+    """Something the nurse must see now, at the top of the session and on Today's sessions."""
+
+    kind: str
+    message: str
+
+
 @dataclass
 class SessionRecord:
     """Everything recorded in one session, with what the core says about it now."""
@@ -120,6 +132,7 @@ class SessionRecord:
     decisions: list[StartDecision]
     discharge: Discharge | None
     sequence: int
+    thresholds: AlarmThresholds | None = None
     clearance: rules.Clearance = field(init=False)
 
     def __post_init__(self) -> None:
@@ -128,6 +141,7 @@ class SessionRecord:
             pre_check=self.pre_check,
             entries=self.entries,
             decisions=self.decisions,
+            thresholds=self.thresholds,
         )
 
     @property
@@ -197,6 +211,18 @@ class SessionRecord:
         return due_readings(self.protocol, self.session, self.entries, self.now)
 
     @property
+    def attention(self) -> list[Attention]:
+        """What the nurse must see first: unanswered alarms, overdue readings, an overrun."""
+        return attention(
+            self.protocol,
+            self.session,
+            self.entries,
+            self.administration,
+            self.changes,
+            self.now,
+        )
+
+    @property
     def timeline_version(self) -> str:
         """Changes when the timeline or the session changes (for polling)."""
         return timeline_fingerprint(self.session.version, self.entries)
@@ -208,30 +234,70 @@ def due_readings(
     entries: Sequence[MonitoringEntry],
     now: datetime,
 ) -> list[DueReading]:
-    """Readings the protocol asks for next: by interval while dosing or observing, and at fixed
-    minutes after the dose (esketamine: blood pressure at about 40 minutes)."""
-    monitoring = protocol.monitoring
-    started = session.dosing_started_at
-    if started is None or session.status not in (S.DOSING, S.OBSERVATION):
+    """Readings the protocol asks for next, per the core: by interval while dosing or observing,
+    and at fixed minutes after the dose (esketamine: blood pressure at about 40 minutes)."""
+    if session.status not in (S.DOSING, S.OBSERVATION):
         return []
-    due: list[DueReading] = []
-    interval = (
-        monitoring.vitals_interval_min
-        if session.status == S.DOSING
-        else (monitoring.post_dose_vitals_interval_min or monitoring.vitals_interval_min)
-    )
-    if interval:
-        last = max((e.taken_at for e in entries if e.taken_at >= started), default=started)
-        at = last + timedelta(minutes=interval)
-        due.append(DueReading(at, f"Vital signs every {interval} min", at < now))
-    for minutes in monitoring.bp_checks_after_dose_min:
-        at = started + timedelta(minutes=minutes)
-        taken = any(e.systolic is not None and e.taken_at >= at - ABOUT for e in entries)
-        if not taken:
-            due.append(
-                DueReading(at, f"Blood pressure about {minutes} min after the dose", at < now)
+    return [
+        DueReading(d.at, d.label, d.overdue)
+        for d in readings_due(
+            protocol.monitoring,
+            dosing_started_at=session.dosing_started_at,
+            dosing_ended_at=session.dosing_ended_at,
+            discharged=False,
+            readings=[rules.vital_reading(e) for e in entries],
+            now=now,
+        )
+    ]
+
+
+def attention(
+    protocol: Protocol,
+    session: TreatmentSession,
+    entries: Sequence[MonitoringEntry],
+    administration: Administration | None,
+    changes: Sequence[InfusionChange],
+    now: datetime,
+) -> list[Attention]:
+    """Unanswered alarms, overdue readings and an overrunning infusion, most urgent first."""
+    zone = clinic_zone(session.clinic)
+    found = [
+        Attention(
+            "alarm",
+            f"{e.taken_at.astimezone(zone):%H:%M} " + "; ".join(a["message"] for a in e.alarms),
+        )
+        for e in unanswered_alarms(entries)
+    ]
+    found += [
+        Attention("overdue", f"{d.label}: due {d.at.astimezone(zone):%H:%M}")
+        for d in due_readings(protocol, session, entries, now)
+        if d.overdue
+    ]
+    if (
+        administration is not None
+        and protocol.delivery.pausable
+        and session.status == S.DOSING
+        and administration.rate_ml_per_h is not None
+        and administration.volume_ml is not None
+    ):
+        progress = infusion_progress(
+            protocol.monitoring,
+            started_at=administration.started_at,
+            rate_ml_per_h=administration.rate_ml_per_h,
+            volume_ml=administration.volume_ml,
+            changes=[RateChange(str(c.kind), c.at, c.rate_ml_per_h) for c in changes],
+            now=now,
+        )
+        if progress.overrunning and progress.expected_end_at is not None:
+            found.append(
+                Attention(
+                    "overrun",
+                    f"Infusion overrunning: it should have ended at "
+                    f"{progress.expected_end_at.astimezone(zone):%H:%M} "
+                    f"({progress.overrun_minutes} min ago). Check the pump and record the end.",
+                )
             )
-    return due
+    return found
 
 
 def session_record(*, actor: Actor, session_id: int) -> SessionRecord:
@@ -293,6 +359,12 @@ def _record(session: TreatmentSession) -> SessionRecord:
         .exclude(status=S.CANCELLED)
         .count()
     )
+    protocol = protocol_of(session)
+    policy = (
+        AlarmPolicy.objects.filter(clinic_id=session.clinic_id)
+        .order_by("-changed_at", "-id")
+        .first()
+    )
     return SessionRecord(
         session=session,
         protocol=protocol_of(session),
@@ -307,6 +379,7 @@ def _record(session: TreatmentSession) -> SessionRecord:
         decisions=decisions,
         discharge=discharge,
         sequence=sequence,
+        thresholds=rules.alarm_thresholds(protocol, policy),
     )
 
 
@@ -374,6 +447,7 @@ class DayRow:
 
     appointment: Appointment | None
     session: TreatmentSession | None
+    attention: tuple[Attention, ...] = ()
 
     @property
     def patient(self) -> Patient:
@@ -427,9 +501,13 @@ def sessions_for_day(*, actor: Actor, day: date) -> list[DayRow]:
         .select_related("patient", "course", "appointment__chair", "checked_in_by")
         .order_by("checked_in_at", "id")
     )
+    waiting = _attention_of_open(sessions)
     by_appointment = {s.appointment_id: s for s in sessions if s.appointment_id}
-    rows = [DayRow(a, by_appointment.get(a.pk)) for a in appointments]
-    rows += [DayRow(None, s) for s in sessions if s.appointment_id is None]
+    rows = []
+    for appointment in appointments:
+        session = by_appointment.get(appointment.pk)
+        rows.append(DayRow(appointment, session, waiting.get(session.pk, ()) if session else ()))
+    rows += [DayRow(None, s, waiting.get(s.pk, ())) for s in sessions if s.appointment_id is None]
     rows.sort(key=lambda r: r.starts_at)
     audit_record(
         actor=actor,
@@ -442,6 +520,39 @@ def sessions_for_day(*, actor: Actor, day: date) -> list[DayRow]:
         },
     )
     return rows
+
+
+def _attention_of_open(
+    sessions: Sequence[TreatmentSession],
+) -> dict[int, tuple[Attention, ...]]:
+    """For the day's sessions being dosed or observed: what needs attention (three queries)."""
+    live = [s for s in sessions if s.status in (S.DOSING, S.OBSERVATION)]
+    if not live:
+        return {}
+    entries: dict[int, list[MonitoringEntry]] = {s.pk: [] for s in live}
+    for entry in MonitoringEntry.objects.filter(session__in=live).order_by("taken_at", "id"):
+        entries[entry.session_id].append(entry)
+    administrations = {
+        a.session_id: a
+        for a in Administration.objects.filter(session__in=live).prefetch_related(
+            Prefetch("changes", queryset=InfusionChange.objects.order_by("at", "id"))
+        )
+    }
+    now = clock.now()
+    found = {}
+    for session in live:
+        administration = administrations.get(session.pk)
+        found[session.pk] = tuple(
+            attention(
+                protocol_of(session),
+                session,
+                entries[session.pk],
+                administration,
+                list(administration.changes.all()) if administration else [],
+                now,
+            )
+        )
+    return found
 
 
 def today(*, actor: Actor) -> date:
@@ -526,7 +637,7 @@ def rems_record(*, actor: Actor, session_id: int) -> RemsRecord:
     """The REMS monitoring record of an esketamine session (422 for other routes)."""
     record = session_record(actor=actor, session_id=session_id)
     session = record.session
-    if session.route != "esketamine":
+    if not record.protocol.delivery.rems:
         raise Refused(
             "The REMS monitoring record is for esketamine sessions.",
             field="session_id",
@@ -548,11 +659,26 @@ def rems_record(*, actor: Actor, session_id: int) -> RemsRecord:
     with_bp = [e for e in record.entries if e.systolic is not None]
     before = [e for e in with_bp if e.phase == MonitoringPhase.PRE_DOSE]
     after = [e for e in with_bp if e.phase != MonitoringPhase.PRE_DOSE]
-    at_40 = None
-    minutes = record.protocol.monitoring.bp_checks_after_dose_min
-    if first_device is not None and minutes and after:
-        target = first_device + timedelta(minutes=minutes[0])
-        at_40 = min(after, key=lambda e: abs((e.taken_at - target).total_seconds()))
+    # The core picks each reading: nearest the fixed check within its window, else missing (a
+    # 5-minute reading is never "BP at 40 minutes"); before discharge, the last BP within the
+    # twice that window before it (policy: a reading from the end of the observation).
+    at_40 = before_discharge = None
+    monitoring = record.protocol.monitoring
+    window = monitoring.timeliness.fixed_check_window_min
+    readings = [(rules.vital_reading(e), e) for e in after]
+    if first_device is not None and monitoring.bp_checks_after_dose_min:
+        target = first_device + timedelta(minutes=monitoring.bp_checks_after_dose_min[0])
+        near = reading_near([r for r, _ in readings], target, window)
+        at_40 = next((e for r, e in readings if r is near), None)
+    if discharge is not None:
+        near = reading_near(
+            [r for r, _ in readings if r.taken_at <= discharge.discharged_at],
+            discharge.discharged_at,
+            2 * window,
+        )
+        before_discharge = next((e for r, e in readings if r is near), None)
+        if before_discharge is not None and before_discharge is at_40:
+            before_discharge = None
     order = record.order
     administration = record.administration
     fully_alert = get_instrument("moaas").max_total
@@ -574,11 +700,8 @@ def rems_record(*, actor: Actor, session_id: int) -> RemsRecord:
         ready_minutes=ready_minutes,
         bp_before=before[-1] if before else None,
         bp_at_40=at_40,
-        bp_before_discharge=after[-1] if after else None,
-        vitals_acceptable_before_dosing=not any(
-            c.code in ("bp_recheck", "bp_blocked", "no_blood_pressure")
-            for c in record.clearance.concerns
-        ),
+        bp_before_discharge=before_discharge,
+        vitals_acceptable_before_dosing=record.clearance.vitals_acceptable,
         vitals_acceptable_before_discharge=(
             discharge.criteria.get("vitals_acceptable") if discharge is not None else None
         ),
@@ -594,3 +717,39 @@ def rems_record(*, actor: Actor, session_id: int) -> RemsRecord:
 def local_day(moment: datetime, clinic: Any) -> date:
     """The clinic-local calendar day of a moment."""
     return local_date(moment, clinic_zone(clinic))
+
+
+@dataclass(frozen=True)
+class DosingContext:
+    """What the prescriber and the nurse see beside the dose: allergies, weights, last dose."""
+
+    allergies: AllergiesData | None
+    weights: list[BodyMeasurement]
+    previous_order: DoseOrder | None
+
+
+def dosing_context(session: TreatmentSession) -> DosingContext:
+    """The chart's allergies, the recent weights and the course's previous dose (three queries)."""
+    section = ChartSection.objects.filter(
+        clinic_id=session.clinic_id, patient_id=session.patient_id, section="allergies"
+    ).first()
+    weights = [
+        m for m in measurements_of(patient=session.patient, limit=6) if m.weight_kg is not None
+    ]
+    previous = (
+        DoseOrder.objects.filter(
+            clinic_id=session.clinic_id,
+            session__course_id=session.course_id,
+            status=DoseOrderStatus.VERIFIED,
+            session__dosing_started_at__isnull=False,
+        )
+        .exclude(session_id=session.pk)
+        .select_related("session")
+        .order_by("-session__dosing_started_at", "-id")
+        .first()
+    )
+    return DosingContext(
+        allergies=AllergiesData.model_validate(section.data) if section is not None else None,
+        weights=weights,
+        previous_order=previous,
+    )

@@ -7,6 +7,7 @@ from ketacare.treatment import views
 urlpatterns = [
     path("", views.session_list, name="session_list"),
     path("check-in/", views.session_check_in, name="session_check_in"),
+    path("alarm-thresholds/", views.alarm_policy, name="alarm_policy"),
     path("patients/<int:patient_id>/", views.patient_sessions, name="patient_sessions"),
     path("<int:session_id>/", views.session_detail, name="session_detail"),
     path("<int:session_id>/timeline/", views.session_timeline, name="session_timeline"),

@@ -1,6 +1,6 @@
 """Administration: start of dosing, esketamine devices, infusion changes, end of dosing."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -9,13 +9,15 @@ from django.http import Http404
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
+from ketacare.clinical.readiness import DOSE_GIVE
+from ketacare.clinical.timing import check_infusion_complete, next_device
 from ketacare.errors import Refused
 from ketacare.scheduling.selectors import clinic_zone
 from ketacare.treatment import clock, states
+from ketacare.treatment.facts import step_facts
 from ketacare.treatment.models import (
     Administration,
     AdministrationState,
-    DoseOrderStatus,
     EsketamineDevice,
     InfusionChange,
     InfusionChangeKind,
@@ -28,9 +30,7 @@ from ketacare.treatment.services.steps import (
     _audit,
     _begin_step,
     _begin_versioned_step,
-    _clearance,
     _event_time,
-    _live_order,
     _move,
     _settle,
     _text,
@@ -83,43 +83,23 @@ def administration_start(
     )
     if replayed is not None:
         return replayed
-    order = _live_order(session)
-    if order is None or order.status != DoseOrderStatus.VERIFIED or order.verified_by_id is None:
-        raise Refused(
-            "The dose has not been verified by a second clinician.",
-            field="status",
-            code="not_verified",
-        )
-    if order.verified_by_id == order.ordered_by_id:  # also a database constraint
-        raise Refused(
-            "The dose was verified by the person who ordered it.",
-            field="status",
-            code="same_person",
-        )
+    facts = step_facts(session)
+    blocker = facts.readiness.first(DOSE_GIVE)
+    if blocker is not None:
+        raise Refused(blocker.reason, field=blocker.field, code=blocker.code)
     states.ensure_transition(session.status, S.DOSING)
-    clearance = _clearance(session)
-    if not clearance.may_start:
-        code = "start_blocked" if clearance.blocking else "start_needs_decision"
-        raise Refused(clearance.reason, field="status", code=code)
-    protocol = protocol_of(session)
-    route = protocol.route
-    if route == "iv":
-        _must_match(
-            concentration_mg_per_ml,
-            order.concentration_mg_per_ml,
-            "concentration_mg_per_ml",
-            "concentration",
-        )
-        _must_match(volume_ml, order.volume_ml, "volume_ml", "volume")
-        _must_match(rate_ml_per_h, order.rate_ml_per_h, "rate_ml_per_h", "pump rate")
-    elif route == "im":
-        _must_match(
-            concentration_mg_per_ml,
-            order.concentration_mg_per_ml,
-            "concentration_mg_per_ml",
-            "concentration",
-        )
-        _must_match(volume_ml, order.volume_ml, "volume_ml", "volume")
+    order = facts.order
+    if order is None:  # pragma: no cover - readiness said the order is verified
+        raise Refused("There is no verified order.", field="status", code="not_verified")
+    delivery = facts.protocol.delivery
+    given = {
+        "concentration_mg_per_ml": (concentration_mg_per_ml, "concentration"),
+        "volume_ml": (volume_ml, "volume"),
+        "rate_ml_per_h": (rate_ml_per_h, "pump rate"),
+    }
+    for name in delivery.confirm_at_start:
+        value, what = given[name]
+        _must_match(value, getattr(order, name), name, what)
     moment = _event_time(session, started_at, "started_at", not_before=order.verified_at)
     administration = Administration.objects.create(
         clinic=actor.clinic,
@@ -135,10 +115,8 @@ def administration_start(
         started_by=actor.user,
     )
     _move(session, S.DOSING, dosing_started_at=moment)
-    single_shot = route in ("im", "sublingual", "oral") or (
-        route == "esketamine" and (order.devices or 0) <= 1
-    )
-    if route == "esketamine":
+    single_shot = delivery.ends_on_start or (delivery.devices and (order.devices or 0) <= 1)
+    if delivery.devices:
         EsketamineDevice.objects.create(
             clinic=actor.clinic,
             administration=administration,
@@ -203,35 +181,42 @@ def esketamine_device_record(
     )
     if replayed is not None:
         return replayed
-    if session.route != "esketamine":
+    facts = step_facts(session)
+    if not facts.protocol.delivery.devices:
         raise Refused("Devices are for esketamine sessions.", field="status", code="route")
     states.ensure_status_in(session.status, frozenset({S.DOSING}), "record a device")
-    administration = _administration(session)
+    administration = facts.administration
+    if administration is None:  # pragma: no cover - dosing started with the first device
+        raise Refused("Dosing has not started.", field="status", code="not_started")
     order = administration.dose_order
-    devices = list(administration.devices.order_by("number"))
-    if len(devices) >= (order.devices or 0):
-        raise Refused(
-            f"All {order.devices} devices of the order are recorded.",
-            field="number",
-            code="all_devices_given",
-        )
-    last = devices[-1]
-    moment = _event_time(
-        session, administered_at, "administered_at", not_before=last.administered_at
+    devices = list(facts.devices)
+    floor = devices[-1].administered_at if devices else administration.started_at
+    moment = _event_time(session, administered_at, "administered_at", not_before=floor)
+    check = next_device(
+        ordered_devices=order.devices or 0,
+        rest_min=order.rest_between_devices_min or 0,
+        given_at=[d.administered_at for d in devices],
+        at=moment,
     )
-    rest = timedelta(minutes=order.rest_between_devices_min or 0)
-    if moment - last.administered_at < rest:
-        earliest = (last.administered_at + rest).astimezone(clinic_zone(session.clinic))
+    if not check.allowed:
+        if check.earliest_at is not None:
+            earliest = check.earliest_at.astimezone(clinic_zone(session.clinic))
+            message = (
+                f"The label asks for {order.rest_between_devices_min} minutes' rest between "
+                f"devices: device {check.number} not before {earliest:%H:%M}."
+            )
+        else:
+            message = f"All {order.devices} devices of the order are recorded."
         raise Refused(
-            f"The label asks for {order.rest_between_devices_min} minutes' rest between devices: "
-            f"device {last.number + 1} not before {earliest:%H:%M}.",
-            field="administered_at",
-            code="rest_between_devices",
+            message,
+            field="administered_at" if check.earliest_at is not None else "number",
+            code=check.code,
         )
+    last_number = devices[-1].number if devices else 0
     device = EsketamineDevice.objects.create(
         clinic=actor.clinic,
         administration=administration,
-        number=last.number + 1,
+        number=last_number + 1,
         administered_at=moment,
         recorded_by=actor.user,
         recorded_at=clock.now(),
@@ -295,7 +280,7 @@ def _apply_change(
     administration = _administration(session)
     if kind not in InfusionChangeKind.values:
         raise Refused("Choose pause, resume, slow or stop.", field="kind", code="choice")
-    if session.route != "iv" and kind != InfusionChangeKind.STOP:
+    if not protocol_of(session).delivery.pausable and kind != InfusionChangeKind.STOP:
         raise Refused(
             "Only an infusion can be paused, resumed or slowed; stop the dosing instead.",
             field="kind",
@@ -392,8 +377,11 @@ def administration_complete(
     if replayed is not None:
         return replayed
     states.ensure_status_in(session.status, frozenset({S.DOSING}), "complete the infusion")
-    administration = _administration(session)
-    if session.route != "iv":
+    facts = step_facts(session)
+    administration = facts.administration
+    if administration is None:  # pragma: no cover - status DOSING has an administration
+        raise Refused("Dosing has not started.", field="status", code="not_started")
+    if not facts.protocol.delivery.pausable:
         raise Refused("Only an infusion is completed this way.", field="status", code="route")
     if administration.state != AdministrationState.RUNNING:
         raise Refused(
@@ -401,19 +389,30 @@ def administration_complete(
             field="status",
             code="invalid_change",
         )
+    floor = facts.changes[-1].at if facts.changes else administration.started_at
+    moment = _event_time(session, stopped_at, "stopped_at", not_before=floor)
+    if administration.volume_ml is None or administration.rate_ml_per_h is None:
+        raise Refused(  # pragma: no cover - an infusion order has volume and rate
+            "The infusion has no volume or rate.", field="status", code="route"
+        )
+    check = check_infusion_complete(
+        facts.protocol.monitoring,
+        started_at=administration.started_at,
+        rate_ml_per_h=administration.rate_ml_per_h,
+        volume_ml=administration.volume_ml,
+        changes=facts.rate_changes,
+        stopped_at=moment,
+        volume_infused_ml=volume_infused_ml,
+    )
+    if not check.allowed:
+        raise Refused(
+            check.reason[:1].upper() + check.reason[1:] + ".",
+            field="volume_infused_ml" if volume_infused_ml is not None else "stopped_at",
+            code=check.code,
+        )
     if volume_infused_ml is not None:
-        ordered = administration.volume_ml
-        if volume_infused_ml < 0 or (ordered is not None and volume_infused_ml > ordered):
-            raise Refused(
-                f"The volume infused cannot exceed the {ordered} mL ordered.",
-                field="volume_infused_ml",
-                code="more_than_ordered",
-            )
         administration.volume_infused_ml = volume_infused_ml
         administration.save(update_fields=["volume_infused_ml"])
-    last_change = administration.changes.order_by("-at", "-id").first()
-    floor = last_change.at if last_change else administration.started_at
-    moment = _event_time(session, stopped_at, "stopped_at", not_before=floor)
     _end_dosing(actor, session, administration, AdministrationState.COMPLETED, moment)
     _audit(actor, AuditAction.UPDATE, "administration", administration.pk, session, {"done": True})
     _settle(actor, idempotency_key, session, administration.pk)

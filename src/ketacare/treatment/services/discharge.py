@@ -9,10 +9,13 @@ from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.clinical.monitoring import discharge_check
+from ketacare.clinical.timing import AlarmRecord
+from ketacare.clinical.timing import unanswered_alarms as core_unanswered_alarms
 from ketacare.errors import Refused
 from ketacare.scheduling.models import AppointmentStatus
 from ketacare.scheduling.selectors import clinic_zone
 from ketacare.treatment import clock
+from ketacare.treatment.facts import step_facts
 from ketacare.treatment.models import (
     Discharge,
     DoseOrder,
@@ -21,7 +24,6 @@ from ketacare.treatment.models import (
     MonitoringPhase,
     TreatmentSession,
 )
-from ketacare.treatment.plans import protocol_of
 from ketacare.treatment.services.steps import (
     S,
     _audit,
@@ -38,8 +40,19 @@ from ketacare.treatment.services.steps import (
 
 
 def unanswered_alarms(entries: Sequence[MonitoringEntry]) -> list[MonitoringEntry]:
-    """Readings whose alarm has no recorded action (pre-dose start limits aside)."""
-    return [e for e in entries if e.phase != MonitoringPhase.PRE_DOSE and e.alarms and not e.action]
+    """Readings whose alarm has no recorded action, per the core (pre-dose findings aside)."""
+    by_id = {e.pk: e for e in entries}
+    records = [
+        AlarmRecord(
+            id=e.pk,
+            taken_at=e.taken_at,
+            pre_dose=e.phase == MonitoringPhase.PRE_DOSE,
+            alarm_codes=tuple(a["code"] for a in e.alarms),
+            answered=bool(e.action),
+        )
+        for e in entries
+    ]
+    return [by_id[r.id] for r in core_unanswered_alarms(records)]
 
 
 @transaction.atomic
@@ -73,38 +86,56 @@ def discharge_record(
         return replayed
     if session.dosing_ended_at is None:  # pragma: no cover - observation follows dosing
         raise Refused("Dosing has not ended.", field="status", code="not_ended")
-    protocol = protocol_of(session)
-    now = clock.now()
-    check = discharge_check(protocol, session.dosing_ended_at, now, dict(criteria))
-    silent = unanswered_alarms(list(MonitoringEntry.objects.filter(session=session)))
-    problems = [check.reason] if not check.may_discharge else []
-    if silent:
-        zone = clinic_zone(session.clinic)
-        problems.append(
-            "no action recorded for the alarm at "
-            + ", ".join(f"{e.taken_at.astimezone(zone):%H:%M}" for e in silent)
-        )
+    facts = step_facts(session)
+    protocol = facts.protocol
+    now = facts.now
+    silent = unanswered_alarms(facts.entries)
+    check = discharge_check(
+        protocol,
+        session.dosing_ended_at,
+        now,
+        dict(criteria),
+        latest=facts.latest_reading,
+        unanswered_alarms=len(silent),
+    )
     reason = _text(override_reason, "override_reason", required=False)
     override_by = None
-    if problems:
+    if not check.may_discharge:
+        field = "criteria" if not check.remaining_minutes else "discharged_at"
+        if silent:
+            zone = clinic_zone(session.clinic)
+            check_reason = (
+                check.reason
+                + " (at "
+                + ", ".join(f"{e.taken_at.astimezone(zone):%H:%M}" for e in silent)
+                + ")"
+            )
+        else:
+            check_reason = check.reason
+        if not check.override_allowed:
+            raise Refused(
+                f"Discharge refused: {check_reason}. {protocol.title}: the REMS asks for at "
+                f"least {protocol.monitoring.observation_min // 60} hours of monitoring and until "
+                "sedation, dissociation and respiratory depression have resolved; no reason "
+                "overrides it.",
+                field=field,
+                code="discharge_refused",
+            )
         if not reason:
             raise Refused(
-                "Discharge refused: " + "; ".join(problems) + ".",
-                field="criteria" if not check.remaining_minutes else "discharged_at",
-                code="discharge_refused",
+                f"Discharge refused: {check_reason}.", field=field, code="discharge_refused"
             )
         if not actor.can(Permission.CLINICAL_DECISION):
             raise Refused(
-                "Discharge refused: "
-                + "; ".join(problems)
-                + ". Only a prescriber may discharge early, recording why.",
+                f"Discharge refused: {check_reason}. Only a prescriber may discharge early, "
+                "recording why.",
                 field="override_reason",
                 code="override_needs_prescriber",
             )
         override_by = actor.user
     else:
         reason = ""
-    if protocol.route == "esketamine" and ready_at is None:
+    if protocol.delivery.rems and ready_at is None:
         raise Refused(
             "Record when the patient was clinically ready (the REMS monitoring form asks).",
             field="ready_at",

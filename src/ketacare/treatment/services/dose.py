@@ -9,20 +9,21 @@ from django.db import transaction
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
+from ketacare.clinical.ordering import plan_dose
+from ketacare.clinical.readiness import DOSE_ORDER
 from ketacare.errors import Conflict, Refused
 from ketacare.scheduling.selectors import clinic_zone, local_date
 from ketacare.treatment import clock
+from ketacare.treatment.facts import step_facts
 from ketacare.treatment.models import (
     DoseOrder,
     DoseOrderStatus,
 )
-from ketacare.treatment.plans import compute_plan, order_fields, plan_as_json
+from ketacare.treatment.plans import compute_plan, dose_request, order_fields, plan_as_json
 from ketacare.treatment.services.steps import (
     S,
     _audit,
     _begin_versioned_step,
-    _clearance,
-    _current_pre_check,
     _live_order,
     _move,
     _settle,
@@ -59,21 +60,24 @@ def dose_order_create(
     )
     if replayed is not None:
         return replayed
-    clearance = _clearance(session)
-    if not clearance.may_start:
-        raise Refused(clearance.reason, field="status", code="start_not_cleared")
-    pre_check = _current_pre_check(session)
-    if pre_check is None:  # pragma: no cover - a pre-checked session has its check
-        raise Refused("Record the pre-dose checks first.", field="status", code="no_pre_check")
+    # Facts first (the session's records and the dose history), then the core, then the writes.
+    facts = step_facts(session)
+    pre_check = facts.pre_check
     reason = _text(override_reason, "override_reason", required=False) or None
-    now = clock.now()
-    plan = compute_plan(
+    now = facts.now
+    blocker = facts.readiness.first(DOSE_ORDER)
+    if blocker is not None:
+        raise Refused(blocker.reason, field=blocker.field, code=blocker.code)
+    if pre_check is None:  # pragma: no cover - a cleared session has its check
+        raise Refused("Record the pre-dose checks first.", field="status", code="no_pre_check")
+    request = dose_request(
         session=session,
         pre_check=pre_check,
         inputs=dict(inputs),
         override_reason=reason,
         today=local_date(now, clinic_zone(actor.clinic)),
     )
+    plan = plan_dose(facts.protocol, request)
     plan.ensure_may_proceed()
     fields = order_fields(plan)
     container = inputs.get("container_volume_ml")

@@ -22,6 +22,10 @@ ALARM_FIELDS = {
     "heart_rate_high_recheck": ("heart_rate",),
     "spo2_low": ("spo2",),
     "deep_sedation": ("moaas",),
+    "heart_rate_low": ("heart_rate",),
+    "bp_low": ("systolic", "diastolic"),
+    "bp_fall": ("systolic", "diastolic"),
+    "respiratory_rate_low": ("respiratory_rate",),
 }
 
 

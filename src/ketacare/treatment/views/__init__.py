@@ -6,6 +6,7 @@ as typed and the reason, with the HTTP status of the refusal (409 stale, 422 ref
 Readings are added with htmx without reloading, and the timeline is polled.
 """
 
+from ketacare.treatment.views.alarm_policy import alarm_policy
 from ketacare.treatment.views.chair_steps import (
     administration_complete,
     administration_start,
@@ -31,6 +32,7 @@ from ketacare.treatment.views.session_page import session_detail, session_timeli
 
 __all__ = [
     "administration_complete",
+    "alarm_policy",
     "administration_start",
     "adverse_event",
     "cancel",

@@ -45,7 +45,7 @@ def administration_start(request: HttpRequest, session_id: int) -> HttpResponse:
         slot="start",
         make_form=lambda record: AdministrationStartForm(
             request.POST,
-            route=record.session.route,  # type: ignore[union-attr]
+            delivery=record.protocol.delivery,  # type: ignore[union-attr]
         ),
         run=run,
         done="Dosing started.",

@@ -54,18 +54,17 @@ def _forms(record: SessionRecord, actor: Actor) -> dict[str, Any]:
         if order.ordered_by_id != actor.user.pk:
             built["verify"] = VerifyForm(initial=dict(version))
         built["reject"] = ReasonForm(initial=dict(version))
+    delivery = record.protocol.delivery
     if run and status == S.VERIFIED and clearance.may_start:
         initial = dict(version)
-        if session.route == "esketamine":
+        if delivery.devices:
             initial["product"] = "SPRAVATO (esketamine) 28 mg nasal spray device"
-        built["start"] = AdministrationStartForm(route=session.route, initial=initial)
+        built["start"] = AdministrationStartForm(delivery=delivery, initial=initial)
     if run and status == S.DOSING:
-        if session.route == "esketamine":
+        if delivery.devices:
             built["device"] = DeviceForm(initial=dict(version))
-        built["change"] = InfusionChangeForm(
-            initial={"kind": "stop"} if session.route != "iv" else {}
-        )
-        if session.route == "iv":
+        built["change"] = InfusionChangeForm(initial={} if delivery.pausable else {"kind": "stop"})
+        if delivery.pausable:
             built["complete"] = CompleteForm()
     if run and status == S.OBSERVATION:
         built["discharge"] = DischargeForm(protocol=record.protocol, initial=dict(version))
@@ -99,7 +98,16 @@ def _context(
         "forms": built,
         "S": {s.name: s.value for s in S},
         "is_orderer": record.order is not None and record.order.ordered_by_id == actor.user.pk,
+        "dosing": (
+            selectors.dosing_context(record.session)
+            if record.session.status in DOSING_CONTEXT_STATUSES
+            else None
+        ),
     }
+
+
+# Where the dose is ordered, verified and given, the page shows allergies, weights, last dose.
+DOSING_CONTEXT_STATUSES = frozenset({S.CHECKED_IN, S.PRE_CHECKED, S.ORDERED, S.VERIFIED})
 
 
 @clinic_view(Permission.SESSION_VIEW)
