@@ -34,6 +34,7 @@ from ketacare.treatment.services.steps import (
     _move,
     _settle,
     _text,
+    invariant,
 )
 
 # --- administration -----------------------------------------------------------------------------
@@ -90,7 +91,7 @@ def administration_start(
     states.ensure_transition(session.status, S.DOSING)
     order = facts.order
     if order is None:  # pragma: no cover - readiness said the order is verified
-        raise Refused("There is no verified order.", field="status", code="not_verified")
+        invariant("a verified order exists")
     delivery = facts.protocol.delivery
     given = {
         "concentration_mg_per_ml": (concentration_mg_per_ml, "concentration"),
@@ -155,8 +156,8 @@ def _end_dosing(
 
 def _administration(session: TreatmentSession) -> Administration:
     administration = Administration.objects.filter(session=session).first()
-    if administration is None:
-        raise Refused("Dosing has not started.", field="status", code="not_started")
+    if administration is None:  # pragma: no cover - callers check the session is being dosed
+        invariant("a session being dosed has its administration")
     return administration
 
 
@@ -187,7 +188,7 @@ def esketamine_device_record(
     states.ensure_status_in(session.status, frozenset({S.DOSING}), "record a device")
     administration = facts.administration
     if administration is None:  # pragma: no cover - dosing started with the first device
-        raise Refused("Dosing has not started.", field="status", code="not_started")
+        invariant("a session being dosed has its administration")
     order = administration.dose_order
     devices = list(facts.devices)
     floor = devices[-1].administered_at if devices else administration.started_at
@@ -380,7 +381,7 @@ def administration_complete(
     facts = step_facts(session)
     administration = facts.administration
     if administration is None:  # pragma: no cover - status DOSING has an administration
-        raise Refused("Dosing has not started.", field="status", code="not_started")
+        invariant("a session being dosed has its administration")
     if not facts.protocol.delivery.pausable:
         raise Refused("Only an infusion is completed this way.", field="status", code="route")
     if administration.state != AdministrationState.RUNNING:
@@ -392,9 +393,7 @@ def administration_complete(
     floor = facts.changes[-1].at if facts.changes else administration.started_at
     moment = _event_time(session, stopped_at, "stopped_at", not_before=floor)
     if administration.volume_ml is None or administration.rate_ml_per_h is None:
-        raise Refused(  # pragma: no cover - an infusion order has volume and rate
-            "The infusion has no volume or rate.", field="status", code="route"
-        )
+        invariant("an infusion order has a volume and a rate")  # pragma: no cover
     check = check_infusion_complete(
         facts.protocol.monitoring,
         started_at=administration.started_at,

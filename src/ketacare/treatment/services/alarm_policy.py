@@ -23,7 +23,7 @@ def default_alarm_thresholds() -> AlarmThresholds:
 
 def alarm_policy_current(*, actor: Actor) -> AlarmPolicy | None:
     """The clinic's alarm policy in force (the latest change), or None for the defaults."""
-    actor.require(Permission.SESSION_VIEW)
+    actor.require(Permission.CLINIC_MANAGE)
     return (
         AlarmPolicy.objects.filter(clinic_id=actor.clinic_id)
         .select_related("changed_by")

@@ -17,7 +17,7 @@ from ketacare.treatment import clock, states
 from ketacare.treatment.models import (
     TreatmentSession,
 )
-from ketacare.treatment.services.steps import S, _audit, _replay, _settle
+from ketacare.treatment.services.steps import S, _audit, _replay, _settle, invariant
 
 # --- check-in -----------------------------------------------------------------------------------
 
@@ -88,7 +88,7 @@ def session_check_in(
             code="required",
         )
     if course is None:  # pragma: no cover - a session appointment always has its course
-        raise Refused("The appointment has no course.", field="appointment_id", code="no_course")
+        invariant("a session appointment has its course")
     patient = course.patient
     open_session = (
         TreatmentSession.objects.filter(clinic_id=actor.clinic_id, patient=patient)

@@ -34,6 +34,7 @@ from ketacare.treatment.services.steps import (
     _set_appointment,
     _settle,
     _text,
+    invariant,
 )
 
 # --- discharge and cancelling -------------------------------------------------------------------
@@ -85,7 +86,7 @@ def discharge_record(
     if replayed is not None:
         return replayed
     if session.dosing_ended_at is None:  # pragma: no cover - observation follows dosing
-        raise Refused("Dosing has not ended.", field="status", code="not_ended")
+        invariant("an observed session has an end of dosing")
     facts = step_facts(session)
     protocol = facts.protocol
     now = facts.now

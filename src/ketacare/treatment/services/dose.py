@@ -28,6 +28,7 @@ from ketacare.treatment.services.steps import (
     _move,
     _settle,
     _text,
+    invariant,
 )
 
 # --- the dose -----------------------------------------------------------------------------------
@@ -69,7 +70,7 @@ def dose_order_create(
     if blocker is not None:
         raise Refused(blocker.reason, field=blocker.field, code=blocker.code)
     if pre_check is None:  # pragma: no cover - a cleared session has its check
-        raise Refused("Record the pre-dose checks first.", field="status", code="no_pre_check")
+        invariant("a cleared session has its pre-dose check")
     request = dose_request(
         session=session,
         pre_check=pre_check,

@@ -2,7 +2,7 @@
 
 import re
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from django.db import IntegrityError, models, transaction
 from django.http import Http404
@@ -227,6 +227,11 @@ def _clearance(session: TreatmentSession) -> rules.Clearance:
     from ketacare.treatment.facts import step_facts
 
     return step_facts(session).clearance
+
+
+def invariant(message: str) -> NoReturn:
+    """A state the step's own checks rule out (a bug, not a refusal): answer 500, write nothing."""
+    raise RuntimeError(f"session invariant broken: {message}")
 
 
 def _set_appointment(actor: Actor, session: TreatmentSession, status: str) -> None:

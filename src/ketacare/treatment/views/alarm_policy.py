@@ -53,7 +53,7 @@ class AlarmPolicyForm(forms.Form):
         self.order_fields([*TUNABLE_ALARMS, "reason"])
 
 
-@clinic_view(Permission.SESSION_VIEW)
+@clinic_view(Permission.CLINIC_MANAGE)
 def alarm_policy(request: HttpRequest) -> HttpResponse:
     """Show the alarm thresholds in force; a clinic admin tightens them, with a reason."""
     actor = actor_of(request)
@@ -62,7 +62,6 @@ def alarm_policy(request: HttpRequest) -> HttpResponse:
     form = AlarmPolicyForm(request.POST or None, current=values)
     status = 200
     if request.method == "POST":
-        actor.require(Permission.CLINIC_MANAGE)
         if form.is_valid():
             data = dict(form.cleaned_data)
             reason = data.pop("reason")
@@ -81,6 +80,6 @@ def alarm_policy(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "treatment/alarm_policy.html",
-        {"form": form, "current": current, "may_change": actor.can(Permission.CLINIC_MANAGE)},
+        {"form": form, "current": current, "may_change": True},
         status=status,
     )
