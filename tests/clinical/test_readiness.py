@@ -163,3 +163,29 @@ def test_several_blockers_are_all_named_first_one_answers() -> None:
     assert codes == [SCREENING_UNSIGNED, SCREENING_OUT_OF_DATE, CONSENT_MISSING]
     assert readiness.answer(COURSE_START) == SCREENING_UNSIGNED
     assert assess(facts) == readiness  # same facts, same answer
+
+
+def test_check_in_asks_readiness_then_the_protocols_schedule() -> None:
+    from datetime import date
+
+    from ketacare.clinical.protocols import get_protocol
+    from ketacare.clinical.readiness import check_in_verdict
+
+    protocol = get_protocol("iv_induction_6x")
+    day = date(2026, 3, 2)
+    assert (
+        check_in_verdict(protocol, READY, today=day, past_sessions=[], sessions_in_course=None)
+        is None
+    )
+    too_soon = check_in_verdict(
+        protocol, READY, today=day, past_sessions=[date(2026, 3, 1)], sessions_in_course=None
+    )
+    assert too_soon is not None and too_soon.code == "too_soon"
+    unsigned = check_in_verdict(
+        protocol,
+        with_screening(signed=False),
+        today=day,
+        past_sessions=[date(2026, 3, 1)],
+        sessions_in_course=None,
+    )
+    assert unsigned is not None and unsigned.code == SCREENING_UNSIGNED

@@ -10,13 +10,14 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
+from ketacare.clinical.history import TimedScore, baseline_index
 from ketacare.clinical.instruments import SCORING_TRIAGE, Instrument, get_instrument
 from ketacare.clinical.outcomes import (
     REMISSION,
@@ -93,17 +94,40 @@ def _local_date(moment: datetime, tz: ZoneInfo) -> date:
 
 
 def choose_baseline(
-    responses: Sequence[ScaleResponse], course_start: date | None, tz: ZoneInfo
+    responses: Sequence[ScaleResponse],
+    course_start: date | None,
+    tz: ZoneInfo,
+    first_dose_at: datetime | None = None,
 ) -> ScaleResponse | None:
-    """The score to compare against: the last one on or before the first course's first day
-    (the pre-dose score of session one counts), else the first score on record."""
+    """The score to compare against, per the core: the last one recorded before the course's
+    first dose (a portal answer sent during or after the first infusion never counts), and none
+    when no score came before it. Before any dose: the last one on or before the first day, else
+    the first on record."""
     if not responses:
         return None
+    if first_dose_at is not None:
+        index = baseline_index(
+            [TimedScore(r.recorded_at, r.total) for r in responses], first_dose_at
+        )
+        return None if index is None else responses[index]
     if course_start is not None:
         before = [r for r in responses if _local_date(r.recorded_at, tz) <= course_start]
         if before:
             return before[-1]
     return responses[0]
+
+
+def first_doses(courses: Iterable[Course]) -> dict[int, datetime]:
+    """When each course's first dose started (courses not yet dosed are left out); one query."""
+    ids = [c.pk for c in courses]
+    if not ids:
+        return {}
+    rows = (
+        TreatmentSession.objects.filter(course_id__in=ids, dosing_started_at__isnull=False)
+        .values("course_id")
+        .annotate(first=Min("dosing_started_at"))
+    )
+    return {row["course_id"]: row["first"] for row in rows}
 
 
 def outcome_of(
@@ -157,6 +181,7 @@ def patient_outcomes(
         )
     )
     first_start = courses[0].started_on if courses else None
+    first_dose = first_doses(courses[:1]).get(courses[0].pk) if courses else None
     events = _session_events(patient) + [
         Event(
             at=datetime.combine(c.started_on, datetime.min.time(), tzinfo=tz),
@@ -172,7 +197,7 @@ def patient_outcomes(
     trajectories = []
     for instrument_id, series in by_instrument.items():
         instrument = get_instrument(instrument_id)
-        baseline = choose_baseline(series, first_start, tz)
+        baseline = choose_baseline(series, first_start, tz, first_dose)
         latest = series[-1]
         chart = None
         if instrument.scoring != SCORING_TRIAGE and instrument.max_total > instrument.min_total:
@@ -301,6 +326,7 @@ def _booster_candidates(*, clinic_id: int, tz: ZoneInfo) -> list[BoosterCandidat
         courses_by_patient[course.patient_id].append(course)
     classifiable = load_outcome_rules().classifiable
     scores = _scores_by_patient(clinic_id, classifiable)
+    doses = first_doses(c[0] for c in courses_by_patient.values())
     candidates = []
     for courses in courses_by_patient.values():
         last = courses[-1]
@@ -308,7 +334,7 @@ def _booster_candidates(*, clinic_id: int, tz: ZoneInfo) -> list[BoosterCandidat
             continue
         for instrument_id in classifiable:
             series = scores.get((last.patient_id, instrument_id), [])
-            baseline = choose_baseline(series, courses[0].started_on, tz)
+            baseline = choose_baseline(series, courses[0].started_on, tz, doses.get(courses[0].pk))
             if baseline is None:
                 continue
             # From the last course on: its response, then what came after it.
@@ -421,11 +447,15 @@ class Dashboard:
 
 
 def course_outcome(
-    course: Course, series: Sequence[ScaleResponse], tz: ZoneInfo, now: datetime
+    course: Course,
+    series: Sequence[ScaleResponse],
+    tz: ZoneInfo,
+    now: datetime,
+    first_dose_at: datetime | None = None,
 ) -> tuple[ScaleResponse, ScaleResponse] | None:
-    """(baseline, end) of one course: the last score on or before its first day, and the last
-    score after that up to its end (or now)."""
-    baseline = choose_baseline(series, course.started_on, tz)
+    """(baseline, end) of one course: the last score before its first dose (or, not yet dosed,
+    on or before its first day), and the last score after that up to its end (or now)."""
+    baseline = choose_baseline(series, course.started_on, tz, first_dose_at)
     if baseline is None or _local_date(baseline.recorded_at, tz) > course.started_on:
         return None
     until = course.ended_at or now
@@ -445,11 +475,18 @@ def outcomes_dashboard(
     tz = ZoneInfo(actor.clinic.time_zone)
     courses = list(Course.objects.filter(clinic_id=actor.clinic_id).order_by("started_on", "id"))
     scores = _scores_by_patient(actor.clinic_id, [instrument_id])
+    doses = first_doses(courses)
     grouped: dict[str, list[tuple[int, str]]] = defaultdict(list)
     counts: dict[str, int] = defaultdict(int)
     for course in courses:
         counts[course.protocol_id] += 1
-        pair = course_outcome(course, scores.get((course.patient_id, instrument_id), []), tz, now)
+        pair = course_outcome(
+            course,
+            scores.get((course.patient_id, instrument_id), []),
+            tz,
+            now,
+            doses.get(course.pk),
+        )
         if pair is None:
             continue
         baseline, end = pair

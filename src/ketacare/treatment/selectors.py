@@ -623,6 +623,16 @@ class RemsRecord:
         """The session's adverse events."""
         return self.record.adverse_events
 
+    @property
+    def window_minutes(self) -> int:
+        """How far from 40 minutes a reading may be and still be "BP at 40 minutes"."""
+        return self.record.protocol.monitoring.timeliness.fixed_check_window_min
+
+    @property
+    def discharge_window_minutes(self) -> int:
+        """How long before discharge a reading may be and still be "BP before discharge"."""
+        return 2 * self.window_minutes
+
 
 def _chart_medicines(patient: Patient, route: str) -> list[str]:
     """The chart's current medicines, else those the current screening saw."""
