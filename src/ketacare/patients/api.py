@@ -229,6 +229,7 @@ def record_measurement(
         measured_on=payload.measured_on,
         height_cm=payload.height_cm,
         weight_kg=payload.weight_kg,
+        confirm_implausible=payload.confirm_implausible,
     )
     return Status(201, measurement)
 

@@ -238,6 +238,11 @@ class VitalsForm(forms.Form):
         label="Temperature (°C)", min_value=30, max_value=45, decimal_places=1, required=False
     )
     notes = forms.CharField(max_length=200, required=False)
+    confirmed_implausible = forms.BooleanField(
+        label="Re-measured: these values are right",
+        required=False,
+        help_text="Only when an unlikely value (a BP of 300/200?) was challenged.",
+    )
 
 
 class MeasurementForm(forms.Form):
@@ -257,6 +262,11 @@ class MeasurementForm(forms.Form):
         max_value=WEIGHT_KG_RANGE[1],
         decimal_places=1,
         required=False,
+    )
+    confirm_implausible = forms.BooleanField(
+        label="Re-measured: these values are right",
+        required=False,
+        help_text="Only when a weight far from the last one, or an unlikely BMI, was challenged.",
     )
 
     def clean(self) -> dict[str, Any]:

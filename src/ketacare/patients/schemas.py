@@ -137,6 +137,9 @@ class MeasurementIn(Schema):
     weight_kg: Decimal | None = Field(
         None, ge=WEIGHT_KG_RANGE[0], le=WEIGHT_KG_RANGE[1], decimal_places=1
     )
+    confirm_implausible: bool = Field(
+        False, description="Re-measured: keep a weight or BMI the core challenged."
+    )
 
     @model_validator(mode="after")
     def _height_or_weight(self) -> "MeasurementIn":

@@ -25,6 +25,7 @@ from pydantic import (
 
 from ketacare.accounts.permissions import Permission
 from ketacare.clinical.eligibility import load_eligibility_rules
+from ketacare.clinical.plausibility import check_vital_signs
 from ketacare.patients.codes import (
     medical_history_codes,
     normalize_icd10,
@@ -335,10 +336,32 @@ class BaselineVitalsData(SectionData):
             raise ValueError("cannot be in the future")
         return value.astimezone(UTC)  # one instant, one spelling
 
+    confirmed_implausible: bool = False
+
     @model_validator(mode="after")
     def _diastolic_below_systolic(self) -> BaselineVitalsData:
         if self.diastolic_mmhg >= self.systolic_mmhg:
             raise ValueError("diastolic must be lower than systolic (check the order)")
+        return self
+
+    @model_validator(mode="after")
+    def _plausible(self) -> BaselineVitalsData:
+        """The core challenges values that look like typing errors (300/200): re-measure, then
+        confirm with `confirmed_implausible`."""
+        challenges = check_vital_signs(
+            {
+                "systolic": self.systolic_mmhg,
+                "diastolic": self.diastolic_mmhg,
+                "heart_rate": self.heart_rate_bpm,
+                "respiratory_rate": self.respiratory_rate,
+                "spo2": self.spo2_percent,
+            }
+        )
+        if challenges and not self.confirmed_implausible:
+            raise ValueError(
+                " ".join(c.message for c in challenges)
+                + " Re-measure, then confirm (confirmed_implausible)."
+            )
         return self
 
 

@@ -14,6 +14,7 @@ from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
+from ketacare.clinical.plausibility import PreviousWeight, check_weight
 from ketacare.errors import Conflict, Refused
 from ketacare.patients.models import (
     HEIGHT_CM_RANGE,
@@ -28,6 +29,8 @@ from ketacare.patients.sections import SECTIONS, SectionData
 from ketacare.patients.selectors import (
     clinic_today,
     intake_progress_of,
+    latest_height_cm,
+    latest_weight_dated,
     patient_get_for_actor,
 )
 
@@ -276,8 +279,13 @@ def measurement_record(
     measured_on: date,
     height_cm: Decimal | None = None,
     weight_kg: Decimal | None = None,
+    confirm_implausible: bool = False,
 ) -> BodyMeasurement:
-    """Record a dated height and/or weight (dosing uses the latest)."""
+    """Record a dated height and/or weight (dosing uses the latest).
+
+    The core challenges a weight more than its policy percentage from the chart's recent weight,
+    or one giving an implausible BMI (165 kg at 163 cm): refused unless re-measured and confirmed.
+    """
     patient = patient_get_for_actor(
         actor=actor, patient_id=patient_id, permission=Permission.CHART_EDIT, audit=False
     )
@@ -287,6 +295,21 @@ def measurement_record(
         raise Refused("The measurement date cannot be in the future.", field="measured_on")
     _in_range(height_cm, HEIGHT_CM_RANGE, "height_cm", "cm")
     _in_range(weight_kg, WEIGHT_KG_RANGE, "weight_kg", "kg")
+    if weight_kg is not None and not confirm_implausible:
+        last = latest_weight_dated(patient=patient)
+        check = check_weight(
+            value=weight_kg,
+            unit="kg",
+            on=measured_on,
+            previous=PreviousWeight(last[0], last[1]) if last else None,
+            height_cm=height_cm if height_cm is not None else latest_height_cm(patient=patient),
+        )
+        if check.challenges:
+            raise Refused(
+                " ".join(c.message for c in check.challenges),
+                field="weight_kg",
+                code="implausible_measurement",
+            )
     measurement = BodyMeasurement.objects.create(
         clinic_id=actor.clinic_id,
         patient=patient,

@@ -172,6 +172,7 @@ def _save_step(request: HttpRequest, chart: selectors.Chart, step: str, form: St
                 measured_on=form.cleaned_data["measured_on"],
                 height_cm=form.cleaned_data["height_cm"],
                 weight_kg=form.cleaned_data["weight_kg"],
+                confirm_implausible=form.cleaned_data.get("confirm_implausible", False),
             )
         else:
             services.chart_section_save(

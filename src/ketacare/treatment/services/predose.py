@@ -150,6 +150,7 @@ def predose_check_record(
         measured_on=today,
         height_cm=height_cm,
         weight_kg=weighed.weight_kg,
+        confirm_implausible=True,  # challenged above and confirmed, or nothing to challenge
     )
     recorded: list[ScaleResponse] = []
     for instrument_id, answers in (("phq9", phq9_answers), ("cssrs_screen", cssrs_answers)):
