@@ -24,13 +24,14 @@ from ketacare.clinical.profiles import AlarmThresholds
 from ketacare.clinical.protocols import Protocol
 from ketacare.clinical.timing import RateChange, infusion_progress, reading_near, readings_due
 from ketacare.errors import Refused
+from ketacare.kernel import clock
 from ketacare.patients.models import BodyMeasurement, ChartSection, Patient
 from ketacare.patients.sections import AllergiesData
 from ketacare.patients.selectors import intake_facts_for, measurements_of
 from ketacare.scheduling.models import Appointment, AppointmentStatus
 from ketacare.scheduling.selectors import SESSION_KINDS, clinic_zone, local_date
 from ketacare.screening.selectors import screening_current_for
-from ketacare.treatment import clock, rules
+from ketacare.treatment import rules
 from ketacare.treatment.models import (
     Administration,
     AdverseEvent,

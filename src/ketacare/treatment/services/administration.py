@@ -12,8 +12,9 @@ from ketacare.audit.models import AuditAction
 from ketacare.clinical.readiness import DOSE_GIVE
 from ketacare.clinical.timing import check_infusion_complete, next_device
 from ketacare.errors import Refused
+from ketacare.kernel import clock
 from ketacare.scheduling.selectors import clinic_zone
-from ketacare.treatment import clock, states
+from ketacare.treatment import states
 from ketacare.treatment.facts import step_facts
 from ketacare.treatment.models import (
     Administration,

@@ -9,11 +9,12 @@ from ketacare.audit.models import AuditAction
 from ketacare.clinical.protocols import get_protocol
 from ketacare.clinical.readiness import check_in_verdict
 from ketacare.errors import Conflict, Refused
+from ketacare.kernel import clock
 from ketacare.scheduling.models import Appointment, AppointmentStatus, Course
 from ketacare.scheduling.readiness import readiness_facts
 from ketacare.scheduling.selectors import SESSION_KINDS, clinic_zone, local_date
 from ketacare.scheduling.services import appointment_set_status
-from ketacare.treatment import clock, states
+from ketacare.treatment import states
 from ketacare.treatment.models import (
     TreatmentSession,
 )

@@ -12,9 +12,9 @@ from ketacare.clinical.monitoring import discharge_check
 from ketacare.clinical.timing import AlarmRecord
 from ketacare.clinical.timing import unanswered_alarms as core_unanswered_alarms
 from ketacare.errors import Refused
+from ketacare.kernel import clock
 from ketacare.scheduling.models import AppointmentStatus
 from ketacare.scheduling.selectors import clinic_zone
-from ketacare.treatment import clock
 from ketacare.treatment.facts import step_facts
 from ketacare.treatment.models import (
     Discharge,

@@ -12,8 +12,8 @@ from ketacare.audit.models import AuditAction
 from ketacare.clinical.ordering import plan_dose
 from ketacare.clinical.readiness import DOSE_ORDER
 from ketacare.errors import Conflict, Refused
+from ketacare.kernel import clock
 from ketacare.scheduling.selectors import clinic_zone, local_date
-from ketacare.treatment import clock
 from ketacare.treatment.facts import step_facts
 from ketacare.treatment.models import (
     DoseOrder,

@@ -20,7 +20,8 @@ from ketacare.clinical.monitoring import (
 from ketacare.clinical.plausibility import check_vital_signs
 from ketacare.clinical.profiles import VITALS
 from ketacare.errors import Conflict, Refused
-from ketacare.treatment import clock, rules, states
+from ketacare.kernel import clock
+from ketacare.treatment import rules, states
 from ketacare.treatment.facts import StepFacts, step_facts
 from ketacare.treatment.models import (
     AdverseEvent,

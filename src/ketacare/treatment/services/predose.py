@@ -14,6 +14,7 @@ from ketacare.clinical.errors import InvalidInput
 from ketacare.clinical.plausibility import PreviousWeight, check_weight
 from ketacare.clinical.protocols import WeightBasedDose
 from ketacare.errors import Refused
+from ketacare.kernel import clock
 from ketacare.outcomes.models import ResponseSource, ScaleResponse
 from ketacare.outcomes.services import scale_response_record
 from ketacare.patients.models import PatientSexChoices
@@ -21,7 +22,7 @@ from ketacare.patients.selectors import latest_height_cm, latest_weight_dated
 from ketacare.patients.services import measurement_record
 from ketacare.scheduling.models import AppointmentStatus
 from ketacare.scheduling.selectors import clinic_zone, local_date
-from ketacare.treatment import clock, rules, states
+from ketacare.treatment import rules, states
 from ketacare.treatment.facts import step_facts
 from ketacare.treatment.models import (
     DoseOrder,
