@@ -14,8 +14,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from ketacare.accounts.roles import Role
+from ketacare.kernel import clock
 from ketacare.patients.models import BodyMeasurement
-from ketacare.treatment import clock, services
+from ketacare.treatment import services
 from ketacare.treatment.models import SessionStatus, TreatmentSession
 from tests.e2e.test_treatment_journey import _open_session, _sign_in
 from tests.factories import ClinicFactory, PatientFactory, member
@@ -75,7 +76,7 @@ def test_esketamine_early_discharge_is_refused_with_the_rems_reason(
     team, staff, session = _session("esketamine_trd", "esketamine", "observation")
     clock.travel(timedelta(minutes=30))
     base = live_server.url
-    # when the prescriber ticks every criterion and gives a reason to discharge early
+    # when the prescriber ticks every criterion and tries to discharge early
     _sign_in(tablet, base, staff["prescriber"].username)
     url = f"{base}/sessions/{session.pk}/"
     _open_session(tablet, url)
@@ -89,7 +90,9 @@ def test_esketamine_early_discharge_is_refused_with_the_rems_reason(
     ):
         tablet.get_by_label(criterion).check()
     tablet.get_by_label("Clinically ready at").fill(_local_now(session))
-    tablet.locator("textarea[name='override_reason']").fill("Patient feels fine and wants to leave")
+    # no field for a reason to leave early is offered: the page says why
+    expect(tablet.locator("textarea[name='override_reason']")).to_have_count(0)
+    expect(tablet.get_by_test_id("no-early-discharge")).to_contain_text("No reason overrides it")
     tablet.get_by_role("button", name="Discharge").click()
     # then discharge is refused with the REMS reason, and the session is still observed
     refusal = tablet.get_by_role("alert").filter(has_text="Discharge refused")

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ketacare.followup.selectors import choose_baseline, course_outcome, first_doses
+from ketacare.kernel import clock
 from ketacare.outcomes.models import ResponseSource, ScaleResponse
 from ketacare.outcomes.services import scale_response_record
-from ketacare.treatment import clock
 from tests.treatment.factories import check_in, fresh, order, pre_check, start, verify, walk_to
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,9 @@ import pytest
 from django.utils import timezone
 
 from ketacare.errors import KetaCareError
+from ketacare.kernel import clock
 from ketacare.scheduling.models import Appointment, AppointmentKind, CourseStatus
-from ketacare.treatment import clock, selectors, services
+from ketacare.treatment import selectors, services
 from ketacare.treatment.models import MonitoringEntry, PreDoseCheck, TreatmentSession
 from ketacare.treatment.services.alarm_policy import alarm_policy_set
 from tests.factories import PatientFactory
@@ -569,3 +570,32 @@ def test_looser_than_default(world, team):
     )
     policy = alarm_policy_set(actor=admin, thresholds={"heart_rate_below": 55}, reason="tighter")
     assert policy.thresholds == {"heart_rate_below": 55}
+
+
+def test_discharge_refused_after_esketamine_even_for_a_prescriber_with_a_reason(world, team):
+    # At the chair: an esketamine patient was discharged 0 minutes after the last device when a
+    # prescriber gave a reason
+    session = esketamine_session(world, team, "observation")
+    criteria = dict.fromkeys(
+        (
+            "sedation_resolved",
+            "dissociation_resolved",
+            "respiratory_depression_resolved",
+            "vitals_acceptable",
+            "transport_arranged",
+        ),
+        True,
+    )
+    with pytest.raises(KetaCareError) as error:
+        services.discharge_record(
+            actor=team.prescriber,
+            session_id=session.pk,
+            version=fresh(session).version,
+            idempotency_key=key(),
+            criteria=criteria,
+            ready_at=clock.now(),
+            override_reason="feels fine, ride waiting",
+        )
+    assert error.value.code == "discharge_refused"
+    assert "no reason overrides it" in str(error.value)
+    assert fresh(session).status == "observation"

@@ -13,8 +13,9 @@ from ketacare.clinical.profiles import AlarmThresholds
 from ketacare.clinical.protocols import Protocol
 from ketacare.clinical.readiness import DoseFacts, Readiness, ReadinessFacts, assess
 from ketacare.clinical.timing import RateChange
+from ketacare.kernel import clock
 from ketacare.scheduling.readiness import readiness_facts
-from ketacare.treatment import clock, rules
+from ketacare.treatment import rules
 from ketacare.treatment.models import (
     Administration,
     AlarmPolicy,

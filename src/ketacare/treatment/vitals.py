@@ -8,5 +8,6 @@ TYPO_BOUNDS = {
     "systolic": (40, 300),
     "diastolic": (20, 200),
     "heart_rate": (20, 250),
+    "respiratory_rate": (2, 80),
     "spo2": (50, 100),
 }

@@ -11,7 +11,7 @@ from ketacare.audit.services import audit_record
 from ketacare.clinical.errors import InvalidInput
 from ketacare.clinical.profiles import AlarmThresholds, load_monitoring_profiles, tighten_alarms
 from ketacare.errors import Refused
-from ketacare.treatment import clock
+from ketacare.kernel import clock
 from ketacare.treatment.models import AlarmPolicy
 from ketacare.treatment.services.steps import _text
 
