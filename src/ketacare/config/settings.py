@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "ketacare.scheduling",
     "ketacare.treatment",
     "ketacare.outcomes",
+    "ketacare.fhir",
     "ketacare.web",
 ]
 

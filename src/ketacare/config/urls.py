@@ -28,6 +28,8 @@ urlpatterns = [
     # The patient portal: no staff session; a link's token is the key (own access rules).
     path("portal/", include("ketacare.outcomes.portal_urls")),
     path("api/v1/", api.urls),
+    # FHIR R4 (bearer tokens with SMART-style scopes; own OperationOutcome errors).
+    path("fhir/r4/", include("ketacare.fhir.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
