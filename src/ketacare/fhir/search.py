@@ -24,7 +24,17 @@ DEFAULT_COUNT = 50
 MAX_COUNT = 500
 MAX_OFFSET = 1_000_000
 # Parameters every type takes; `_offset` is how this server's paging links move on.
-COMMON = {"_id", "_lastUpdated", "_count", "_offset", "_include", "_format", "_total"}
+# `_total` and fhirpy's `_totalMethod` are accepted and ignored: the total is always given.
+COMMON = {
+    "_id",
+    "_lastUpdated",
+    "_count",
+    "_offset",
+    "_include",
+    "_format",
+    "_total",
+    "_totalMethod",
+}
 DATE_PREFIXES = ("eq", "gt", "lt", "ge", "le", "sa", "eb")
 DATE_PATTERN = re.compile(r"^(\d{4})(-(\d{2})(-(\d{2})(T.+)?)?)?$")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
@@ -136,7 +146,7 @@ def _apply(
         if raw not in {"json", "application/json", "application/fhir+json"}:
             raise SearchError("only JSON is served", parameter=name)
         return
-    if name == "_total":
+    if name in {"_total", "_totalMethod"}:
         return  # the total is always given
     if name == "_id":
         ids = _split(raw)
