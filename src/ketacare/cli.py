@@ -8,6 +8,9 @@
     ketacare audit verify
     ketacare permissions-doc [--check]
     ketacare worker                    run background tasks (questionnaires, reminders)
+    ketacare export --clinic SLUG ARCHIVE   a clinic's whole record as a zip archive
+    ketacare import ARCHIVE            load an archive into an empty KetaCare
+    ketacare fhir token create USERNAME --scope "user/*.read"
 
 Anything else (migrate, check --deploy, createsuperuser, …) passes through to Django.
 """
@@ -20,6 +23,8 @@ ALIASES = {
     "init-demo": "init_demo",
     "permissions-doc": "permissions_doc",
     "worker": "ketacare_worker",
+    "export": "clinic_export",
+    "import": "clinic_import",
 }
 
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "ketacare.treatment",
     "ketacare.outcomes",
     "ketacare.fhir",
+    "ketacare.portability",
     "ketacare.web",
 ]
 

@@ -25,7 +25,9 @@ urlpatterns = [
     path("schedule/", include("ketacare.scheduling.urls")),
     path("sessions/", include("ketacare.treatment.urls")),
     path("outcomes/", include("ketacare.outcomes.urls")),
+    path("records/", include("ketacare.fhir.staff_urls")),
     # The patient portal: no staff session; a link's token is the key (own access rules).
+    path("portal/record/", include("ketacare.fhir.record_urls")),
     path("portal/", include("ketacare.outcomes.portal_urls")),
     path("api/v1/", api.urls),
     # FHIR R4 (bearer tokens with SMART-style scopes; own OperationOutcome errors).

@@ -75,3 +75,28 @@ class ExportFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_type}.ndjson of export {self.job_id}"
+
+
+class RecordLink(models.Model):
+    """A link a patient opens to download their own record (FHIR JSON and a PDF summary).
+
+    Only the token's SHA-256 is kept; the link expires and can be revoked.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="record_links"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["clinic", "patient"], name="record_link_patient")]
+
+    def __str__(self) -> str:
+        return f"Record link {self.pk} for patient {self.patient_id}"
