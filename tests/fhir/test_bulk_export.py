@@ -1,6 +1,7 @@
 """Bulk Data export: kick-off 202, the worker writes NDJSON per type, status, files, expiry."""
 
 import json
+import signal
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,7 +35,13 @@ def export_dir(settings, tmp_path):
 
 
 def _run_worker():
-    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    # The worker installs its own signal handlers; the test run gets its own back afterwards.
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    try:
+        call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
 
 
 def _kickoff(client, url):

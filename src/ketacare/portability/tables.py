@@ -33,6 +33,9 @@ EXCLUDED: dict[str, str] = {
 # Models with no clinic data at all (shared infrastructure).
 GLOBAL: dict[str, str] = {
     "outcomes.portalratecount": "request counters per address, no patient data",
+    # Django's admin groups and permissions of users: KetaCare's roles live in memberships.
+    "accounts.user_groups": "Django admin groups, not used for KetaCare roles",
+    "accounts.user_user_permissions": "Django admin permissions, not used for KetaCare roles",
 }
 
 
