@@ -96,4 +96,4 @@ def test_every_model_with_clinic_data_is_carried_or_excluded_with_a_reason():
     from ketacare.portability.tables import EXCLUDED
 
     assert with_clinic_key - set(EXCLUDED) <= carried
-    assert {"audit.auditentry", "audit.auditchain", "accounts.user", "accounts.clinic"} <= carried
+    assert {"audit.auditentry", "audit.chainhead", "accounts.user", "accounts.clinic"} <= carried

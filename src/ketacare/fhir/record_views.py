@@ -21,7 +21,7 @@ from ketacare.fhir.record import (
     record_link_issue,
     record_link_resolve,
 )
-from ketacare.outcomes import portal
+from ketacare.followup import portal
 from ketacare.patients.models import Patient
 from ketacare.web.access import actor_of, clinic_view
 

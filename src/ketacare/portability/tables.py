@@ -74,14 +74,34 @@ def ketacare_models() -> list[type[models.Model]]:
     return out
 
 
+def _chain_heads(clinic: Clinic) -> models.QuerySet[Any]:
+    """The heads of every chain the clinic's chained records (audit, ledger, ...) belong to."""
+    from ketacare.audit.chained import chained_models
+    from ketacare.audit.models import AuditEntry, ChainHead
+
+    wanted = models.Q(pk__in=[])
+    for model in chained_models():
+        rows: models.QuerySet[Any]
+        if model is AuditEntry:
+            rows = AuditEntry.objects.filter(clinic_id=clinic.pk)
+        else:
+            field = _clinic_fk(model)
+            if field is None:
+                continue
+            rows = model._default_manager.filter(**{field.attname: clinic.pk})
+        keys = rows.values("chain_key").distinct()
+        wanted |= models.Q(kind=model.CHAIN_KIND, key__in=keys)
+    return ChainHead.objects.filter(wanted)
+
+
 def _special(label: str) -> Callable[[Clinic, set[int]], models.QuerySet[Any]] | None:
-    from ketacare.audit.models import AuditChain, AuditEntry
+    from ketacare.audit.models import AuditEntry
 
     specials: dict[str, Callable[[Clinic, set[int]], models.QuerySet[Any]]] = {
         "accounts.clinic": lambda c, _: Clinic.objects.filter(pk=c.pk),
         "accounts.user": lambda c, users: User.objects.filter(pk__in=users),
         "audit.auditentry": lambda c, _: AuditEntry.objects.filter(clinic_id=c.pk),
-        "audit.auditchain": lambda c, _: AuditChain.objects.filter(key=f"clinic:{c.pk}"),
+        "audit.chainhead": lambda c, _: _chain_heads(c),
     }
     return specials.get(label)
 

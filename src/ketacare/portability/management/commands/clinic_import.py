@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ketacare.audit.chained import chains_checkpoint
 from ketacare.audit.services import audit_verify
 from ketacare.portability.archive import ArchiveError, clinic_import
 
@@ -28,6 +29,8 @@ class Command(BaseCommand):
                 "every table matches the manifest."
             )
         )
+        # The imported chains' heads join this KetaCare's signed checkpoints from now on.
+        chains_checkpoint()
         verified = audit_verify()
         if not verified.ok:
             raise CommandError(
