@@ -43,7 +43,10 @@ def _populate(patients: int) -> int:
     now = timezone.now()
     rows = [
         Patient(
-            clinic=clinic, mrn=f"B{n:06d}", given_name="Bench", family_name=f"Patient{n}",
+            clinic=clinic,
+            mrn=f"B{n:06d}",
+            given_name="Bench",
+            family_name=f"Patient{n}",
             date_of_birth=date(1980, 1, 1),
         )
         for n in range(patients)
@@ -58,16 +61,25 @@ def _populate(patients: int) -> int:
             result = phq if n % 2 == 0 else gad
             responses.append(
                 ScaleResponse(
-                    clinic=clinic, patient_id=pk, instrument_id=result.instrument_id,
-                    answers=list(result.item_scores), total=result.total, band=result.band,
-                    alerts=[], source="staff", recorded_at=now - timedelta(days=n),
+                    clinic=clinic,
+                    patient_id=pk,
+                    instrument_id=result.instrument_id,
+                    answers=list(result.item_scores),
+                    total=result.total,
+                    band=result.band,
+                    alerts=[],
+                    source="staff",
+                    recorded_at=now - timedelta(days=n),
                 )
             )
         for n in range(WEIGHTS_PER_PATIENT):
             weights.append(
                 BodyMeasurement(
-                    clinic=clinic, patient_id=pk, measured_on=now.date() - timedelta(days=7 * n),
-                    weight_kg=Decimal("70.0") + n, recorded_by=user,
+                    clinic=clinic,
+                    patient_id=pk,
+                    measured_on=now.date() - timedelta(days=7 * n),
+                    weight_kg=Decimal("70.0") + n,
+                    recorded_by=user,
                 )
             )
         if len(responses) > 20000:
@@ -82,7 +94,10 @@ def _populate(patients: int) -> int:
 def _export_in_fresh_process(clinic_id: int) -> dict[str, float]:
     output = subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "bench.fhir_bulk_export", "--export", str(clinic_id)],
-        env=os.environ.copy(), capture_output=True, text=True, check=False,
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if output.returncode != 0:
         raise SystemExit(output.stderr[-3000:])
@@ -105,8 +120,13 @@ def _export(clinic_id: int) -> None:
     user = Membership.objects.filter(clinic=clinic).first().user  # type: ignore[union-attr]
     now = timezone.now()
     job = ExportJob.objects.create(
-        clinic=clinic, requested_by=user, level="system", types=system_types(),
-        request_url="bench", transaction_time=now, created_at=now,
+        clinic=clinic,
+        requested_by=user,
+        level="system",
+        types=system_types(),
+        request_url="bench",
+        transaction_time=now,
+        created_at=now,
     )
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
@@ -114,11 +134,17 @@ def _export(clinic_id: int) -> None:
     seconds = time.perf_counter() - started
     total = sum(done.counts.values())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({
-        "resources": total, "seconds": round(seconds, 1),
-        "per_second": round(total / seconds), "baseline_mb": round(baseline / 1024),
-        "peak_mb": round(peak / 1024),
-    }))
+    print(
+        json.dumps(
+            {
+                "resources": total,
+                "seconds": round(seconds, 1),
+                "per_second": round(total / seconds),
+                "baseline_mb": round(baseline / 1024),
+                "peak_mb": round(peak / 1024),
+            }
+        )
+    )
 
 
 def _child() -> None:
