@@ -7,6 +7,7 @@
     ketacare token create USERNAME
     ketacare audit verify
     ketacare permissions-doc [--check]
+    ketacare session-states-doc [--check]
     ketacare worker                    run background tasks (questionnaires, reminders)
     ketacare export --clinic SLUG ARCHIVE   a clinic's whole record as a zip archive
     ketacare import ARCHIVE            load an archive into an empty KetaCare
@@ -22,6 +23,7 @@ import sys
 ALIASES = {
     "init-demo": "init_demo",
     "permissions-doc": "permissions_doc",
+    "session-states-doc": "session_states_doc",
     "worker": "ketacare_worker",
     "export": "clinic_export",
     "import": "clinic_import",
