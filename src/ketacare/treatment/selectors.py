@@ -499,7 +499,7 @@ def sessions_for_day(*, actor: Actor, day: date) -> list[DayRow]:
     sessions = list(
         sessions_of_clinic(actor=actor)
         .filter(checked_in_at__gte=start, checked_in_at__lt=end)
-        .select_related("patient", "course", "appointment__chair", "checked_in_by")
+        .select_related("clinic", "patient", "course", "appointment__chair", "checked_in_by")
         .order_by("checked_in_at", "id")
     )
     waiting = _attention_of_open(sessions)
