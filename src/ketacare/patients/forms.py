@@ -115,7 +115,10 @@ class DiagnosisRow(forms.Form):
 class AllergyRow(forms.Form):
     """One allergy."""
 
-    substance = forms.CharField(max_length=200)
+    substance = forms.CharField(
+        max_length=200,
+        widget=forms.TextInput(attrs={"list": "medicine-names", "autocomplete": "off"}),
+    )
     reaction = forms.CharField(max_length=200, required=False)
     severity = forms.ChoiceField(
         choices=[
@@ -132,7 +135,10 @@ class MedicineRow(forms.Form):
     """One current medicine."""
 
     generic_name = forms.CharField(
-        max_length=100, widget=forms.TextInput(attrs={"list": "generic-names"})
+        label="Medicine (generic or brand)",
+        max_length=100,
+        widget=forms.TextInput(attrs={"list": "medicine-names", "autocomplete": "off"}),
+        help_text="Pick from the list as you type; a name not on it means 'needs review'.",
     )
     brand_name = forms.CharField(max_length=200, required=False)
     dose = forms.CharField(max_length=200, required=False)
@@ -196,7 +202,8 @@ class ChecklistForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         label="Other conditions (one per line)",
-        help_text="Anything the list does not name. The screening reads only the ticked boxes.",
+        help_text="Anything the list does not name, one per line. The screening reads each line "
+        "through its vocabulary; a line it does not understand means 'needs review'.",
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 

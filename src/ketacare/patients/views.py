@@ -16,11 +16,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ketacare.accounts.permissions import Permission
-from ketacare.clinical.eligibility import load_eligibility_rules
 from ketacare.consent.selectors import consent_routes_of
 from ketacare.errors import Conflict, Refused
 from ketacare.patients import selectors, services
-from ketacare.patients.codes import COMMON_ANTIDEPRESSANTS, COMMON_ICD10
+from ketacare.patients.codes import (
+    antidepressant_suggestions,
+    icd10_suggestions,
+    medicine_suggestions,
+)
 from ketacare.patients.facts import facts_to_json, pregnancy_possible
 from ketacare.patients.forms import (
     MeasurementForm,
@@ -227,16 +230,11 @@ def _intake_context(chart: selectors.Chart, step: str, form: StepForm) -> dict[s
         if position + 1 < len(INTAKE_STEP_KEYS)
         else None,
         "previous_step": INTAKE_STEP_KEYS[position - 1] if position > 0 else None,
-        "common_icd10": COMMON_ICD10,
-        "medicine_names": _medicine_names(),
-        "antidepressant_names": COMMON_ANTIDEPRESSANTS,
+        "common_icd10": icd10_suggestions(),
+        "medicine_names": medicine_suggestions(),
+        "antidepressant_names": antidepressant_suggestions(),
         "pregnancy_possible": pregnancy_possible(chart.patient.sex),
     }
-
-
-def _medicine_names() -> list[str]:
-    names = {n for cls in load_eligibility_rules().medicine_classes.values() for n in cls.names}
-    return sorted(names)
 
 
 @clinic_view(Permission.CHART_EDIT)
