@@ -25,13 +25,14 @@ demo: $(STAMP) ## Load demo data into SQLite and serve on http://127.0.0.1:8000
 	$(BIN)/ketacare init-demo
 	$(BIN)/ketacare serve --host $(HOST) --port $(PORT)
 
-lint: $(STAMP) ## ruff, import contracts, migrations and generated docs up to date
+lint: $(STAMP) ## ruff, import contracts, migrations, generated docs and the hazard log up to date
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports
 	$(BIN)/ketacare makemigrations --check --dry-run
 	$(BIN)/ketacare permissions-doc --check
 	$(BIN)/python -m ketacare.clinical.sources_doc --check
+	$(BIN)/python -m ketacare.clinical.hazard_doc --check
 
 typecheck: $(STAMP) ## mypy (strict for the clinical core)
 	$(BIN)/mypy src
@@ -50,9 +51,10 @@ fmt: $(STAMP) ## Format and fix what ruff can
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-docs: $(STAMP) ## Regenerate docs/permissions.md and docs/clinical-sources.md
+docs: $(STAMP) ## Regenerate docs/permissions.md, docs/clinical-sources.md and docs/hazard-log.md
 	$(BIN)/ketacare permissions-doc
 	$(BIN)/python -m ketacare.clinical.sources_doc
+	$(BIN)/python -m ketacare.clinical.hazard_doc
 
 bench: $(STAMP) ## Benchmarks (figures go in the issue notes)
 	$(BIN)/python -m bench

@@ -120,3 +120,9 @@ def test_the_chart_gets_its_checklists_and_suggestions_from_the_vocabulary() -> 
 
 def test_the_vocabulary_is_loaded_once() -> None:
     assert load_vocabulary() is V
+
+
+def test_a_misspelling_gets_suggestions_and_nonsense_gets_none() -> None:
+    assert "sertraline" in V.suggest("medicine", "sertralin")
+    assert "intracerebral haemorrhage" in V.suggest("condition", "intracerebal haemorrhage")
+    assert V.suggest("condition", "qqqqqqq") == ()

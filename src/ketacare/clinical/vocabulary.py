@@ -7,6 +7,7 @@ eligibility engine answers "needs review" and names it (reference §2, fail clos
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -232,6 +233,13 @@ class Vocabulary:
             names.add(condition.label)
             names.update(condition.synonyms)
         return tuple(sorted(names, key=str.lower))
+
+    def suggest(self, kind: str, text: str, *, limit: int = 5) -> tuple[str, ...]:
+        """Names close to what was typed (a misspelling), for 'did you mean' in the chart."""
+        names = {"medicine": self.medicine_names, "condition": self.condition_names}[kind]()
+        by_key = {normalize(name): name for name in names}
+        close = difflib.get_close_matches(normalize(text), list(by_key), n=limit, cutoff=0.75)
+        return tuple(by_key[key] for key in close)
 
     def antidepressants(self) -> tuple[str, ...]:
         """Generic names in the antidepressant class, for the trials section's suggestions."""
