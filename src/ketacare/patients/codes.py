@@ -7,8 +7,15 @@ the chart's forms: checklists, choices and as-you-type suggestions.
 
 from __future__ import annotations
 
-from ketacare.clinical.vocabulary import load_vocabulary
+from dataclasses import dataclass
+
+from ketacare.clinical.vocabulary import Reading, load_vocabulary
 from ketacare.clinical.vocabulary import normalize_icd10 as _normalize_icd10
+
+# What the as-you-type check reads: a few lines of a form field, not a document.
+MAX_CHECK_LINES = 20
+MAX_CHECK_CHARS = 2000
+CHECK_KINDS = ("condition", "medicine", "allergy")
 
 # The substance section's catch-all: recorded with its details, it is not understood by the
 # screening and makes it "needs review" naming the entry.
@@ -60,3 +67,34 @@ def condition_suggestions() -> tuple[str, ...]:
 def antidepressant_suggestions() -> tuple[str, ...]:
     """Antidepressants by generic name, offered as you type a trial."""
     return load_vocabulary().antidepressants()
+
+
+@dataclass(frozen=True)
+class LineCheck:
+    """How the screening will read one typed line, and close names when it will not."""
+
+    reading: Reading
+    suggestions: tuple[str, ...]
+
+
+def check_lines(kind: str, text: str) -> list[LineCheck]:
+    """Read each typed line as the screening will (conditions, medicines or allergies)."""
+    vocabulary = load_vocabulary()
+    read = {
+        "condition": vocabulary.read_condition,
+        "medicine": vocabulary.read_medicine,
+        "allergy": vocabulary.read_allergy,
+    }[kind]
+    lines = [line.strip() for line in text[:MAX_CHECK_CHARS].splitlines() if line.strip()]
+    checks = []
+    for line in lines[:MAX_CHECK_LINES]:
+        reading = read(line)
+        suggestions = (
+            ()
+            if reading.understood
+            else vocabulary.suggest(
+                "condition" if kind == "condition" else "medicine", line, limit=3
+            )
+        )
+        checks.append(LineCheck(reading, suggestions))
+    return checks

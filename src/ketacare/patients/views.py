@@ -20,7 +20,9 @@ from ketacare.consent.selectors import consent_routes_of
 from ketacare.errors import Conflict, Refused
 from ketacare.patients import selectors, services
 from ketacare.patients.codes import (
+    CHECK_KINDS,
     antidepressant_suggestions,
+    check_lines,
     icd10_suggestions,
     medicine_suggestions,
 )
@@ -233,6 +235,7 @@ def _intake_context(chart: selectors.Chart, step: str, form: StepForm) -> dict[s
         "common_icd10": icd10_suggestions(),
         "medicine_names": medicine_suggestions(),
         "antidepressant_names": antidepressant_suggestions(),
+        "vocabulary_steps": ("psychiatric_history", "medical_history", "medicines", "allergies"),
         "pregnancy_possible": pregnancy_possible(chart.patient.sex),
     }
 
@@ -283,6 +286,23 @@ def intake(request: HttpRequest, patient_id: int) -> HttpResponse:
 def _following(step: str) -> str:
     position = INTAKE_STEP_KEYS.index(step)
     return INTAKE_STEP_KEYS[min(position + 1, len(INTAKE_STEP_KEYS) - 1)]
+
+
+@clinic_view(Permission.CHART_EDIT)
+def vocabulary_check(request: HttpRequest) -> HttpResponse:
+    """As you type (htmx): how the screening will read each line, with close names if it will not.
+
+    Reads only the vocabulary, never a patient, so there is nothing to audit or scope.
+    """
+    kind = request.GET.get("kind", "")
+    if kind not in CHECK_KINDS:
+        kind = "condition"
+    text = request.GET.get("text") or next(
+        (str(value) for key, value in request.GET.items() if key != "kind"), ""
+    )
+    # the same fragment for htmx and a plain visit: it is a fragment either way
+    context = {"checks": check_lines(kind, text)}
+    return render_page(request, "patients/_vocabulary_check.html", context)
 
 
 @clinic_view(Permission.CHART_EDIT)
