@@ -470,8 +470,8 @@ def _count_failed(
         gaps = [name for name, verdict in verdicts.items() if verdict is None]
         if gaps:
             unknown.extend(gaps)
-        elif drugs:
-            failed.update(drugs)
+        else:  # every verdict true: the drug was read (an unread one is a gap)
+            failed.update(drugs or ())
     return len(failed), unknown
 
 
