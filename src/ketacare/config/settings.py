@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "ketacare.scheduling",
     "ketacare.treatment",
     "ketacare.outcomes",
+    "ketacare.followup",
+    "ketacare.home",
     "ketacare.web",
 ]
 
