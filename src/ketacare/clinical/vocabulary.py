@@ -224,7 +224,7 @@ class Vocabulary:
         for ingredient in self.ingredients.values():
             names.update(ingredient.brands)
             names.update(ingredient.synonyms)
-        return tuple(sorted(names, key=str.lower))
+        return tuple(sorted(names, key=lambda name: (name.lower(), name)))
 
     def condition_names(self) -> tuple[str, ...]:
         """Every condition label and synonym, for the chart's as-you-type suggestions."""
@@ -232,12 +232,14 @@ class Vocabulary:
         for condition in self.conditions.values():
             names.add(condition.label)
             names.update(condition.synonyms)
-        return tuple(sorted(names, key=str.lower))
+        return tuple(sorted(names, key=lambda name: (name.lower(), name)))
 
     def suggest(self, kind: str, text: str, *, limit: int = 5) -> tuple[str, ...]:
         """Names close to what was typed (a misspelling), for 'did you mean' in the chart."""
         names = {"medicine": self.medicine_names, "condition": self.condition_names}[kind]()
-        by_key = {normalize(name): name for name in names}
+        by_key: dict[str, str] = {}
+        for name in names:  # sorted, so the same name wins each time
+            by_key.setdefault(normalize(name), name)
         close = difflib.get_close_matches(normalize(text), list(by_key), n=limit, cutoff=0.75)
         return tuple(by_key[key] for key in close)
 
