@@ -29,8 +29,10 @@ lint: $(STAMP) ## ruff, import contracts, migrations, generated docs and the haz
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_imports.py
 	$(BIN)/ketacare makemigrations --check --dry-run
 	$(BIN)/ketacare permissions-doc --check
+	$(BIN)/ketacare session-states-doc --check
 	$(BIN)/python -m ketacare.clinical.sources_doc --check
 	$(BIN)/python -m ketacare.clinical.hazard_doc --check
 
@@ -51,8 +53,9 @@ fmt: $(STAMP) ## Format and fix what ruff can
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-docs: $(STAMP) ## Regenerate docs/permissions.md, docs/clinical-sources.md and docs/hazard-log.md
+docs: $(STAMP) ## Regenerate the generated docs (permissions, session states, sources, hazard log)
 	$(BIN)/ketacare permissions-doc
+	$(BIN)/ketacare session-states-doc
 	$(BIN)/python -m ketacare.clinical.sources_doc
 	$(BIN)/python -m ketacare.clinical.hazard_doc
 
