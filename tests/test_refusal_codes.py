@@ -34,7 +34,6 @@ UNTESTED_TREATMENT_CODES: set[str] = {
     "choice",
     "empty",
     "height_needed",
-    "idempotency_key_reused",
     "incomplete_bp",
     "invalid_change",
     "invalid_status",
@@ -53,7 +52,6 @@ UNTESTED_TREATMENT_CODES: set[str] = {
     "not_today",
     "nothing_to_decide",
     "order_changed",
-    "stale_version",
     "too_early",
     "too_long",
 }
@@ -145,6 +143,29 @@ def _local_assignments(function: ast.AST, name: str) -> set[str]:
     return codes
 
 
+def _passed_as(function: ast.FunctionDef, name: str) -> set[str] | None:
+    """For a parameter: the literals callers pass for it (None when it is no parameter).
+
+    A helper that raises `Refused(..., code=code)` with `code` its own parameter raises whatever
+    its callers pass; a parameter nobody sets keeps its default (the class name, not a code).
+    """
+    arguments = function.args
+    if name not in [a.arg for a in (*arguments.args, *arguments.kwonlyargs)]:
+        return None
+    passed: set[str] = set()
+    for path in _modules(SRC):
+        for node in ast.walk(_tree(path)):
+            if isinstance(node, ast.Call) and _name(node.func) == function.name:
+                passed |= {
+                    k.value.value
+                    for k in node.keywords
+                    if k.arg == name
+                    and isinstance(k.value, ast.Constant)
+                    and isinstance(k.value.value, str)
+                }
+    return passed
+
+
 def refusal_codes() -> tuple[dict[str, set[str]], list[str]]:
     """Every refusal code in the apps, with the apps that raise it; and unresolved sites."""
     errors = _error_classes()
@@ -176,6 +197,11 @@ def refusal_codes() -> tuple[dict[str, set[str]], list[str]]:
                 found = constants.get(value.id, set())
                 if not found and owner is not None:
                     found = _local_assignments(owner, value.id)
+                passed = _passed_as(owner, value.id) if owner is not None and not found else None
+                if passed is not None:
+                    found = passed
+                    if not passed:
+                        continue  # a code parameter no caller sets yet
             elif isinstance(value, ast.Attribute) and value.attr == "code":
                 found = carried.get(app, set()) | carried.get("clinical", set())
             if not found:
