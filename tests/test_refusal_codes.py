@@ -221,7 +221,7 @@ def _asserted_in(node: ast.AST) -> set[str]:
     return strings
 
 
-def tests_asserting() -> dict[str, set[str]]:
+def asserted_by_tests() -> dict[str, set[str]]:
     """For each string a test asserts, the tests (file::function) that assert it."""
     asserted: dict[str, set[str]] = defaultdict(set)
     for path in _modules(TESTS):
@@ -245,7 +245,7 @@ def test_every_refusal_code_site_resolves_to_known_codes():
 def test_every_refusal_code_has_a_test_that_asserts_it():
     # given every refusal code in the apps, and what the tests assert
     codes, _ = refusal_codes()
-    asserted = tests_asserting()
+    asserted = asserted_by_tests()
     # then each has at least one asserting test, except the treatment codes still listed
     untested = sorted(code for code in codes if code not in asserted)
     missing = [code for code in untested if code not in UNTESTED_TREATMENT_CODES]
@@ -254,7 +254,7 @@ def test_every_refusal_code_has_a_test_that_asserts_it():
 
 def test_the_untested_list_only_holds_treatment_codes_that_still_need_a_test():
     codes, _ = refusal_codes()
-    asserted = tests_asserting()
+    asserted = asserted_by_tests()
     stale = sorted(
         code
         for code in UNTESTED_TREATMENT_CODES
