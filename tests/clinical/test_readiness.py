@@ -189,3 +189,10 @@ def test_check_in_asks_readiness_then_the_protocols_schedule() -> None:
         sessions_in_course=None,
     )
     assert unsigned is not None and unsigned.code == SCREENING_UNSIGNED
+
+
+def test_the_codes_a_service_refuses_with_are_the_cores() -> None:
+    # the services raise the first blocker's code as it is: these strings are the refusals
+    assert assess(with_screening(status="maybe")).answer(CHECK_IN) == "screening_status_unknown"
+    assert assess(dataclasses.replace(READY, course=None)).answer(CHECK_IN) == "no_course"
+    assert assess(dataclasses.replace(READY, dose=None)).answer(DOSE_ORDER) == "no_session"

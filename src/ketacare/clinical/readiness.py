@@ -38,8 +38,8 @@ NO_COURSE = "no_course"
 COURSE_NOT_ACTIVE = "course_not_active"
 NO_SESSION = "no_session"
 START_NOT_CLEARED = "start_not_cleared"
-START_BLOCKED = "start_blocked"
-START_NEEDS = "start_needs_decision"
+DOSE_START_BLOCKED = "start_blocked"
+DOSE_START_NEEDS_DECISION = "start_needs_decision"
 NOT_VERIFIED = "not_verified"
 SAME_PERSON = "same_person"
 
@@ -286,11 +286,12 @@ def assess(facts: ReadinessFacts) -> Readiness:
             )
         else:
             give = ()
-        if clearance is None or not clearance.may_start:
-            code = START_BLOCKED if clearance is not None and clearance.blocking else START_NEEDS
+        if clearance is not None and clearance.blocking:
+            give += (Blocker(DOSE_START_BLOCKED, "status", clearance.reason),)
+        elif clearance is None or not clearance.may_start:
             give += (
                 Blocker(
-                    code,
+                    DOSE_START_NEEDS_DECISION,
                     "status",
                     clearance.reason if clearance else "Record the pre-dose checks first.",
                 ),

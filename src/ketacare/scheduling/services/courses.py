@@ -68,7 +68,7 @@ def course_readiness(*, patient: Patient, protocol: Protocol) -> tuple[int, int]
     if blocker is not None:
         raise Refused(blocker.reason, field=blocker.field, code=blocker.code)
     if facts.screening is None or facts.consent.signature_id is None:  # pragma: no cover
-        raise Refused("No screening or consent to rest on.", field="screening", code="changed")
+        raise RuntimeError("readiness allowed a course with no screening or consent to rest on")
     return facts.screening.id, facts.consent.signature_id
 
 
