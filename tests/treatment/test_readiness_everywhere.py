@@ -106,7 +106,7 @@ CASES = [
     Case("iv_induction_6x", out_of_date, "screening_out_of_date"),
     Case("esketamine_trd", out_of_date, "screening_out_of_date"),
     Case("esketamine_trd", newer(protocol_id="esketamine_suicidal"), "screening_wrong_protocol"),
-    Case("esketamine_trd", newer(protocol_id="iv_induction_6x"), "screening_wrong_protocol"),
+    Case("esketamine_trd", newer(protocol_id="iv_booster"), "screening_wrong_protocol"),
     Case("iv_induction_6x", superseded, "screening_missing"),
     Case("im_titration", superseded, "screening_missing"),
     Case("iv_induction_6x", both(out_of_date, consent_withdrawn), "screening_out_of_date"),
