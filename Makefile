@@ -54,7 +54,7 @@ docs: $(STAMP) ## Regenerate docs/permissions.md and docs/clinical-sources.md
 	$(BIN)/ketacare permissions-doc
 	$(BIN)/python -m ketacare.clinical.sources_doc
 
-bench: $(STAMP) ## Benchmarks (figures go in the issue notes)
+bench: $(STAMP) ## Benchmarks at 1k/10k/100k patients (SQLite; PostgreSQL too with DATABASE_URL) into docs/performance.md
 	$(BIN)/python -m bench
 
 clean: ## Remove the virtualenv and local data

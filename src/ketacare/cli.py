@@ -8,6 +8,7 @@
     ketacare audit verify
     ketacare permissions-doc [--check]
     ketacare worker                    run background tasks (questionnaires, reminders)
+    ketacare synth --patients N --clinics K   a synthetic network (benchmarks, demonstrations)
 
 Anything else (migrate, check --deploy, createsuperuser, …) passes through to Django.
 """
@@ -20,6 +21,7 @@ ALIASES = {
     "init-demo": "init_demo",
     "permissions-doc": "permissions_doc",
     "worker": "ketacare_worker",
+    "synth": "synth",
 }
 
 
