@@ -149,7 +149,8 @@ KETACARE_IDLE_TIMEOUT_SECONDS = int(os.environ.get("KETACARE_IDLE_TIMEOUT_MINUTE
 # `make bench` mounts a bare page (/bench/floor/<patient>/) to measure the fixed cost of a request.
 KETACARE_BENCH_FLOOR = os.environ.get("KETACARE_BENCH_FLOOR", "0") == "1" and not PRODUCTION
 SESSION_COOKIE_AGE = 12 * 60 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Saved when changed (sign-in, clinic switch, the idle clock every 15 s), not on every request.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
