@@ -1,6 +1,6 @@
 """Chairs, treatment courses and appointments."""
 
-from datetime import time
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -127,6 +127,17 @@ ACTIVE_APPOINTMENT_STATUSES = (
     AppointmentStatus.IN_SESSION,
     AppointmentStatus.COMPLETED,
 )
+
+
+# No appointment is longer than a day: booking keeps it inside one day's opening hours
+# (`selectors.slot_problems`). Range reads use it as the lower bound of `starts_at`, so an index
+# on the start time answers "what overlaps this week" without walking the clinic's history.
+LONGEST_APPOINTMENT = timedelta(days=1)
+
+
+def overlapping(start: datetime, end: datetime) -> models.Q:
+    """Appointments that occupy any time in [start, end), bounded on the indexed start time."""
+    return models.Q(starts_at__lt=end, starts_at__gt=start - LONGEST_APPOINTMENT, ends_at__gt=start)
 
 
 class Appointment(models.Model):
