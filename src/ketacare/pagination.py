@@ -48,7 +48,11 @@ def _decode(model: type[Model], keys: Sequence[str], cursor: str) -> list[Any] |
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(values, list) or len(values) != len(keys):
             return None
-        return [model._meta.get_field(k).to_python(v) for k, v in zip(keys, values, strict=True)]
+        fields = [model._meta.get_field(k) for k in keys]
+        return [
+            f.to_python(v)  # type: ignore[union-attr]
+            for f, v in zip(fields, values, strict=True)
+        ]
     except (ValueError, TypeError, binascii.Error, ValidationError):
         return None
 

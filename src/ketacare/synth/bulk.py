@@ -18,6 +18,8 @@ from django.core.management.color import no_style
 from django.db import connection, models
 from django.db.models import Max
 
+from ketacare.dbstats import database_optimize
+
 BATCH_ROWS = 20_000
 
 
@@ -39,7 +41,10 @@ class TableWriter:
     def __init__(self, model: type[models.Model], columns: Sequence[str]) -> None:
         self.model = model
         self.table = model._meta.db_table
-        fields = {f.attname: f for f in model._meta.concrete_fields}
+        # The database computes generated columns itself.
+        fields = {
+            f.attname: f for f in model._meta.concrete_fields if not getattr(f, "generated", False)
+        }
         unknown = [c for c in columns if c not in fields]
         if unknown:
             raise ValueError(f"{self.table}: no such columns {unknown}")
@@ -123,7 +128,7 @@ def tune_for_bulk() -> None:
 
 def analyze() -> None:
     """Refresh the planner's statistics after a bulk load, on either database."""
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-        if connection.vendor == "sqlite" and not connection.in_atomic_block:
+    database_optimize(full=True)
+    if connection.vendor == "sqlite" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
             cursor.execute("PRAGMA synchronous=FULL")
