@@ -229,7 +229,7 @@ def _writes(
         PortalLinkPurpose,
         QuestionnaireAssignment,
     )
-    from ketacare.outcomes.portal import portal_link_issue
+    from ketacare.followup.portal import portal_link_issue
     from ketacare.patients.models import Patient
     from ketacare.scheduling.models import Appointment, Course
     from ketacare.treatment import clock, services

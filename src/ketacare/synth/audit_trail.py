@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from ketacare.accounts.models import Clinic, User
 from ketacare.accounts.roles import Role
-from ketacare.audit.chain import GENESIS_HASH, entry_digest
-from ketacare.audit.models import AuditChain, AuditEntry
+from ketacare.audit.chain import GENESIS_HASH, chain_secret, link_digest
+from ketacare.audit.models import AuditEntry, ChainHead
 from ketacare.audit.services import chain_key_for
 from ketacare.synth.bulk import TableWriter, db_datetime
 
@@ -54,11 +54,14 @@ class AuditStream:
         arrivals.sort()
         times = [a[0].timestamp() for a in arrivals]
         key = chain_key_for(clinic_id)
-        head, _ = AuditChain.objects.get_or_create(key=key)
+        head, _ = ChainHead.objects.get_or_create(kind=AuditEntry.CHAIN_KIND, key=key)
         seq, prev = head.last_seq, head.last_hash or GENESIS_HASH
         writer = TableWriter(AuditEntry, COLUMNS)
         weights = [m[0] for m in MIX]
         first, span = times[0], now.timestamp() - times[0]
+        secret = chain_secret()
+        # One unsaved entry, refilled for each row: its `chain_body` is exactly what the app signs.
+        entry = AuditEntry(chain_key=key, channel="web", detail={}, clinic_id=clinic_id)
         kinds = rng.choices(MIX, weights=weights, k=count)
         for i, (_, action, object_type, about_patient) in enumerate(kinds):
             moment = first + (i + rng.random()) * span / count
@@ -69,28 +72,15 @@ class AuditStream:
             object_id = str(patient_id) if object_type == "patient" and patient_id else ""
             if not object_id and action not in ("list", "login"):
                 object_id = str(rng.randint(1, 10_000_000))
-            detail: dict[str, object] = {}
             seq += 1
-            fields = {
-                "chain_key": key,
-                "seq": seq,
-                "at": at,
-                "clinic_id": clinic_id,
-                "actor_id": actor_id,
-                "actor_username": username,
-                "actor_role": role,
-                "channel": "web",
-                "action": action,
-                "object_type": object_type,
-                "object_id": object_id,
-                "patient_id": patient_id,
-                "client_address": f"10.0.0.{actor_id % 250 + 1}",
-                "detail": detail,
-            }
-            digest = entry_digest(prev_hash=prev, **fields)  # type: ignore[arg-type]
+            entry.seq, entry.at, entry.action = seq, at, action
+            entry.actor_id, entry.actor_username, entry.actor_role = actor_id, username, role
+            entry.object_type, entry.object_id, entry.patient_id = object_type, object_id, patient_id
+            entry.client_address = f"10.0.0.{actor_id % 250 + 1}"
+            digest = link_digest(prev_hash=prev, body=entry.chain_body(), key=secret)
             writer.add(
                 writer.new_id(), key, seq, db_datetime(at), clinic_id, actor_id, username, role,
-                "web", action, object_type, object_id, patient_id, fields["client_address"],
+                "web", action, object_type, object_id, patient_id, entry.client_address,
                 "{}", prev, digest,
             )  # fmt: skip
             prev = digest
