@@ -224,12 +224,12 @@ def _writes(
 
     from ketacare.accounts.access import Actor
     from ketacare.accounts.roles import Role
+    from ketacare.followup.portal import portal_link_issue
     from ketacare.outcomes.models import (
         AssignmentTrigger,
         PortalLinkPurpose,
         QuestionnaireAssignment,
     )
-    from ketacare.followup.portal import portal_link_issue
     from ketacare.patients.models import Patient
     from ketacare.scheduling.models import Appointment, Course
     from ketacare.treatment import clock, services

@@ -75,7 +75,11 @@ class AuditStream:
             seq += 1
             entry.seq, entry.at, entry.action = seq, at, action
             entry.actor_id, entry.actor_username, entry.actor_role = actor_id, username, role
-            entry.object_type, entry.object_id, entry.patient_id = object_type, object_id, patient_id
+            entry.object_type, entry.object_id, entry.patient_id = (
+                object_type,
+                object_id,
+                patient_id,
+            )
             entry.client_address = f"10.0.0.{actor_id % 250 + 1}"
             digest = link_digest(prev_hash=prev, body=entry.chain_body(), key=secret)
             writer.add(

@@ -29,8 +29,8 @@ from ketacare.clinical.instruments import get_instrument, score
 from ketacare.clinical.outcomes import ALERT_DETERIORATION, deterioration
 from ketacare.clinical.protocols import Protocol, get_protocol
 from ketacare.consent.models import ConsentDocument, ConsentDocumentVersion, ConsentSignature
-from ketacare.outcomes.models import QuestionnaireAssignment, SafetyAlert, ScaleResponse
 from ketacare.followup.policy import DAYS_PER_MONTH, DAYS_PER_WEEK, DEFAULT_POLICY
+from ketacare.outcomes.models import QuestionnaireAssignment, SafetyAlert, ScaleResponse
 from ketacare.outcomes.services import SAFETY_ALERT_SEVERITY
 from ketacare.patients.models import Patient
 from ketacare.scheduling.models import Appointment, Chair, ClinicSchedule, Course
