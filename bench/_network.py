@@ -92,6 +92,7 @@ def ensure_network(vendor: str, size: str) -> dict[str, Any]:
     if marker.exists():
         info: dict[str, Any] = json.loads(marker.read_text())
         _ketacare(env, "migrate", "-v0")
+        _ketacare(env, "outcomes-refresh")
         info["bytes"] = _database_bytes(vendor, env)
         return info
     if vendor == "postgresql":

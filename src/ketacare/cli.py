@@ -22,6 +22,7 @@ ALIASES = {
     "permissions-doc": "permissions_doc",
     "worker": "ketacare_worker",
     "synth": "synth",
+    "outcomes-refresh": "outcomes_refresh",
 }
 
 

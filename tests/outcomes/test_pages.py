@@ -251,8 +251,10 @@ def test_the_booster_worklist_has_a_fixed_query_budget(world, patients, django_a
         _relapsed_patient(world)
     client = world.web(world.staff["prescriber"])
     _warm(client, "/outcomes/boosters/")
-    # session, user, memberships; courses with patients; scores; audit (5)
-    with django_assert_num_queries(10):
+    # session, user, memberships; the summaries' catch-up check (the clinic's mark, then new
+    # scores, new courses, ended courses: nothing new); stored signals with patients and
+    # courses; audit (5)
+    with django_assert_num_queries(13):
         page = client.get("/outcomes/boosters/")
     assert page.content.decode().count('data-testid="booster-row"') == patients
 
@@ -281,9 +283,9 @@ def test_the_dashboard_reports_outcomes_by_protocol_with_a_fixed_budget(
         _relapsed_patient(world)
     client = world.web(world.staff["admin"])
     _warm(client, "/outcomes/dashboard/")
-    # session, user, memberships; courses; scores; overdue count; alert counts; worklist
-    # courses and scores; audit (5)
-    with django_assert_num_queries(14):
+    # session, user, memberships; the summaries' catch-up check (4: nothing new); tallies;
+    # active patients; overdue count; alert counts; worklist count; audit (5)
+    with django_assert_num_queries(17):
         page = client.get("/outcomes/dashboard/")
     html = page.content.decode()
     # every course's last score before its end was 6 from a baseline of 20: the core calls

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,8 +18,6 @@ from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.clinical.instruments import SCORING_TRIAGE, Instrument, get_instrument
 from ketacare.clinical.outcomes import (
-    REMISSION,
-    RESPONSE,
     RelapseSignal,
     classify,
     load_outcome_rules,
@@ -28,11 +25,19 @@ from ketacare.clinical.outcomes import (
 )
 from ketacare.followup.charts import Chart, Event, Score, trajectory_chart
 from ketacare.followup.policy import Policy, resolve_policy
+from ketacare.followup.summaries import (
+    COURSE_MARKER,
+    histogram_median,
+    outcome_summaries_catch_up,
+    signal_from_json,
+)
 from ketacare.outcomes.models import (
     AlertStatus,
     AssignmentStatus,
+    BoosterSignal,
     IntegrationNote,
     JournalEntry,
+    OutcomeTally,
     QuestionnaireAssignment,
     QuestionnairePolicy,
     SafetyAlert,
@@ -278,29 +283,32 @@ class BoosterCandidate:
 
 
 def _scores_by_patient(
-    clinic_id: int, instrument_ids: Iterable[str]
+    clinic_id: int, instrument_ids: Iterable[str], patient_ids: Sequence[int] | None = None
 ) -> dict[tuple[int, str], list[ScaleResponse]]:
     grouped: dict[tuple[int, str], list[ScaleResponse]] = defaultdict(list)
-    rows = (
-        ScaleResponse.objects.filter(clinic_id=clinic_id, instrument_id__in=list(instrument_ids))
-        .only("id", "patient_id", "instrument_id", "total", "recorded_at", "band")
-        .order_by("recorded_at", "id")
+    rows = ScaleResponse.objects.filter(clinic_id=clinic_id, instrument_id__in=list(instrument_ids))
+    if patient_ids is not None:
+        rows = rows.filter(patient_id__in=list(patient_ids))
+    rows = rows.only("id", "patient_id", "instrument_id", "total", "recorded_at", "band").order_by(
+        "recorded_at", "id"
     )
     for row in rows:
         grouped[(row.patient_id, row.instrument_id)].append(row)
     return grouped
 
 
-def _booster_candidates(*, clinic_id: int, tz: ZoneInfo) -> list[BoosterCandidate]:
+def _booster_candidates(
+    *, clinic_id: int, tz: ZoneInfo, patient_ids: Sequence[int] | None = None
+) -> list[BoosterCandidate]:
+    """Recompute the relapse signals (of some patients): `summaries` stores what this finds."""
     courses_by_patient: dict[int, list[Course]] = defaultdict(list)
-    for course in (
-        Course.objects.filter(clinic_id=clinic_id)
-        .select_related("patient")
-        .order_by("started_on", "id")
-    ):
+    of_clinic = Course.objects.filter(clinic_id=clinic_id)
+    if patient_ids is not None:
+        of_clinic = of_clinic.filter(patient_id__in=list(patient_ids))
+    for course in of_clinic.select_related("patient").order_by("started_on", "id"):
         courses_by_patient[course.patient_id].append(course)
     classifiable = load_outcome_rules().classifiable
-    scores = _scores_by_patient(clinic_id, classifiable)
+    scores = _scores_by_patient(clinic_id, classifiable, patient_ids)
     candidates = []
     for courses in courses_by_patient.values():
         last = courses[-1]
@@ -333,11 +341,27 @@ def _booster_candidates(*, clinic_id: int, tz: ZoneInfo) -> list[BoosterCandidat
     return candidates
 
 
-def booster_worklist(*, actor: Actor) -> list[BoosterCandidate]:
+def booster_worklist(*, actor: Actor, limit: int = LIST_LIMIT) -> list[BoosterCandidate]:
     """Patients to consider for a booster: after their last course, the core's relapse signal
-    fired and no new course has started. The evidence is the core's; the read is audited."""
+    fired and no new course has started, longest-waiting first. The evidence is the core's,
+    stored when the patient's scores or courses last changed; the read is audited."""
     actor.require(Permission.QUESTIONNAIRE_VIEW)
-    candidates = _booster_candidates(clinic_id=actor.clinic_id, tz=ZoneInfo(actor.clinic.time_zone))
+    outcome_summaries_catch_up(clinic=actor.clinic)
+    rows = (
+        BoosterSignal.objects.filter(clinic_id=actor.clinic_id)
+        .select_related("patient", "course")
+        .order_by("detected_on", "id")[:limit]
+    )
+    candidates = [
+        BoosterCandidate(
+            patient=row.patient,
+            course=row.course,
+            instrument=get_instrument(row.instrument_id),
+            baseline=row.baseline_total,
+            signal=signal_from_json(row.signal),
+        )
+        for row in rows
+    ]
     audit_record(
         actor=actor,
         action=AuditAction.LIST,
@@ -442,34 +466,37 @@ def outcomes_dashboard(
     now = now or timezone.now()
     if instrument_id not in load_outcome_rules().classifiable:
         instrument_id = PRIMARY_INSTRUMENT
-    tz = ZoneInfo(actor.clinic.time_zone)
-    courses = list(Course.objects.filter(clinic_id=actor.clinic_id).order_by("started_on", "id"))
-    scores = _scores_by_patient(actor.clinic_id, [instrument_id])
-    grouped: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    counts: dict[str, int] = defaultdict(int)
-    for course in courses:
-        counts[course.protocol_id] += 1
-        pair = course_outcome(course, scores.get((course.patient_id, instrument_id), []), tz, now)
-        if pair is None:
-            continue
-        baseline, end = pair
-        grouped[course.protocol_id].append(
-            (end.total - baseline.total, classify(instrument_id, baseline.total, end.total))
+    outcome_summaries_catch_up(clinic=actor.clinic)
+    tallies = {
+        (t.protocol_id, t.instrument_id): t
+        for t in OutcomeTally.objects.filter(
+            clinic_id=actor.clinic_id, instrument_id__in=[COURSE_MARKER, instrument_id]
         )
+    }
     by_protocol = []
-    for protocol_id in sorted(counts):
-        rows = grouped.get(protocol_id, [])
+    for protocol_id in sorted({p for p, i in tallies if i == COURSE_MARKER}):
+        counted, measured = (
+            tallies[(protocol_id, COURSE_MARKER)],
+            tallies.get((protocol_id, instrument_id)),
+        )
+        if not counted.courses:
+            continue
         by_protocol.append(
             ProtocolOutcome(
                 protocol_id=protocol_id,
-                courses=counts[protocol_id],
-                measured=len(rows),
-                responders=sum(1 for _, o in rows if o in (RESPONSE, REMISSION)),
-                remitters=sum(1 for _, o in rows if o == REMISSION),
-                median_change=statistics.median(c for c, _ in rows) if rows else None,
+                courses=counted.courses,
+                measured=measured.measured if measured else 0,
+                responders=measured.responders if measured else 0,
+                remitters=measured.remitters if measured else 0,
+                median_change=histogram_median(measured.changes) if measured else None,
             )
         )
-    active = len({c.patient_id for c in courses if c.status == CourseStatus.ACTIVE})
+    active = (
+        Course.objects.filter(clinic_id=actor.clinic_id, status=CourseStatus.ACTIVE)
+        .values("patient_id")
+        .distinct()
+        .count()
+    )
     overdue = QuestionnaireAssignment.objects.filter(
         clinic_id=actor.clinic_id, status=AssignmentStatus.PENDING, due_by__lte=now
     ).count()
@@ -477,12 +504,12 @@ def outcomes_dashboard(
         open=Count("id", filter=Q(status=AlertStatus.OPEN)),
         acknowledged=Count("id", filter=Q(status=AlertStatus.ACKNOWLEDGED)),
     )
-    boosters = _booster_candidates(clinic_id=actor.clinic_id, tz=tz)
+    boosters = BoosterSignal.objects.filter(clinic_id=actor.clinic_id).count()
     audit_record(
         actor=actor,
         action=AuditAction.READ,
         object_type="outcomes_dashboard",
-        detail={"instrument_id": instrument_id, "courses": len(courses)},
+        detail={"instrument_id": instrument_id, "courses": sum(p.courses for p in by_protocol)},
     )
     return Dashboard(
         instrument=get_instrument(instrument_id),
@@ -490,7 +517,7 @@ def outcomes_dashboard(
         by_protocol=tuple(by_protocol),
         overdue_count=overdue,
         alert_counts=AlertCounts(open=counts_row["open"], acknowledged=counts_row["acknowledged"]),
-        booster_count=len(boosters),
+        booster_count=boosters,
     )
 
 

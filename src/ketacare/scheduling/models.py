@@ -82,7 +82,9 @@ class Course(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["clinic", "patient", "status"], name="course_patient_status")
+            models.Index(fields=["clinic", "patient", "status"], name="course_patient_status"),
+            # Outcome summaries find the courses that ended since they last looked.
+            models.Index(fields=["clinic", "ended_at"], name="course_clinic_ended"),
         ]
         constraints = [
             models.UniqueConstraint(

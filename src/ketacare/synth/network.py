@@ -30,6 +30,7 @@ from ketacare.clinical.outcomes import ALERT_DETERIORATION, deterioration
 from ketacare.clinical.protocols import Protocol, get_protocol
 from ketacare.consent.models import ConsentDocument, ConsentDocumentVersion, ConsentSignature
 from ketacare.followup.policy import DAYS_PER_MONTH, DAYS_PER_WEEK, DEFAULT_POLICY
+from ketacare.followup.summaries import outcome_summaries_catch_up_all
 from ketacare.outcomes.models import QuestionnaireAssignment, SafetyAlert, ScaleResponse
 from ketacare.outcomes.services import SAFETY_ALERT_SEVERITY
 from ketacare.patients.models import Patient
@@ -236,6 +237,8 @@ def build_network(spec: NetworkSpec, progress: Callable[[str], None] = print) ->
             f"  clinic {ctx.clinic.slug}: {size} patients ({time.perf_counter() - started:.0f} s)"
         )
     reset_sequences([w.model for w in writers.all()])
+    progress(f"  outcome summaries ({time.perf_counter() - started:.0f} s)")
+    outcome_summaries_catch_up_all(overlap=False)
     analyze()
     report.rows = {w.table: w.written for w in writers.all()}
     report.rows["audit_auditentry"] = audit_rows
