@@ -92,7 +92,8 @@ def ensure_network(vendor: str, size: str) -> dict[str, Any]:
     if marker.exists():
         info: dict[str, Any] = json.loads(marker.read_text())
         _ketacare(env, "migrate", "-v0")
-        _ketacare(env, "outcomes-refresh")
+        # The measured clinic's summaries (a network built before they existed gets them here).
+        _ketacare(env, "outcomes-refresh", "--clinic", "synth-1")
         info["bytes"] = _database_bytes(vendor, env)
         return info
     if vendor == "postgresql":

@@ -44,6 +44,7 @@ from ketacare.outcomes.models import (
     ScaleResponse,
 )
 from ketacare.outcomes.selectors import AlertCounts, alerts_of_clinic
+from ketacare.pagination import KeysetPage, keyset_page
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import patient_get_for_actor
 from ketacare.scheduling.models import Course, CourseKind, CourseStatus
@@ -374,28 +375,35 @@ def booster_worklist(*, actor: Actor, limit: int = LIST_LIMIT) -> list[BoosterCa
 # --- questionnaires ---------------------------------------------------------------------------
 
 
-def overdue_questionnaires(
-    *, actor: Actor, now: datetime | None = None, audit: bool = True
-) -> list[QuestionnaireAssignment]:
-    """Questionnaires past due and not answered (missed), newest first."""
+def overdue_page(
+    *, actor: Actor, now: datetime | None = None, after: str | None = None, audit: bool = True
+) -> KeysetPage[QuestionnaireAssignment]:
+    """A keyset page of questionnaires past due and not answered (missed), latest due first."""
     actor.require(Permission.QUESTIONNAIRE_VIEW)
     now = now or timezone.now()
-    rows = list(
+    rows = (
         QuestionnaireAssignment.objects.filter(
             clinic_id=actor.clinic_id, status=AssignmentStatus.PENDING, due_by__lte=now
         )
         .select_related("patient")
         .prefetch_related("deliveries")
-        .order_by("-due_by", "id")[:LIST_LIMIT]
     )
+    page = keyset_page(rows, keys=("due_by", "id"), cursor=after, size=LIST_LIMIT, descending=True)
     if audit:
         audit_record(
             actor=actor,
             action=AuditAction.LIST,
             object_type="questionnaire_assignment",
-            detail={"overdue": True, "patient_ids": sorted({a.patient_id for a in rows})},
+            detail={"overdue": True, "patient_ids": sorted({a.patient_id for a in page})},
         )
-    return rows
+    return page
+
+
+def overdue_questionnaires(
+    *, actor: Actor, now: datetime | None = None, audit: bool = True
+) -> list[QuestionnaireAssignment]:
+    """Questionnaires past due and not answered (missed), latest due first (the first page)."""
+    return overdue_page(actor=actor, now=now, audit=audit).items
 
 
 def questionnaire_policy_for(
