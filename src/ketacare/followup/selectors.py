@@ -31,6 +31,8 @@ from ketacare.followup.summaries import (
     outcome_summaries_catch_up,
     signal_from_json,
 )
+from ketacare.kernel import clock
+from ketacare.kernel.clinic_time import clinic_zone
 from ketacare.outcomes.models import (
     AlertStatus,
     AssignmentStatus,
@@ -147,11 +149,11 @@ def patient_outcomes(
     *, actor: Actor, patient_id: int, now: datetime | None = None
 ) -> PatientOutcomes:
     """A patient's scores over time per instrument, outcomes, questionnaires and alerts."""
-    now = now or timezone.now()
+    now = now or clock.now()
     patient = patient_get_for_actor(
         actor=actor, patient_id=patient_id, permission=Permission.QUESTIONNAIRE_VIEW
     )
-    tz = ZoneInfo(actor.clinic.time_zone)
+    tz = clinic_zone(actor.clinic)
     responses = list(
         ScaleResponse.objects.filter(clinic_id=actor.clinic_id, patient=patient).order_by(
             "recorded_at", "id"
@@ -380,7 +382,7 @@ def overdue_page(
 ) -> KeysetPage[QuestionnaireAssignment]:
     """A keyset page of questionnaires past due and not answered (missed), latest due first."""
     actor.require(Permission.QUESTIONNAIRE_VIEW)
-    now = now or timezone.now()
+    now = now or clock.now()
     rows = (
         QuestionnaireAssignment.objects.filter(
             clinic_id=actor.clinic_id, status=AssignmentStatus.PENDING, due_by__lte=now
@@ -471,7 +473,7 @@ def outcomes_dashboard(
     """Active courses, outcomes by protocol (the core classifies each course), overdue
     questionnaires, open alerts and the booster worklist's size."""
     actor.require(Permission.OUTCOMES_VIEW)
-    now = now or timezone.now()
+    now = now or clock.now()
     if instrument_id not in load_outcome_rules().classifiable:
         instrument_id = PRIMARY_INSTRUMENT
     outcome_summaries_catch_up(clinic=actor.clinic)

@@ -19,11 +19,9 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
 from ketacare.accounts.models import Clinic
 from ketacare.clinical.outcomes import (
@@ -33,6 +31,8 @@ from ketacare.clinical.outcomes import (
     classify,
     load_outcome_rules,
 )
+from ketacare.kernel import clock
+from ketacare.kernel.clinic_time import clinic_zone
 from ketacare.outcomes.models import (
     BoosterSignal,
     CourseOutcome,
@@ -64,7 +64,7 @@ def _changed_patients(
             clinic_id=clinic.pk, id__gt=max(0, sync.last_course_id - back)
         ).values_list("id", "patient_id")
     )
-    now = timezone.now()
+    now = clock.now()
     ended: list[int] = []
     if sync.courses_ended_before is not None:
         since = sync.courses_ended_before - (OVERLAP_TIME if overlap else timedelta(0))
@@ -123,7 +123,7 @@ def outcome_summaries_catch_up_all(*, overlap: bool = True) -> int:
 def _refresh(clinic: Clinic, patient_ids: list[int]) -> None:
     from ketacare.followup.selectors import _booster_candidates, _scores_by_patient, course_outcome
 
-    tz = ZoneInfo(clinic.time_zone)
+    tz = clinic_zone(clinic)
     classifiable = tuple(load_outcome_rules().classifiable)
     courses = list(
         Course.objects.filter(clinic_id=clinic.pk, patient_id__in=patient_ids).order_by(
@@ -131,7 +131,7 @@ def _refresh(clinic: Clinic, patient_ids: list[int]) -> None:
         )
     )
     scores = _scores_by_patient(clinic.pk, classifiable, patient_ids=patient_ids)
-    now = timezone.now()
+    now = clock.now()
     new: dict[tuple[int, str], tuple[str, int | None, int | None, str]] = {}
     for course in courses:
         new[(course.pk, COURSE_MARKER)] = (course.protocol_id, None, None, "")
