@@ -225,6 +225,7 @@ def _writes(
     from ketacare.accounts.access import Actor
     from ketacare.accounts.roles import Role
     from ketacare.followup.portal import portal_link_issue
+    from ketacare.kernel import clock
     from ketacare.outcomes.models import (
         AssignmentTrigger,
         PortalLinkPurpose,
@@ -232,7 +233,7 @@ def _writes(
     )
     from ketacare.patients.models import Patient
     from ketacare.scheduling.models import Appointment, Course
-    from ketacare.treatment import clock, services
+    from ketacare.treatment import services
     from ketacare.treatment.models import TreatmentSession
 
     nurse = Actor(user=staff["nurse"], clinic=clinic, role=Role.NURSE, client_address="127.0.0.1")

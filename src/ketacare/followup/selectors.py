@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q
-from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
@@ -18,15 +15,15 @@ from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.clinical.instruments import SCORING_TRIAGE, Instrument, get_instrument
 from ketacare.clinical.outcomes import (
-    RelapseSignal,
     classify,
     load_outcome_rules,
-    relapse_signal,
 )
 from ketacare.followup.charts import Chart, Event, Score, trajectory_chart
 from ketacare.followup.policy import Policy, resolve_policy
-from ketacare.followup.summaries import (
+from ketacare.followup.summaries import (  # the rules live beside the summaries they fill
     COURSE_MARKER,
+    BoosterCandidate,
+    choose_baseline,
     histogram_median,
     outcome_summaries_catch_up,
     signal_from_json,
@@ -94,24 +91,6 @@ class PatientOutcomes:
     events: tuple[Event, ...]
     first_course_start: date | None
     notes: tuple[IntegrationNote, ...] | None = None
-
-
-def _local_date(moment: datetime, tz: ZoneInfo) -> date:
-    return timezone.localtime(moment, tz).date()
-
-
-def choose_baseline(
-    responses: Sequence[ScaleResponse], course_start: date | None, tz: ZoneInfo
-) -> ScaleResponse | None:
-    """The score to compare against: the last one on or before the first course's first day
-    (the pre-dose score of session one counts), else the first score on record."""
-    if not responses:
-        return None
-    if course_start is not None:
-        before = [r for r in responses if _local_date(r.recorded_at, tz) <= course_start]
-        if before:
-            return before[-1]
-    return responses[0]
 
 
 def outcome_of(
@@ -274,76 +253,6 @@ def integration_notes_for(*, actor: Actor, patient: Patient) -> list[Integration
 # --- the booster worklist ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BoosterCandidate:
-    """A patient whose scores after a course show the core's relapse signal."""
-
-    patient: Patient
-    course: Course
-    instrument: Instrument
-    baseline: int
-    signal: RelapseSignal
-
-
-def _scores_by_patient(
-    clinic_id: int, instrument_ids: Iterable[str], patient_ids: Sequence[int] | None = None
-) -> dict[tuple[int, str], list[ScaleResponse]]:
-    grouped: dict[tuple[int, str], list[ScaleResponse]] = defaultdict(list)
-    rows = ScaleResponse.objects.filter(clinic_id=clinic_id, instrument_id__in=list(instrument_ids))
-    if patient_ids is not None:
-        rows = rows.filter(patient_id__in=list(patient_ids))
-    rows = rows.only("id", "patient_id", "instrument_id", "total", "recorded_at", "band").order_by(
-        "recorded_at", "id"
-    )
-    for row in rows:
-        grouped[(row.patient_id, row.instrument_id)].append(row)
-    return grouped
-
-
-def _booster_candidates(
-    *, clinic_id: int, tz: ZoneInfo, patient_ids: Sequence[int] | None = None
-) -> list[BoosterCandidate]:
-    """Recompute the relapse signals (of some patients): `summaries` stores what this finds."""
-    courses_by_patient: dict[int, list[Course]] = defaultdict(list)
-    of_clinic = Course.objects.filter(clinic_id=clinic_id)
-    if patient_ids is not None:
-        of_clinic = of_clinic.filter(patient_id__in=list(patient_ids))
-    for course in of_clinic.select_related("patient").order_by("started_on", "id"):
-        courses_by_patient[course.patient_id].append(course)
-    classifiable = load_outcome_rules().classifiable
-    scores = _scores_by_patient(clinic_id, classifiable, patient_ids)
-    candidates = []
-    for courses in courses_by_patient.values():
-        last = courses[-1]
-        if last.status == CourseStatus.ACTIVE or last.ended_at is None:
-            continue
-        for instrument_id in classifiable:
-            series = scores.get((last.patient_id, instrument_id), [])
-            baseline = choose_baseline(series, courses[0].started_on, tz)
-            if baseline is None:
-                continue
-            # From the last course on: its response, then what came after it.
-            window = [
-                (_local_date(r.recorded_at, tz), r.total)
-                for r in series
-                if _local_date(r.recorded_at, tz) >= last.started_on and r.pk != baseline.pk
-            ]
-            signal = relapse_signal(instrument_id, window, baseline.total)
-            if signal is not None and signal.detected_on >= _local_date(last.ended_at, tz):
-                candidates.append(
-                    BoosterCandidate(
-                        patient=last.patient,
-                        course=last,
-                        instrument=get_instrument(instrument_id),
-                        baseline=baseline.total,
-                        signal=signal,
-                    )
-                )
-                break
-    candidates.sort(key=lambda c: c.signal.detected_on)
-    return candidates
-
-
 def booster_worklist(*, actor: Actor, limit: int = LIST_LIMIT) -> list[BoosterCandidate]:
     """Patients to consider for a booster: after their last course, the core's relapse signal
     fired and no new course has started, longest-waiting first. The evidence is the core's,
@@ -452,19 +361,6 @@ class Dashboard:
     overdue_count: int
     alert_counts: AlertCounts
     booster_count: int
-
-
-def course_outcome(
-    course: Course, series: Sequence[ScaleResponse], tz: ZoneInfo, now: datetime
-) -> tuple[ScaleResponse, ScaleResponse] | None:
-    """(baseline, end) of one course: the last score on or before its first day, and the last
-    score after that up to its end (or now)."""
-    baseline = choose_baseline(series, course.started_on, tz)
-    if baseline is None or _local_date(baseline.recorded_at, tz) > course.started_on:
-        return None
-    until = course.ended_at or now
-    after = [r for r in series if r.recorded_at > baseline.recorded_at and r.recorded_at <= until]
-    return (baseline, after[-1]) if after else None
 
 
 def outcomes_dashboard(

@@ -15,21 +15,25 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import asdict
-from datetime import date, timedelta
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from ketacare.accounts.models import Clinic
+from ketacare.clinical.instruments import Instrument, get_instrument
 from ketacare.clinical.outcomes import (
     REMISSION,
     RESPONSE,
     RelapseSignal,
     classify,
     load_outcome_rules,
+    relapse_signal,
 )
 from ketacare.kernel import clock
 from ketacare.kernel.clinic_time import clinic_zone
@@ -40,7 +44,112 @@ from ketacare.outcomes.models import (
     OutcomeTally,
     ScaleResponse,
 )
-from ketacare.scheduling.models import Course
+from ketacare.patients.models import Patient
+from ketacare.scheduling.models import Course, CourseStatus
+
+# --- the rules, shared with the pages that show one patient (`selectors`) ---------------------
+
+
+def _local_date(moment: datetime, tz: ZoneInfo) -> date:
+    return timezone.localtime(moment, tz).date()
+
+
+def choose_baseline(
+    responses: Sequence[ScaleResponse], course_start: date | None, tz: ZoneInfo
+) -> ScaleResponse | None:
+    """The score to compare against: the last one on or before the first course's first day
+    (the pre-dose score of session one counts), else the first score on record."""
+    if not responses:
+        return None
+    if course_start is not None:
+        before = [r for r in responses if _local_date(r.recorded_at, tz) <= course_start]
+        if before:
+            return before[-1]
+    return responses[0]
+
+
+@dataclass(frozen=True)
+class BoosterCandidate:
+    """A patient whose scores after a course show the core's relapse signal."""
+
+    patient: Patient
+    course: Course
+    instrument: Instrument
+    baseline: int
+    signal: RelapseSignal
+
+
+def _scores_by_patient(
+    clinic_id: int, instrument_ids: Iterable[str], patient_ids: Sequence[int] | None = None
+) -> dict[tuple[int, str], list[ScaleResponse]]:
+    grouped: dict[tuple[int, str], list[ScaleResponse]] = defaultdict(list)
+    rows = ScaleResponse.objects.filter(clinic_id=clinic_id, instrument_id__in=list(instrument_ids))
+    if patient_ids is not None:
+        rows = rows.filter(patient_id__in=list(patient_ids))
+    rows = rows.only("id", "patient_id", "instrument_id", "total", "recorded_at", "band").order_by(
+        "recorded_at", "id"
+    )
+    for row in rows:
+        grouped[(row.patient_id, row.instrument_id)].append(row)
+    return grouped
+
+
+def _booster_candidates(
+    *, clinic_id: int, tz: ZoneInfo, patient_ids: Sequence[int] | None = None
+) -> list[BoosterCandidate]:
+    """Recompute the relapse signals (of some patients): `summaries` stores what this finds."""
+    courses_by_patient: dict[int, list[Course]] = defaultdict(list)
+    of_clinic = Course.objects.filter(clinic_id=clinic_id)
+    if patient_ids is not None:
+        of_clinic = of_clinic.filter(patient_id__in=list(patient_ids))
+    for course in of_clinic.select_related("patient").order_by("started_on", "id"):
+        courses_by_patient[course.patient_id].append(course)
+    classifiable = load_outcome_rules().classifiable
+    scores = _scores_by_patient(clinic_id, classifiable, patient_ids)
+    candidates = []
+    for courses in courses_by_patient.values():
+        last = courses[-1]
+        if last.status == CourseStatus.ACTIVE or last.ended_at is None:
+            continue
+        for instrument_id in classifiable:
+            series = scores.get((last.patient_id, instrument_id), [])
+            baseline = choose_baseline(series, courses[0].started_on, tz)
+            if baseline is None:
+                continue
+            # From the last course on: its response, then what came after it.
+            window = [
+                (_local_date(r.recorded_at, tz), r.total)
+                for r in series
+                if _local_date(r.recorded_at, tz) >= last.started_on and r.pk != baseline.pk
+            ]
+            signal = relapse_signal(instrument_id, window, baseline.total)
+            if signal is not None and signal.detected_on >= _local_date(last.ended_at, tz):
+                candidates.append(
+                    BoosterCandidate(
+                        patient=last.patient,
+                        course=last,
+                        instrument=get_instrument(instrument_id),
+                        baseline=baseline.total,
+                        signal=signal,
+                    )
+                )
+                break
+    candidates.sort(key=lambda c: c.signal.detected_on)
+    return candidates
+
+
+def course_outcome(
+    course: Course, series: Sequence[ScaleResponse], tz: ZoneInfo, now: datetime
+) -> tuple[ScaleResponse, ScaleResponse] | None:
+    """(baseline, end) of one course: the last score on or before its first day, and the last
+    score after that up to its end (or now)."""
+    baseline = choose_baseline(series, course.started_on, tz)
+    if baseline is None or _local_date(baseline.recorded_at, tz) > course.started_on:
+        return None
+    until = course.ended_at or now
+    after = [r for r in series if r.recorded_at > baseline.recorded_at and r.recorded_at <= until]
+    return (baseline, after[-1]) if after else None
+
 
 COURSE_MARKER = ""  # a CourseOutcome row with no instrument: "this course is counted"
 REFRESH_CHUNK = 500
@@ -121,8 +230,6 @@ def outcome_summaries_catch_up_all(*, overlap: bool = True) -> int:
 
 
 def _refresh(clinic: Clinic, patient_ids: list[int]) -> None:
-    from ketacare.followup.selectors import _booster_candidates, _scores_by_patient, course_outcome
-
     tz = clinic_zone(clinic)
     classifiable = tuple(load_outcome_rules().classifiable)
     courses = list(

@@ -25,6 +25,7 @@ from django.db import transaction
 
 from ketacare.accounts.models import Clinic, Membership, User
 from ketacare.accounts.roles import Role
+from ketacare.audit.models import AuditEntry
 from ketacare.clinical.instruments import get_instrument, score
 from ketacare.clinical.outcomes import ALERT_DETERIORATION, deterioration
 from ketacare.clinical.protocols import Protocol, get_protocol
@@ -236,7 +237,7 @@ def build_network(spec: NetworkSpec, progress: Callable[[str], None] = print) ->
         progress(
             f"  clinic {ctx.clinic.slug}: {size} patients ({time.perf_counter() - started:.0f} s)"
         )
-    reset_sequences([w.model for w in writers.all()])
+    reset_sequences([*(w.model for w in writers.all()), AuditEntry])
     progress(f"  outcome summaries ({time.perf_counter() - started:.0f} s)")
     outcome_summaries_catch_up_all(overlap=False)
     analyze()
