@@ -10,9 +10,11 @@ from django.utils import timezone
 
 from ketacare.accounts.models import Clinic
 from ketacare.clinical.outcomes import REMISSION, RESPONSE, classify
-from ketacare.followup.selectors import _booster_candidates, _scores_by_patient, course_outcome
 from ketacare.followup.summaries import (
     COURSE_MARKER,
+    _booster_candidates,
+    _scores_by_patient,
+    course_outcome,
     histogram_median,
     outcome_summaries_catch_up,
     outcome_summaries_catch_up_all,

@@ -2,7 +2,7 @@
 
 The dashboard and the booster worklist used to re-score every course and score of the clinic
 on each request. Now each patient's summaries are recomputed, with the same rules
-(`selectors.course_outcome`, the core's `classify` and `relapse_signal`), when that patient's
+(`course_outcome` below, the core's `classify` and `relapse_signal`), when that patient's
 scores or courses change, and the pages read the stored rows.
 
 Changes are found without hooks in the apps below: new scores and courses by id, ended courses
