@@ -10,6 +10,9 @@
     ketacare session-states-doc [--check]
     ketacare worker                    run background tasks (questionnaires, reminders)
     ketacare synth --patients N --clinics K   a synthetic network (benchmarks, demonstrations)
+    ketacare export --clinic SLUG ARCHIVE   a clinic's whole record as a zip archive
+    ketacare import ARCHIVE            load an archive into an empty KetaCare
+    ketacare fhir token create USERNAME --scope "user/*.read"
 
 Anything else (migrate, check --deploy, createsuperuser, …) passes through to Django.
 """
@@ -25,6 +28,8 @@ ALIASES = {
     "worker": "ketacare_worker",
     "synth": "synth",
     "outcomes-refresh": "outcomes_refresh",
+    "export": "clinic_export",
+    "import": "clinic_import",
 }
 
 
