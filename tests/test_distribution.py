@@ -21,6 +21,7 @@ NETWORK_TABLES = {
     "accounts_user": "a person may work in several clinics; memberships carry the clinic",
     "audit_chainhead": "one row per chain; the chain key names its clinic ('clinic:<id>')",
     "outcomes_portalratecount": "rate-limit counters per address or link: no patient data",
+    "fhir_tokenscope": "an API token's scopes; the token row carries the clinic; no patient data",
 }
 
 
