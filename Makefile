@@ -69,7 +69,7 @@ docs: $(STAMP) ## Regenerate the generated docs (permissions, session states, so
 	$(BIN)/python -m ketacare.clinical.sources_doc
 	$(BIN)/python -m ketacare.clinical.hazard_doc
 
-bench: $(STAMP) ## Benchmarks (figures go in the issue notes)
+bench: $(STAMP) ## Benchmarks at 1k/10k/100k patients (SQLite; PostgreSQL too with DATABASE_URL) into docs/performance.md
 	$(BIN)/python -m bench
 
 clean: ## Remove the virtualenv and local data

@@ -44,19 +44,10 @@ PAGE_SIZE = 50
 def patient_list(request: HttpRequest) -> HttpResponse:
     """The clinic's patients; the search box filters as you type (htmx)."""
     search = request.GET.get("q", "")[:100]
-    try:
-        page = max(int(request.GET.get("page", "1")), 1)
-    except ValueError:
-        page = 1
-    patients = selectors.patient_list(
-        actor=actor_of(request), search=search, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
+    page = selectors.patient_page(
+        actor=actor_of(request), search=search, after=request.GET.get("after"), size=PAGE_SIZE
     )
-    context = {
-        "patients": patients[:PAGE_SIZE],
-        "has_next": len(patients) > PAGE_SIZE,
-        "page": page,
-        "q": search,
-    }
+    context = {"patients": page, "page": page, "q": search}
     return render_page(request, "patients/list.html", context, partial="patients/_rows.html")
 
 
