@@ -54,11 +54,12 @@ class BearerToken(HttpBearer):
             client_address=client_address(request),
             channel="api",
         )
+        # Known before the checks, so a refusal is audited on the acting clinic's trail.
+        request.actor = actor  # type: ignore[attr-defined]
         if self.permission is not None:
             actor.require(self.permission)
         if request.resolver_match is not None:
             ensure_path_objects_in_clinic(request.resolver_match.kwargs, actor.clinic_id)
-        request.actor = actor  # type: ignore[attr-defined]
         return actor
 
 

@@ -18,6 +18,7 @@ class AuditAction(models.TextChoices):
     LOGIN = "login", "Log in"
     LOGOUT = "logout", "Log out"
     LOGIN_FAILED = "login_failed", "Failed log-in"
+    DENIED = "denied", "Refused attempt"
 
 
 class AuditChain(models.Model):

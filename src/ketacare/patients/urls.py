@@ -7,6 +7,7 @@ urlpatterns = [
     path("new/", views.patient_new, name="patient_new"),
     path("<int:patient_id>/", views.patient_detail, name="patient_detail"),
     path("<int:patient_id>/edit/", views.patient_edit, name="patient_edit"),
+    path("<int:patient_id>/merge/", views.patient_merge, name="patient_merge"),
     path("<int:patient_id>/contact/", views.contact_edit, name="patient_contact_edit"),
     path("<int:patient_id>/intake/", views.intake, name="patient_intake"),
     path("<int:patient_id>/intake/finish/", views.intake_finish, name="patient_intake_finish"),
