@@ -168,6 +168,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Off production the app serves its own static files even with DEBUG off (the demo runs so,
+# to show plain error pages); production collects them (`collectstatic`).
+WHITENOISE_USE_FINDERS = not PRODUCTION
 STATIC_ROOT = Path(os.environ.get("KETACARE_STATIC_ROOT", DATA_DIR / "static"))
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root

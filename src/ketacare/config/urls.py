@@ -34,3 +34,4 @@ urlpatterns = [
 
 handler403 = "ketacare.web.views.permission_denied"
 handler404 = "ketacare.web.views.not_found"
+handler500 = "ketacare.web.views.server_error"

@@ -88,3 +88,10 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """404 page; a record of another clinic lands here too."""
     return render(request, "404.html", {}, status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500 page: plain, self-contained (no context processors that might fail again)."""
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("500.html").render(), status=500)
