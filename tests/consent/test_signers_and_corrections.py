@@ -189,3 +189,23 @@ def test_the_entered_in_error_page_action_records_the_reason(world, rosa):
     assert response.status_code == 302
     signature.refresh_from_db()
     assert signature.entered_in_error_reason == "Wrong text version"
+
+
+def test_no_session_is_booked_on_a_consent_entered_in_error(world):
+    from tests.scheduling.factories import (
+        ChairFactory,
+        course_row,
+        local,
+        next_monday,
+        open_every_day,
+    )
+    from tests.scheduling.test_appointments import refusal
+
+    open_every_day(world.clinic_a)
+    course = course_row(world.patient_a, world.staff)
+    consent_signature_enter_in_error(
+        actor=_actor(world, "nurse"), signature=course.consent, reason="Signed by the wrong person"
+    )
+    starts = local(world.clinic_a, next_monday(world.clinic_a), 9)
+    refused = refusal(world, course, ChairFactory(clinic=world.clinic_a), starts)
+    assert refused.code == "consent_withdrawn"
