@@ -92,3 +92,7 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key_hint}… ({self.user})"
+
+
+# The signing PIN lives beside the re-authentication that uses it.
+from ketacare.accounts.reauth import SigningPin  # noqa: E402, F401
