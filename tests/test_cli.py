@@ -149,6 +149,7 @@ def test_check_deploy_is_clean_under_production_settings(data_dir):
         KETACARE_ENV="production",
         DJANGO_SECRET_KEY="x" * 64 + "-production-test-key-Zq9",
         ALLOWED_HOSTS="clinic.example",
+        KETACARE_CHAIN_KEY="k" * 32 + "-production-chain-key-test",
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -205,7 +206,7 @@ def test_demo_staff_and_patients_have_distinct_names():
 
 
 def test_the_plain_500_page_shows_no_debug_detail(rf):
-    from ketacare.web.views import server_error
+    from ketacare.home.views import server_error
 
     response = server_error(rf.get("/"))
     assert response.status_code == 500
