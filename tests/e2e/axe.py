@@ -13,9 +13,7 @@ def axe_violations(page: Page, *, impacts: set[str] = BLOCKING) -> list[dict[str
     """axe-core's violations on the page as it is now, of the given impacts (serious, critical)."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE_JS))
-    result = page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations']})"
-    )
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
         {
             "id": v["id"],

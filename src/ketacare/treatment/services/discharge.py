@@ -78,7 +78,9 @@ def discharge_record(
     protocol = protocol_of(session)
     now = clock.now()
     check = discharge_check(protocol, session.dosing_ended_at, now, dict(criteria))
-    silent = unanswered_alarms(list(MonitoringEntry.objects.filter(session=session)))
+    silent = unanswered_alarms(
+        list(MonitoringEntry.objects.filter(session=session, entered_in_error_at__isnull=True))
+    )
     problems = [check.reason] if not check.may_discharge else []
     if silent:
         zone = clinic_zone(session.clinic)
