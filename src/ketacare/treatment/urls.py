@@ -3,10 +3,12 @@
 from django.urls import path
 
 from ketacare.treatment import views
-from ketacare.treatment.views import corrections
+from ketacare.treatment.views import board, corrections
 
 urlpatterns = [
     path("", views.session_list, name="session_list"),
+    path("board/", board.session_board, name="session_board"),
+    path("board/exceptions/", board.board_exceptions, name="session_board_exceptions"),
     path("check-in/", views.session_check_in, name="session_check_in"),
     path("patients/<int:patient_id>/", views.patient_sessions, name="patient_sessions"),
     path("<int:session_id>/", views.session_detail, name="session_detail"),
