@@ -19,6 +19,7 @@ from ketacare.patients.services import patient_create
 DEMO_PASSWORD = "ketacare-demo"  # noqa: S105 - demo-only, printed by `make demo`
 
 DEMO_CLINICS = (("north", "Northside Ketamine Clinic"), ("south", "Southbank Wellness Clinic"))
+DEMO_CLINIC_PHONES = {"north": "(555) 010-0100", "south": "(555) 010-0200"}
 DEMO_ROLES = (
     (Role.ADMIN, "Alex", "Admin"),
     (Role.PRESCRIBER, "Priya", "Prescott"),
@@ -168,7 +169,11 @@ def load_demo_data() -> list[DemoLogin]:
     """Create (or complete) the demo clinics, staff and patients; safe to run again."""
     logins: list[DemoLogin] = []
     for index, (slug, name) in enumerate(DEMO_CLINICS):
-        clinic, _ = Clinic.objects.get_or_create(slug=slug, defaults={"name": name})
+        clinic, _ = Clinic.objects.get_or_create(
+            slug=slug,
+            # fictional numbers (555-01xx is reserved for fiction)
+            defaults={"name": name, "phone": DEMO_CLINIC_PHONES.get(slug, "")},
+        )
         staff = _ensure_staff(clinic)
         # A fixed seed per clinic: the same names every time, so the demo is reproducible.
         _ensure_patients(clinic, staff[Role.ADMIN], random.Random(2026 + index))  # noqa: S311

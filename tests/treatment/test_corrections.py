@@ -188,3 +188,11 @@ def test_another_clinic_cannot_correct_a_reading(world, team):
     )
     assert response.status_code == 404
     assert MonitoringEntry.objects.get(pk=entry.pk).entered_in_error_at is None
+
+
+def test_the_printable_summary_carries_no_alert_banner(world, team):
+    session = _dosing(world, team)
+    summary = world.web(world.staff["nurse"]).get(f"/sessions/{session.pk}/summary/")
+    page = world.web(world.staff["nurse"]).get(f"/sessions/{session.pk}/")
+    assert 'id="safety-banner"' not in summary.content.decode()
+    assert 'id="safety-banner"' in page.content.decode()

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db import models
 
-from ketacare.accounts.models import Clinic
+from ketacare.accounts.models import Clinic, tel_href
 from ketacare.audit.models import AppendOnlyError
 
 
@@ -96,6 +96,11 @@ class Patient(models.Model):
     @property
     def display_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
+
+    @property
+    def phone_href(self) -> str:
+        """The patient's phone as a tel: address, for a tap on a phone or tablet."""
+        return tel_href(self.phone)
 
     @property
     def initials(self) -> str:

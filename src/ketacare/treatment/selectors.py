@@ -609,3 +609,17 @@ def rems_record(*, actor: Actor, session_id: int) -> RemsRecord:
 def local_day(moment: datetime, clinic: Any) -> date:
     """The clinic-local calendar day of a moment."""
     return local_date(moment, clinic_zone(clinic))
+
+
+def recent_discharge_of(*, patient: Patient, within: timedelta) -> TreatmentSession | None:
+    """The patient's most recent discharged session within `within` of now (for aftercare)."""
+    return (
+        TreatmentSession.objects.filter(
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            status=S.DISCHARGED,
+            discharged_at__gte=clock.now() - within,
+        )
+        .order_by("-discharged_at")
+        .first()
+    )
