@@ -209,3 +209,17 @@ def test_no_session_is_booked_on_a_consent_entered_in_error(world):
     starts = local(world.clinic_a, next_monday(world.clinic_a), 9)
     refused = refusal(world, course, ChairFactory(clinic=world.clinic_a), starts)
     assert refused.code == "consent_withdrawn"
+
+
+def test_book_an_appointment_from_the_chart_keeps_the_patient(world):
+    client = world.web(world.staff["front_desk"])
+    form = client.get("/schedule/appointments/new/", {"patient_mrn": world.patient_a.mrn})
+    assert form.status_code == 200
+    assert f'value="{world.patient_a.mrn}"' in form.content.decode()
+
+
+def test_the_course_and_screening_forms_preselect_no_protocol(world):
+    from ketacare.scheduling.forms import protocol_choices as course_protocols
+    from ketacare.screening.views import protocol_choices as screening_protocols
+
+    assert course_protocols()[0][0] == "" and screening_protocols()[0][0] == ""
