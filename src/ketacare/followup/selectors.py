@@ -250,7 +250,7 @@ def integration_notes_for(*, actor: Actor, patient: Patient) -> list[Integration
     actor.require(Permission.INTEGRATION_NOTE_VIEW)
     notes = list(
         IntegrationNote.objects.filter(clinic_id=actor.clinic_id, patient=patient)
-        .select_related("session", "written_by")
+        .select_related("session", "written_by", "entered_in_error_by")
         .order_by("-written_at", "-id")[:LIST_LIMIT]
     )
     audit_record(
