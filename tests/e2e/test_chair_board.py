@@ -14,7 +14,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from ketacare.accounts.roles import Role
-from ketacare.treatment import clock, services
+from ketacare.kernel import clock
+from ketacare.treatment import services
 from tests.e2e.axe import assert_no_serious_violations
 from tests.factories import TEST_PASSWORD, ClinicFactory, PatientFactory, member
 from tests.scheduling.factories import ChairFactory, appointment_row

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
-from ketacare.treatment import clock
+from ketacare.kernel import clock
 from tests.outcomes.factories import assignment_row, link_for
 from tests.treatment.factories import Team, check_in, discharge, walk_to
 

@@ -117,5 +117,16 @@ class ApiToken(models.Model):
         return f"{self.key_hint}… ({self.user})"
 
 
-# The signing PIN lives beside the re-authentication that uses it.
-from ketacare.accounts.reauth import SigningPin  # noqa: E402, F401
+class SigningPin(models.Model):
+    """A user's signing PIN (hashed) and their run of wrong signing secrets."""
+
+    user = models.OneToOneField(
+        "accounts.User", on_delete=models.CASCADE, related_name="signing_pin"
+    )
+    pin_hash = models.CharField(max_length=200, blank=True)
+    set_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"signing PIN of {self.user_id}"

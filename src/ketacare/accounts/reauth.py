@@ -14,10 +14,11 @@ import re
 from datetime import timedelta
 
 from django.contrib.auth.hashers import check_password, make_password
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from ketacare.accounts.access import Actor
+from ketacare.accounts.models import SigningPin
 from ketacare.errors import Refused
 
 SIGNING_SECRET_FIELD = "signing_secret"  # noqa: S105 - a form field name, not a secret
@@ -27,24 +28,6 @@ LOCK_MINUTES = 15
 # The stamp is made while the request is parsed; a long request still signs within it.
 STAMP_LIFETIME = timedelta(minutes=2)
 PIN_PATTERN = re.compile(r"^\d{4,8}$")
-
-
-class SigningPin(models.Model):
-    """A user's signing PIN (hashed) and their run of wrong signing secrets."""
-
-    user = models.OneToOneField(
-        "accounts.User", on_delete=models.CASCADE, related_name="signing_pin"
-    )
-    pin_hash = models.CharField(max_length=200, blank=True)
-    set_at = models.DateTimeField(null=True, blank=True)
-    failed_attempts = models.PositiveIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        app_label = "accounts"
-
-    def __str__(self) -> str:
-        return f"signing PIN of {self.user_id}"
 
 
 def _weak_pin(pin: str) -> bool:

@@ -68,7 +68,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "ketacare.accounts.middleware.ActiveClinicMiddleware",
     # A signing form's password or PIN stamps the actor for this request only.
-    "ketacare.web.signing.SigningReauthMiddleware",
+    "ketacare.home.signing.SigningReauthMiddleware",
     # After the actor is known: refused attempts go on the acting clinic's trail.
     "ketacare.audit.denials.DenialAuditMiddleware",
     # Axes goes last so it sees the outcome of authentication.

@@ -10,7 +10,6 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.http import Http404
-from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
@@ -21,9 +20,11 @@ from ketacare.clinical import InvalidInput
 from ketacare.clinical.instruments import (
     get_instrument,
 )
-from ketacare.errors import Conflict, Refused
+from ketacare.errors import Refused
 from ketacare.followup.note_templates import NOTE_TEMPLATES, note_body
 from ketacare.followup.policy import DEFAULT_POLICY, portal_instruments, resolve_policy
+from ketacare.kernel import clock
+from ketacare.kernel.versions import ensure_version
 from ketacare.outcomes.models import (
     AssignmentTrigger,
     IntegrationNote,
@@ -115,13 +116,9 @@ def questionnaire_policy_save(
         )
         action = AuditAction.CREATE
     else:
-        if version != row.version:
-            raise Conflict(
-                "Someone else changed this policy since you opened it; reload and try again.",
-                field="version",
-            )
+        ensure_version("questionnaire policy", seen=version, current=row.version)
         QuestionnairePolicy.objects.filter(pk=row.pk, version=row.version).update(
-            version=F("version") + 1, updated_by=actor.user, updated_at=timezone.now(), **fields
+            version=F("version") + 1, updated_by=actor.user, updated_at=clock.now(), **fields
         )
         row.refresh_from_db()
         action = AuditAction.UPDATE
@@ -249,7 +246,7 @@ def integration_note_write(
         sections=sections,
         body=body,
         written_by=actor.user,
-        written_at=timezone.now(),
+        written_at=clock.now(),
         idempotency_key=idempotency_key,
     )
     audit_record(

@@ -17,9 +17,9 @@ from ketacare.accounts.permissions import Permission
 from ketacare.accounts.roles import Role
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
+from ketacare.kernel import clock
 from ketacare.scheduling.models import Appointment, AppointmentStatus, Chair
 from ketacare.scheduling.selectors import SESSION_KINDS, clinic_zone
-from ketacare.treatment import clock
 from ketacare.treatment.models import (
     DoseOrder,
     DoseOrderStatus,

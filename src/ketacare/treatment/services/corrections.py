@@ -13,7 +13,7 @@ from ketacare.accounts.permissions import Permission
 from ketacare.audit.corrections import entered_in_error_mark
 from ketacare.audit.models import AuditAction
 from ketacare.errors import Conflict, Refused
-from ketacare.treatment import clock
+from ketacare.kernel import clock
 from ketacare.treatment.models import (
     AdverseEvent,
     AdverseEventFollowUp,

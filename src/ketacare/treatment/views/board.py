@@ -4,8 +4,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from ketacare.accounts.permissions import Permission
+from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.treatment.board import board_for_clinic
-from ketacare.treatment.views.common import in_clinic_time
 from ketacare.web.access import actor_of, clinic_view
 from ketacare.web.htmx import render_page
 
