@@ -22,4 +22,8 @@ def _note(clinic, patient, staff):
     ).pk
 
 
-FACTORIES = {"alert_id": _alert, "note_id": _note}
+def _response(clinic, patient, staff):
+    return suicidality_alert(patient).response_id
+
+
+FACTORIES = {"alert_id": _alert, "note_id": _note, "response_id": _response}

@@ -88,6 +88,7 @@ class PatientOutcomes:
     events: tuple[Event, ...]
     first_course_start: date | None
     notes: tuple[IntegrationNote, ...] | None = None
+    entered_in_error: tuple[ScaleResponse, ...] = ()
 
 
 def _local_date(moment: datetime, tz: ZoneInfo) -> date:
@@ -149,9 +150,9 @@ def patient_outcomes(
     )
     tz = clinic_zone(actor.clinic)
     responses = list(
-        ScaleResponse.objects.filter(clinic_id=actor.clinic_id, patient=patient).order_by(
-            "recorded_at", "id"
-        )
+        ScaleResponse.objects.filter(
+            clinic_id=actor.clinic_id, patient=patient, entered_in_error_at__isnull=True
+        ).order_by("recorded_at", "id")
     )
     courses = list(
         Course.objects.filter(clinic_id=actor.clinic_id, patient=patient).order_by(
@@ -234,6 +235,13 @@ def patient_outcomes(
         events=tuple(sorted(events, key=lambda e: e.at)),
         first_course_start=first_start,
         notes=notes,
+        entered_in_error=tuple(
+            ScaleResponse.objects.filter(
+                clinic_id=actor.clinic_id, patient=patient, entered_in_error_at__isnull=False
+            )
+            .select_related("entered_in_error_by")
+            .order_by("recorded_at", "id")
+        ),
     )
 
 
@@ -284,7 +292,11 @@ def _scores_by_patient(
 ) -> dict[tuple[int, str], list[ScaleResponse]]:
     grouped: dict[tuple[int, str], list[ScaleResponse]] = defaultdict(list)
     rows = (
-        ScaleResponse.objects.filter(clinic_id=clinic_id, instrument_id__in=list(instrument_ids))
+        ScaleResponse.objects.filter(
+            clinic_id=clinic_id,
+            instrument_id__in=list(instrument_ids),
+            entered_in_error_at__isnull=True,
+        )
         .only("id", "patient_id", "instrument_id", "total", "recorded_at", "band")
         .order_by("recorded_at", "id")
     )

@@ -13,3 +13,4 @@ class OutcomesConfig(AppConfig):
 
         register_path_object("alert_id", "outcomes.SafetyAlert")
         register_path_object("note_id", "outcomes.IntegrationNote")
+        register_path_object("response_id", "outcomes.ScaleResponse")

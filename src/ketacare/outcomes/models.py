@@ -19,11 +19,12 @@ class ResponseSource(models.TextChoices):
     STAFF = "staff", "Entered by staff"
 
 
-class ScaleResponse(models.Model):
+class ScaleResponse(EnteredInError):
     """One completed instrument for a patient, scored by `ketacare.clinical.instruments.score`.
 
     The score is stored as computed at the time, with the answers, so it can be re-derived and
-    checked; it is never edited (a correction is a new response).
+    checked; it is never edited (a correction is a new response). A response entered in error
+    (the wrong patient's answers) is kept with its reason and leaves every trajectory and rule.
     """
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
@@ -50,6 +51,7 @@ class ScaleResponse(models.Model):
             ),
         ]
         constraints = [
+            entered_in_error_constraint("scale_response"),
             models.UniqueConstraint(
                 fields=["clinic", "idempotency_key"],
                 condition=~models.Q(idempotency_key=""),
