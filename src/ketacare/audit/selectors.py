@@ -1,7 +1,8 @@
 """Reads of the audit trail, always scoped to the actor's clinic."""
 
 from collections.abc import Collection
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
@@ -28,8 +29,11 @@ def audit_entries_for_clinic(
         entries = entries.filter(action=action)
     if patient_ids is not None:
         entries = entries.filter(patient_id__in=list(patient_ids))
+    # Days are the clinic's days; bounds on the column itself, so the index on time answers.
+    tz = ZoneInfo(actor.clinic.time_zone)
     if since is not None:
-        entries = entries.filter(at__date__gte=since)
+        entries = entries.filter(at__gte=datetime.combine(since, time(), tzinfo=tz))
     if until is not None:
-        entries = entries.filter(at__date__lte=until)
+        next_day = datetime.combine(until + timedelta(days=1), time(), tzinfo=tz)
+        entries = entries.filter(at__lt=next_day)
     return entries.order_by("-at", "-seq")
