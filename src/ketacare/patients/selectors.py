@@ -111,7 +111,7 @@ def patient_page(
     actor.require(Permission.PATIENT_LIST)
     search = search.strip()
     page = keyset_page(
-        _patients_matching(actor, search),
+        _patients_matching(actor, search).filter(merged_into__isnull=True),
         keys=("family_name", "given_name", "id"),
         cursor=after,
         size=size,
