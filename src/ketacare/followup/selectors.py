@@ -51,6 +51,7 @@ from ketacare.treatment.models import TreatmentSession
 
 PRIMARY_INSTRUMENT = "phq9"  # the dashboard's default outcome measure (any classifiable works)
 LIST_LIMIT = 200
+PAGE_SIZE = 50  # rows of a keyset-paged list (more behind its "Older" link)
 
 
 PRIMARY_INSTRUMENT = "phq9"  # the dashboard's default outcome measure (any classifiable works)
@@ -307,7 +308,7 @@ def overdue_page(
         .select_related("patient")
         .prefetch_related("deliveries")
     )
-    page = keyset_page(rows, keys=("due_by", "id"), cursor=after, size=LIST_LIMIT, descending=True)
+    page = keyset_page(rows, keys=("due_by", "id"), cursor=after, size=PAGE_SIZE, descending=True)
     if audit:
         audit_record(
             actor=actor,
