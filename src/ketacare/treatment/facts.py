@@ -107,7 +107,11 @@ def step_facts(session: TreatmentSession) -> StepFacts:
         devices = tuple(administration.devices.order_by("number"))
         changes = tuple(administration.changes.order_by("at", "id"))
     policy = AlarmPolicy.objects.filter(clinic_id=session.clinic_id).order_by("-changed_at", "-id")
-    entries = tuple(MonitoringEntry.objects.filter(session=session).order_by("taken_at", "id"))
+    entries = tuple(
+        MonitoringEntry.objects.filter(session=session, entered_in_error_at__isnull=True).order_by(
+            "taken_at", "id"
+        )
+    )
     decisions = tuple(StartDecision.objects.filter(session=session))
     pre_check = pre_checks[-1] if pre_checks else None
     thresholds = rules.alarm_thresholds(protocol, policy.first())

@@ -35,6 +35,7 @@ from ketacare.treatment import rules
 from ketacare.treatment.models import (
     Administration,
     AdverseEvent,
+    AdverseEventFollowUp,
     AlarmPolicy,
     Discharge,
     DoseOrder,
@@ -140,7 +141,7 @@ class SessionRecord:
         self.clearance = rules.start_clearance(
             protocol=self.protocol,
             pre_check=self.pre_check,
-            entries=self.entries,
+            entries=[e for e in self.entries if e.entered_in_error_at is None],
             decisions=self.decisions,
             thresholds=self.thresholds,
         )
@@ -170,8 +171,13 @@ class SessionRecord:
 
     @property
     def unanswered_alarms(self) -> list[MonitoringEntry]:
-        """Readings with an alarm and no recorded action."""
-        return unanswered_alarms(self.entries)
+        """Readings with an alarm and no recorded action (entered in error: not counted)."""
+        return unanswered_alarms(self.counted_entries)
+
+    @property
+    def counted_entries(self) -> list[MonitoringEntry]:
+        """The readings that count: every one not entered in error."""
+        return [e for e in self.entries if e.entered_in_error_at is None]
 
     @property
     def observation_ends_at(self) -> datetime | None:
@@ -209,7 +215,7 @@ class SessionRecord:
     @property
     def due(self) -> list[DueReading]:
         """Readings due by the protocol: the interval during and after dosing, fixed BP times."""
-        return due_readings(self.protocol, self.session, self.entries, self.now)
+        return due_readings(self.protocol, self.session, self.counted_entries, self.now)
 
     @property
     def attention(self) -> list[Attention]:
@@ -217,7 +223,7 @@ class SessionRecord:
         return attention(
             self.protocol,
             self.session,
-            self.entries,
+            self.counted_entries,
             self.administration,
             self.changes,
             self.now,
@@ -335,12 +341,20 @@ def _record(session: TreatmentSession) -> SessionRecord:
     )
     entries = list(
         MonitoringEntry.objects.filter(session=session)
-        .select_related("recorded_by", "action_by")
+        .select_related("recorded_by", "action_by", "entered_in_error_by")
         .order_by("taken_at", "id")
     )
     adverse_events = list(
         AdverseEvent.objects.filter(session=session)
-        .select_related("recorded_by")
+        .select_related("recorded_by", "entered_in_error_by")
+        .prefetch_related(
+            Prefetch(
+                "follow_ups",
+                queryset=AdverseEventFollowUp.objects.select_related("recorded_by").order_by(
+                    "recorded_at", "id"
+                ),
+            )
+        )
         .order_by("onset_at", "id")
     )
     decisions = list(
@@ -395,13 +409,14 @@ class Timeline:
 
     @property
     def due(self) -> list[DueReading]:
-        """Readings due next."""
-        return due_readings(self.protocol, self.session, self.entries, self.now)
+        """Readings due next (readings entered in error do not count)."""
+        counted = [e for e in self.entries if e.entered_in_error_at is None]
+        return due_readings(self.protocol, self.session, counted, self.now)
 
     @property
     def unanswered_alarms(self) -> list[MonitoringEntry]:
-        """Readings with an alarm and no recorded action."""
-        return unanswered_alarms(self.entries)
+        """Readings with an alarm and no recorded action (entered in error: not counted)."""
+        return unanswered_alarms([e for e in self.entries if e.entered_in_error_at is None])
 
     @property
     def timeline_version(self) -> str:
@@ -531,7 +546,9 @@ def _attention_of_open(
     if not live:
         return {}
     entries: dict[int, list[MonitoringEntry]] = {s.pk: [] for s in live}
-    for entry in MonitoringEntry.objects.filter(session__in=live).order_by("taken_at", "id"):
+    for entry in MonitoringEntry.objects.filter(
+        session__in=live, entered_in_error_at__isnull=True
+    ).order_by("taken_at", "id"):
         entries[entry.session_id].append(entry)
     administrations = {
         a.session_id: a
@@ -667,7 +684,7 @@ def rems_record(*, actor: Actor, session_id: int) -> RemsRecord:
         monitoring_minutes = int((discharge.discharged_at - first_device).total_seconds() // 60)
         if discharge.ready_at is not None:
             ready_minutes = int((discharge.ready_at - first_device).total_seconds() // 60)
-    with_bp = [e for e in record.entries if e.systolic is not None]
+    with_bp = [e for e in record.counted_entries if e.systolic is not None]
     before = [e for e in with_bp if e.phase == MonitoringPhase.PRE_DOSE]
     after = [e for e in with_bp if e.phase != MonitoringPhase.PRE_DOSE]
     # The core picks each reading: nearest the fixed check within its window, else missing (a
@@ -763,4 +780,18 @@ def dosing_context(session: TreatmentSession) -> DosingContext:
         allergies=AllergiesData.model_validate(section.data) if section is not None else None,
         weights=weights,
         previous_order=previous,
+    )
+
+
+def recent_discharge_of(*, patient: Patient, within: timedelta) -> TreatmentSession | None:
+    """The patient's most recent discharged session within `within` of now (for aftercare)."""
+    return (
+        TreatmentSession.objects.filter(
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            status=S.DISCHARGED,
+            discharged_at__gte=clock.now() - within,
+        )
+        .order_by("-discharged_at")
+        .first()
     )
