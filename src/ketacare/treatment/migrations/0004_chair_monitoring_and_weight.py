@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('treatment', '0002_session_steps'),
+        ('treatment', '0003_adverse_event_follow_up_and_entered_in_error'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
