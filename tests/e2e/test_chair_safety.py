@@ -19,7 +19,7 @@ from ketacare.patients.models import BodyMeasurement
 from ketacare.treatment import services
 from ketacare.treatment.models import SessionStatus, TreatmentSession
 from tests.e2e.test_treatment_journey import _open_session, _sign_in
-from tests.factories import ClinicFactory, PatientFactory, member
+from tests.factories import TEST_PASSWORD, ClinicFactory, PatientFactory, member
 from tests.scheduling.factories import ChairFactory, appointment_row, course_row
 from tests.treatment.factories import Team, key, walk_to
 
@@ -93,6 +93,7 @@ def test_esketamine_early_discharge_is_refused_with_the_rems_reason(
     # no field for a reason to leave early is offered: the page says why
     expect(tablet.locator("textarea[name='override_reason']")).to_have_count(0)
     expect(tablet.get_by_test_id("no-early-discharge")).to_contain_text("No reason overrides it")
+    tablet.locator("input[name=signing_secret]").fill(TEST_PASSWORD)
     tablet.get_by_role("button", name="Discharge").click()
     # then discharge is refused with the REMS reason, and the session is still observed
     refusal = tablet.get_by_role("alert").filter(has_text="Discharge refused")
