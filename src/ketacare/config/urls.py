@@ -24,6 +24,8 @@ urlpatterns = [
     path("consent/", include("ketacare.consent.urls")),
     path("schedule/", include("ketacare.scheduling.urls")),
     path("sessions/", include("ketacare.treatment.urls")),
+    path("ledger/", include("ketacare.ledger.urls")),
+    path("rems/", include("ketacare.rems.urls")),
     path("outcomes/", include("ketacare.outcomes.urls")),
     # The patient portal: no staff session; a link's token is the key (own access rules).
     path("portal/", include("ketacare.outcomes.portal_urls")),

@@ -13,3 +13,10 @@ class TreatmentConfig(AppConfig):
 
         register_path_object("session_id", "treatment.TreatmentSession")
         register_path_object("monitoring_entry_id", "treatment.MonitoringEntry")
+
+        from ketacare.ledger.sessions import register_session_source
+        from ketacare.rems.sessions import register_form_source
+        from ketacare.treatment.ledger_facts import TreatmentFormSource, TreatmentSessionSource
+
+        register_session_source(TreatmentSessionSource())
+        register_form_source(TreatmentFormSource())
