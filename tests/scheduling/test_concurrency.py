@@ -11,6 +11,7 @@ from ketacare.accounts.roles import Role
 from ketacare.errors import Refused
 from ketacare.scheduling import services
 from ketacare.scheduling.models import Appointment, AppointmentKind
+from ketacare.scheduling.services import appointments
 from tests.factories import PatientFactory
 from tests.scheduling.factories import ChairFactory, course_row, local, next_monday
 
@@ -21,14 +22,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def race(monkeypatch, *bookings):
     """Run the bookings at once; each checks, then dawdles before writing, to widen the race."""
-    checked = services.slot_problems
+    checked = appointments.slot_problems
 
     def slow_check(**kwargs):
         problems = checked(**kwargs)
         clock.sleep(0.3)
         return problems
 
-    monkeypatch.setattr(services, "slot_problems", slow_check)
+    monkeypatch.setattr(appointments, "slot_problems", slow_check)
     barrier = threading.Barrier(len(bookings))
     outcomes: list[object] = []
 

@@ -1,0 +1,84 @@
+"""Clinic time: the clinic's zone and local days, opening settings, and session lengths."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from ketacare.accounts.models import Clinic
+from ketacare.clinical.protocols import (
+    DeviceDose,
+    Protocol,
+    WeightBasedDose,
+    load_protocols,
+)
+from ketacare.scheduling.models import (
+    ACTIVE_APPOINTMENT_STATUSES,
+    AppointmentKind,
+    ClinicSchedule,
+)
+
+# Appointments that are sessions of a course: the protocol's limits apply to these.
+SESSION_KINDS = (AppointmentKind.TREATMENT, AppointmentKind.BOOSTER)
+# Appointments that occupy their chair on the calendar (cancelled and no-show ones do not).
+OCCUPYING_STATUSES = ACTIVE_APPOINTMENT_STATUSES
+
+
+# --- time ---------------------------------------------------------------------------------------
+
+
+def clinic_zone(clinic: Clinic) -> ZoneInfo:
+    """The clinic's time zone: its calendar days, opening hours and protocol days are local."""
+    return ZoneInfo(clinic.time_zone)
+
+
+def local_date(moment: datetime, zone: ZoneInfo) -> date:
+    """The clinic-local calendar day of an aware datetime (the core counts days in these)."""
+    return moment.astimezone(zone).date()
+
+
+def at_local(day: date, clock: time, zone: ZoneInfo) -> datetime:
+    """An aware datetime for a local day and wall-clock time in the clinic's zone."""
+    return datetime.combine(day, clock, tzinfo=zone)
+
+
+# --- clinic settings and session length --------------------------------------------------------
+
+
+def clinic_schedule_for(*, clinic: Clinic) -> ClinicSchedule:
+    """The clinic's schedule settings, or the defaults (unsaved) when none were set."""
+    schedule = ClinicSchedule.objects.filter(clinic_id=clinic.pk).first()
+    return schedule if schedule is not None else ClinicSchedule(clinic=clinic)
+
+
+def protocol_session_minutes(protocol: Protocol) -> int:
+    """Chair time a protocol's session needs: dosing time plus the observation time.
+
+    From the core's data: an infusion's duration, or for esketamine the rests between the
+    devices of the largest allowed dose; then the monitoring profile's observation minimum.
+    """
+    dose = protocol.dose
+    dosing = 0
+    if isinstance(dose, WeightBasedDose) and dose.duration_min is not None:
+        dosing = dose.duration_min
+    elif isinstance(dose, DeviceDose):
+        devices = max(dose.allowed_mg) // dose.device_mg
+        dosing = (devices - 1) * dose.rest_between_devices_min
+    return dosing + protocol.monitoring.observation_min
+
+
+def route_minimum_minutes() -> dict[str, int]:
+    """For each route, the longest chair time any of its protocols needs."""
+    minimum: dict[str, int] = {}
+    for protocol in load_protocols().values():
+        minimum[protocol.route] = max(
+            minimum.get(protocol.route, 0), protocol_session_minutes(protocol)
+        )
+    return minimum
+
+
+def session_minutes_for(*, schedule: ClinicSchedule, protocol: Protocol) -> int:
+    """Chair time for one session: the clinic's time for the route, never below the protocol's."""
+    required = protocol_session_minutes(protocol)
+    configured = (schedule.session_minutes or {}).get(protocol.route)
+    return max(required, int(configured)) if configured else required
