@@ -19,8 +19,8 @@ from ketacare.ledger.models import (
     StockBalance,
 )
 from ketacare.ledger.services.counts import CountedLine
-from tests.ledger.factories import PASSWORD, VIAL
 from tests.factories import member
+from tests.ledger.factories import PASSWORD, VIAL
 
 pytestmark = pytest.mark.django_db
 
@@ -44,20 +44,26 @@ def test_a_box_of_vials_received_puts_each_vial_on_the_shelf_with_its_entry(stoc
 
 
 def test_receiving_an_expired_lot_is_refused(stock):
-    refused(
-        "expired", lambda: stock.receive(expires_on=timezone.localdate() - timedelta(days=1))
-    )
+    refused("expired", lambda: stock.receive(expires_on=timezone.localdate() - timedelta(days=1)))
 
 
 def test_a_bad_supplier_dea_number_is_refused_naming_the_field(stock):
     error = refused(
         "invalid",
         lambda: services.receipt_record(
-            actor=stock.actor("nurse"), registration_id=stock.registration.pk,
-            storage_id=stock.safe.pk, product_id=stock.vial.pk, lot="L9",
-            expires_on=timezone.localdate() + timedelta(days=30), containers=1,
-            label_prefix="X", supplier_name="S", supplier_address="A", supplier_dea="12",
-            invoice="I", received_on=timezone.localdate(),
+            actor=stock.actor("nurse"),
+            registration_id=stock.registration.pk,
+            storage_id=stock.safe.pk,
+            product_id=stock.vial.pk,
+            lot="L9",
+            expires_on=timezone.localdate() + timedelta(days=30),
+            containers=1,
+            label_prefix="X",
+            supplier_name="S",
+            supplier_address="A",
+            supplier_dea="12",
+            invoice="I",
+            received_on=timezone.localdate(),
         ),  # fmt: skip
     )
     assert error.field == "supplier_dea"
@@ -79,12 +85,16 @@ def test_a_draw_takes_from_the_container_and_the_stock_line(stock, session):
     [("500.001", "over_draw"), ("-1", "not_positive"), ("0", "not_positive"), ("1.0001", "invalid"),
      ("abc", "invalid")],
 )  # fmt: skip
-def test_over_draws_negative_zero_and_inexact_quantities_are_refused(stock, session, quantity, code):
+def test_over_draws_negative_zero_and_inexact_quantities_are_refused(
+    stock, session, quantity, code
+):
     [vial] = stock.receive()
     refused(
         code,
         lambda: services.draw_create(
-            actor=stock.actor("nurse"), container_id=vial.pk, session_id=session.pk,
+            actor=stock.actor("nurse"),
+            container_id=vial.pk,
+            session_id=session.pk,
             quantity=quantity,
         ),  # fmt: skip
     )
@@ -131,8 +141,8 @@ def test_given_wasted_and_returned_close_the_draw_to_the_milligram(stock, sessio
     services.draw_administer(actor=nurse, draw_id=draw.pk, dose_mg=Decimal("35"))
     services.draw_return(actor=nurse, draw_id=draw.pk, quantity="5")
     entry = services.draw_waste(
-        actor=nurse, draw_id=draw.pk, quantity="10", witness_username=stock.staff["prescriber"].username,
-        witness_password=PASSWORD,
+        actor=nurse, draw_id=draw.pk, quantity="10",
+        witness_username=stock.staff["prescriber"].username, witness_password=PASSWORD,
     )  # fmt: skip
     draw.refresh_from_db()
     vial.refresh_from_db()
@@ -148,8 +158,11 @@ def test_more_than_drawn_cannot_be_wasted(stock, session):
     refused(
         "more_than_drawn",
         lambda: services.draw_waste(
-            actor=stock.actor("nurse"), draw_id=draw.pk, quantity="50.001",
-            witness_username=stock.staff["prescriber"].username, witness_password=PASSWORD,
+            actor=stock.actor("nurse"),
+            draw_id=draw.pk,
+            quantity="50.001",
+            witness_username=stock.staff["prescriber"].username,
+            witness_password=PASSWORD,
         ),  # fmt: skip
     )
 
@@ -162,8 +175,11 @@ def test_the_nurse_who_drew_cannot_witness_the_waste_even_when_a_colleague_recor
     refused(
         "witness_drew",
         lambda: services.draw_waste(
-            actor=stock.actor("prescriber"), draw_id=draw.pk, quantity="10",
-            witness_username=stock.staff["nurse"].username, witness_password=PASSWORD,
+            actor=stock.actor("prescriber"),
+            draw_id=draw.pk,
+            quantity="10",
+            witness_username=stock.staff["nurse"].username,
+            witness_password=PASSWORD,
         ),  # fmt: skip
     )
     assert not LedgerEntry.objects.filter(kind=EntryKind.WASTE).exists()
@@ -189,8 +205,11 @@ def test_a_witness_from_another_clinic_is_refused(stock, session, world):
     refused(
         "second_person_not_confirmed",
         lambda: services.draw_waste(
-            actor=stock.actor("nurse"), draw_id=draw.pk, quantity="10",
-            witness_username=world.outsiders["prescriber"].username, witness_password=PASSWORD,
+            actor=stock.actor("nurse"),
+            draw_id=draw.pk,
+            quantity="10",
+            witness_username=world.outsiders["prescriber"].username,
+            witness_password=PASSWORD,
         ),  # fmt: skip
     )
 
@@ -213,7 +232,9 @@ def test_a_dose_that_is_not_a_whole_number_of_devices_is_refused(stock, session)
     assert entry.amount == Decimal("1") and entry.dose_mg == Decimal("28")
 
 
-def test_a_device_given_that_differs_from_the_draw_opens_a_discrepancy_that_blocks_it(stock, session):
+def test_a_device_given_that_differs_from_the_draw_opens_a_discrepancy_that_blocks_it(
+    stock, session
+):
     devices = stock.receive(stock.device, count=2, prefix="D")
     draw = services.draw_create(
         actor=stock.actor("nurse"), container_id=devices[0].pk, session_id=session.pk, quantity="1"
@@ -328,9 +349,14 @@ def test_the_recorder_cannot_witness_a_destruction(stock):
     refused(
         "witness_is_recorder",
         lambda: services.destruction_record(
-            actor=prescriber, container_id=vial.pk, quantity="1", method="m",
-            witness_username=stock.staff["prescriber"].username, witness_password=PASSWORD,
-            second_witness_username=stock.staff["nurse"].username, second_witness_password=PASSWORD,
+            actor=prescriber,
+            container_id=vial.pk,
+            quantity="1",
+            method="m",
+            witness_username=stock.staff["prescriber"].username,
+            witness_password=PASSWORD,
+            second_witness_username=stock.staff["nurse"].username,
+            second_witness_password=PASSWORD,
         ),  # fmt: skip
     )
 

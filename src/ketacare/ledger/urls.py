@@ -3,6 +3,7 @@
 from django.urls import path
 
 from ketacare.ledger import report_views, views
+from ketacare.ledger.reports import REPORTS
 
 urlpatterns = [
     path("", views.stock, name="ledger_stock"),
@@ -24,7 +25,10 @@ urlpatterns = [
     ),
     path("losses/", views.losses, name="ledger_losses"),
     path("losses/<int:theft_loss_id>/", views.loss_update, name="ledger_loss_update"),
-    path("reports/<slug:report>/", report_views.report, name="ledger_report"),
+    *(
+        path(f"reports/{key}/", report_views.report, {"report": key}, name=f"ledger_report_{key}")
+        for key in REPORTS
+    ),
     path("reconcile/", report_views.reconcile, name="ledger_reconcile"),
     path("setup/", report_views.setup, name="ledger_setup"),
 ]

@@ -183,16 +183,16 @@ def _draw_step(
     )
 
 
-@require_POST
 @clinic_view(Permission.LEDGER_DRAW)
+@require_POST
 @in_clinic_zone
 def draw_waste(request: HttpRequest, draw_id: int) -> HttpResponse:
     """Waste the rest of a draw before a witness."""
     return _draw_step(request, draw_id, WasteForm, "waste")
 
 
-@require_POST
 @clinic_view(Permission.LEDGER_DRAW)
+@require_POST
 @in_clinic_zone
 def draw_return(request: HttpRequest, draw_id: int) -> HttpResponse:
     """Return the unused rest of a draw to stock."""
@@ -288,8 +288,8 @@ def discrepancy_detail(request: HttpRequest, discrepancy_id: int) -> HttpRespons
     )
 
 
-@require_POST
 @clinic_view(Permission.LEDGER_DESTROY)
+@require_POST
 @in_clinic_zone
 def container_destroy(request: HttpRequest, container_id: int) -> HttpResponse:
     """Destroy stock before two witnesses, or send it to a reverse distributor."""
@@ -324,8 +324,8 @@ def container_destroy(request: HttpRequest, container_id: int) -> HttpResponse:
     )
 
 
-@require_POST
 @clinic_view(Permission.LEDGER_ADJUST)
+@require_POST
 @in_clinic_zone
 def container_loss(request: HttpRequest, container_id: int) -> HttpResponse:
     """Report a theft or loss from a container (DEA Form 106 data and deadlines)."""
@@ -374,8 +374,8 @@ def losses(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
 @clinic_view(Permission.LEDGER_ADJUST)
+@require_POST
 @in_clinic_zone
 def loss_update(request: HttpRequest, theft_loss_id: int) -> HttpResponse:
     """Record the notice sent and the Form 106 filed."""

@@ -117,8 +117,8 @@ def form_detail(request: HttpRequest, form_id: int) -> HttpResponse:
     return _form_page(request, form_id, SubmissionForm(initial={"submitted_on": today}))
 
 
-@require_POST
 @clinic_view(Permission.REMS_FORM_SIGN)
+@require_POST
 @in_clinic_zone
 def form_fill(request: HttpRequest, form_id: int) -> HttpResponse:
     """Fill the form from the session record."""
@@ -130,8 +130,8 @@ def form_fill(request: HttpRequest, form_id: int) -> HttpResponse:
     return redirect("rems_form", form_id=form_id)
 
 
-@require_POST
 @clinic_view(Permission.REMS_FORM_SIGN)
+@require_POST
 @in_clinic_zone
 def form_sign(request: HttpRequest, form_id: int) -> HttpResponse:
     """The monitoring clinician signs the reviewed form."""
@@ -143,8 +143,8 @@ def form_sign(request: HttpRequest, form_id: int) -> HttpResponse:
     return redirect("rems_form", form_id=form_id)
 
 
-@require_POST
 @clinic_view(Permission.REMS_FORM_SUBMIT)
+@require_POST
 @in_clinic_zone
 def form_submit(request: HttpRequest, form_id: int) -> HttpResponse:
     """Record how and when the form was submitted."""
