@@ -6,32 +6,17 @@ these sources when it starts (`TreatmentConfig.ready`).
 
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from ketacare.accounts.access import Actor
 from ketacare.clinical import rems as rems_rules
 from ketacare.ledger.sessions import SessionFact
 from ketacare.rems.selectors import certification_current, enrolment_of
-from ketacare.treatment.models import Administration, AdministrationState, TreatmentSession
+from ketacare.treatment.delivered import delivered_mg
+from ketacare.treatment.models import AdministrationState, TreatmentSession
 from ketacare.treatment.selectors import local_day, rems_record
 
 DOSING_ENDED = (AdministrationState.COMPLETED, AdministrationState.STOPPED)
-
-
-def delivered_mg(administration: Administration) -> Decimal:
-    """The dose delivered, in mg: what the controlled-substance record uses (reference §3).
-
-    An infusion stopped with a measured volume delivers volume × concentration; esketamine
-    delivers the order's mg per device for each device used; otherwise the verified dose.
-    """
-    order = administration.dose_order
-    if administration.volume_infused_ml is not None and administration.concentration_mg_per_ml:
-        return administration.volume_infused_ml * administration.concentration_mg_per_ml
-    if order.devices:
-        used = administration.devices.count()
-        return order.dose_mg / order.devices * used
-    return order.dose_mg
 
 
 def _fact(session: TreatmentSession) -> SessionFact:

@@ -1,5 +1,6 @@
 """Draws for a dose and where each went: administered, wasted before a witness, returned."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -44,13 +45,30 @@ def _save_state(draw: Draw, state: rules.DrawState) -> None:
     draw.save(update_fields=["administered", "wasted", "returned", "closed_at"])
 
 
+def _when(occurred_at: datetime | None) -> datetime:
+    """When it happened: now, or an earlier time the caller recorded; never in the future."""
+    moment = now()
+    if occurred_at is None:
+        return moment
+    if occurred_at > moment:
+        raise Refused("That time is in the future.", field="occurred_at", code="in_the_future")
+    return occurred_at
+
+
 def _open_draw(draw: Draw) -> None:
     if draw.closed_at is not None:
         raise Refused("The draw is fully accounted for.", field="draw_id", code="draw_closed")
 
 
 @transaction.atomic
-def draw_create(*, actor: Actor, container_id: int, session_id: int, quantity: object) -> Draw:
+def draw_create(
+    *,
+    actor: Actor,
+    container_id: int,
+    session_id: int,
+    quantity: object,
+    occurred_at: datetime | None = None,
+) -> Draw:
     """Draw an amount from a container in stock for a session's dose (the container row locked).
 
     Two people drawing the last of one container at once queue on the row lock; the second
@@ -64,7 +82,7 @@ def draw_create(*, actor: Actor, container_id: int, session_id: int, quantity: o
         raise Refused("Dosing has ended in this session.", field="session_id", code="session_dosed")
     patient = patient_of_clinic(actor, session.patient_id)
     container = lock_container(actor, container_id)
-    moment = now()
+    moment = _when(occurred_at)
     usable(actor, container, moment)
     amount = qty(quantity, container.product.unit)
     draw = Draw.objects.create(
@@ -79,7 +97,7 @@ def draw_create(*, actor: Actor, container_id: int, session_id: int, quantity: o
     )
     append(
         actor, container, kind=EntryKind.DRAW, amount=amount.amount, change=-amount.amount,
-        draw=draw, session_id=draw.session_id, patient=patient,
+        draw=draw, session_id=draw.session_id, patient=patient, occurred_at=moment,
     )  # fmt: skip
     return draw
 
@@ -87,7 +105,7 @@ def draw_create(*, actor: Actor, container_id: int, session_id: int, quantity: o
 @transaction.atomic
 def draw_administer(
     *, actor: Actor, draw_id: int, dose_mg: Decimal, lot: str | None = None,
-    device_label: str | None = None,
+    device_label: str | None = None, occurred_at: datetime | None = None,
 ) -> LedgerEntry:  # fmt: skip
     """Record the dose given from a draw, in delivered mg converted exactly to the product's unit.
 
@@ -115,7 +133,7 @@ def draw_administer(
     return append(
         actor, container, kind=EntryKind.ADMINISTRATION, amount=given.amount, change=Decimal(0),
         draw=draw, session_id=draw.session_id, patient=draw.patient, dose_mg=dose_mg,
-        detail={"mismatch": mismatch} if mismatch else {},
+        detail={"mismatch": mismatch} if mismatch else {}, occurred_at=_when(occurred_at),
     )  # fmt: skip
 
 
