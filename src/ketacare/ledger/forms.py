@@ -34,7 +34,7 @@ class ReceiveForm(forms.Form):
     registration_id = forms.TypedChoiceField(coerce=int, label="Registered location")
     storage_id = forms.TypedChoiceField(coerce=int, label="Stored in")
     product_id = forms.TypedChoiceField(coerce=int, label="Product")
-    lot = forms.CharField(max_length=64)
+    lot = forms.CharField(max_length=64, label="Lot number")
     expires_on = forms.DateField(widget=DATE, label="Lot expiry")
     containers = forms.IntegerField(min_value=1, max_value=500, label="Number of containers")
     label_prefix = forms.CharField(max_length=40, label="Label containers as (prefix)")
@@ -92,14 +92,15 @@ class CountForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.containers = containers
         for c in containers:
+            label = f"{c.label} ({c.product.unit})"
             self.fields[f"counted_{c.pk}"] = forms.DecimalField(
-                max_digits=18,
-                decimal_places=3,
-                min_value=0,
-                required=False,
-                label=f"{c.label} ({c.product.unit})",
-            )
-            self.fields[f"measured_{c.pk}"] = forms.BooleanField(required=False, label="measured")
+                max_digits=18, decimal_places=3, min_value=0, required=False, label=label,
+                widget=forms.NumberInput(attrs={"aria-label": label, "step": "0.001"}),
+            )  # fmt: skip
+            self.fields[f"measured_{c.pk}"] = forms.BooleanField(
+                required=False, label="measured",
+                widget=forms.CheckboxInput(attrs={"aria-label": f"{c.label} measured"}),
+            )  # fmt: skip
 
 
 class ResolveForm(forms.Form):

@@ -43,13 +43,15 @@ def report(request: HttpRequest, report: str) -> HttpResponse:
     actor = actor_of(request)
     _, _, products = selectors.setup_of(actor=actor)
     today = selectors.clinic_today(actor)
+    asked = any(name in request.GET for name in ("since", "until", "product"))
     form = ReportForm(
-        request.GET or None, initial={"since": today - timedelta(days=30), "until": today}
+        request.GET if asked else None,
+        initial={"since": today - timedelta(days=30), "until": today},
     )
     set_choices(form, "product", [("", "All products"), *choices_of(products)])
     since, until, product_id = today - timedelta(days=30), today, None
     status = 200
-    if request.GET:
+    if asked:
         if form.is_valid():
             since, until = form.cleaned_data["since"], form.cleaned_data["until"]
             product_id = form.cleaned_data["product"]

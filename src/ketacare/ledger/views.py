@@ -87,8 +87,8 @@ def container_detail(request: HttpRequest, container_id: int) -> HttpResponse:
             "container": container,
             "entries": selectors.entries_of_container(container=container),
             "discrepancies": [d for d in container.discrepancies.all() if d.resolved_at is None],
-            "destroy_form": DestroyForm(),
-            "loss_form": LossForm(),
+            "destroy_form": DestroyForm(auto_id="destroy_%s"),
+            "loss_form": LossForm(auto_id="loss_%s"),
         },
     )
 
@@ -154,10 +154,11 @@ def session_draws(request: HttpRequest, session_id: int) -> HttpResponse:
         {
             "session_id": session_id,
             "fact": fact,
-            "draws": selectors.draws_of_session(actor=actor, session_id=session_id),
+            "draws": [
+                (d, WasteForm(auto_id=f"waste{d.pk}_%s"), ReturnForm(auto_id=f"return{d.pk}_%s"))
+                for d in selectors.draws_of_session(actor=actor, session_id=session_id)
+            ],
             "draw_form": draw_form,
-            "waste_form": WasteForm(),
-            "return_form": ReturnForm(),
         },
         status=status,
     )
@@ -366,12 +367,11 @@ def losses(request: HttpRequest) -> HttpResponse:
             r,
             deadline_state(due=r.notice_due_on, done_on=r.notice_sent_on, today=today),
             deadline_state(due=r.form_106_due_on, done_on=r.form_106_filed_on, today=today),
+            LossUpdateForm(auto_id=f"loss{r.pk}_%s"),
         )
         for r in selectors.theft_loss_reports(actor=actor)
     ]
-    return render_page(
-        request, "ledger/losses.html", {"rows": rows, "update_form": LossUpdateForm()}
-    )
+    return render_page(request, "ledger/losses.html", {"rows": rows})
 
 
 @clinic_view(Permission.LEDGER_ADJUST)
