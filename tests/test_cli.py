@@ -149,6 +149,7 @@ def test_check_deploy_is_clean_under_production_settings(data_dir):
         KETACARE_ENV="production",
         DJANGO_SECRET_KEY="x" * 64 + "-production-test-key-Zq9",
         ALLOWED_HOSTS="clinic.example",
+        KETACARE_CHAIN_KEY="k" * 32 + "-production-chain-key-test",
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -127,7 +127,7 @@ def _ensure_patients(clinic: Clinic, admin: User, rng: random.Random) -> None:
 # Apps that add demo data, in dependency order. Each has `ketacare.<app>.demo.load(clinic=,
 # staff=, rng=)`, which must be idempotent: running `init-demo` twice leaves one copy.
 DEMO_APPS = (
-    "patients", "consent", "screening", "scheduling", "ledger", "rems", "treatment", "outcomes"
+    "patients", "consent", "screening", "scheduling", "ledger", "rems", "treatment", "followup"
 )  # fmt: skip
 
 

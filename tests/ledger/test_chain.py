@@ -33,6 +33,9 @@ def test_an_edited_amount_is_found(stock):
     assert result.problems[0].seq == 2 and "altered" in result.problems[0].reason
     with pytest.raises(CommandError, match="seq 2"):
         call_command("ledger", "verify")
+    # and the shared chain check over every append-only record finds it too
+    with pytest.raises(CommandError):
+        call_command("audit", "verify")
 
 
 def test_a_removed_entry_is_found(stock):

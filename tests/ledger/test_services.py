@@ -7,10 +7,10 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ketacare.audit.models import AppendOnlyError
 from ketacare.errors import Refused
 from ketacare.ledger import services
 from ketacare.ledger.models import (
-    AppendOnlyError,
     Container,
     Discrepancy,
     EntryKind,

@@ -1,8 +1,10 @@
-"""The audit trail: append-only entries, hash-chained per clinic."""
+"""The audit trail, and the chained-record base every append-only record shares."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import models
+
+from ketacare.audit.chain import GENESIS_HASH, canonical_value
 
 
 class AuditAction(models.TextChoices):
@@ -18,38 +20,105 @@ class AuditAction(models.TextChoices):
     LOGIN = "login", "Log in"
     LOGOUT = "logout", "Log out"
     LOGIN_FAILED = "login_failed", "Failed log-in"
+    LOCKED_OUT = "locked_out", "Locked out"
+    MFA = "mfa", "Second factor"
 
 
-class AuditChain(models.Model):
-    """The head of one clinic's chain: last sequence number and hash, locked while appending."""
+class ChainHead(models.Model):
+    """The head of one append-only chain (one record kind, one clinic), locked while appending."""
 
-    key = models.CharField(max_length=64, unique=True, help_text="'clinic:<id>' or 'system'.")
+    kind = models.CharField(max_length=40, default="audit", help_text="The chained model's kind.")
+    key = models.CharField(max_length=64, help_text="'clinic:<id>' or 'system'.")
     last_seq = models.BigIntegerField(default=0)
-    last_hash = models.CharField(max_length=64, default="0" * 64)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], name="chain_head_unique_per_kind"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.key} @ {self.last_seq}"
+        return f"{self.kind}/{self.key} @ {self.last_seq}"
 
 
 class AppendOnlyError(RuntimeError):
-    """Raised when code tries to change or delete an audit entry."""
+    """Raised when code tries to change or delete a chained record."""
 
 
-class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
-    """Refuses bulk changes: the trail only grows."""
+class ChainedQuerySet(models.QuerySet[Any]):
+    """Refuses bulk changes: a chained record only grows."""
 
     def update(self, **kwargs: Any) -> int:
-        raise AppendOnlyError("Audit entries are append-only and cannot be changed.")
+        raise AppendOnlyError("These records are append-only and cannot be changed.")
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("Audit entries are append-only and cannot be deleted.")
+        raise AppendOnlyError("These records are append-only and cannot be deleted.")
 
 
-class AuditEntry(models.Model):
-    """Who did what to which record of which patient, when and from where; never changed."""
+class ChainedRecord(models.Model):
+    """Base of every append-only, HMAC-chained record: subclasses name their kind and fields.
+
+    Append with `ketacare.audit.chained.chain_append`; `ketacare audit verify` checks every
+    subclass. `CHAIN_FIELDS` are attribute names (`patient_id`, not `patient`) whose values
+    are covered by the link; a correction is a new record pointing at the old one.
+    """
+
+    CHAIN_KIND: ClassVar[str]
+    CHAIN_FIELDS: ClassVar[tuple[str, ...]]
 
     chain_key = models.CharField(max_length=64)
     seq = models.BigIntegerField()
+    prev_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("These records are append-only and cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("These records are append-only and cannot be deleted.")
+
+    def chain_body(self) -> dict[str, Any]:
+        """The values the link covers, in a database-independent form."""
+        body: dict[str, Any] = {"kind": self.CHAIN_KIND, "chain_key": self.chain_key}
+        body["seq"] = self.seq
+        fields = {field.attname: field for field in self._meta.concrete_fields}
+        for name in self.CHAIN_FIELDS:
+            value = getattr(self, name)
+            field = fields[name]
+            if isinstance(field, models.DecimalField) and value is not None:
+                value = value.quantize(type(value)(10) ** -(field.decimal_places or 0))
+            body[name] = canonical_value(value)
+        return body
+
+
+class AuditEntryQuerySet(ChainedQuerySet):
+    """Audit entries: append-only like every chained record."""
+
+
+class AuditEntry(ChainedRecord):
+    """Who did what to which record of which patient, when and from where; never changed."""
+
+    CHAIN_KIND = "audit"
+    CHAIN_FIELDS = (
+        "at",
+        "clinic_id",
+        "actor_id",
+        "actor_username",
+        "actor_role",
+        "channel",
+        "action",
+        "object_type",
+        "object_id",
+        "patient_id",
+        "client_address",
+        "detail",
+    )
+
     at = models.DateTimeField(db_index=True)
     clinic_id = models.BigIntegerField(null=True, db_index=True)
     actor_id = models.BigIntegerField(null=True)
@@ -62,8 +131,6 @@ class AuditEntry(models.Model):
     patient_id = models.BigIntegerField(null=True, db_index=True)
     client_address = models.CharField(max_length=64, blank=True)
     detail = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    entry_hash = models.CharField(max_length=64)
 
     objects = AuditEntryQuerySet.as_manager()
 
@@ -78,11 +145,3 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         record = f"{self.object_type}:{self.object_id}"
         return f"#{self.seq} {self.action} {record} by {self.actor_username}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise AppendOnlyError("Audit entries are append-only and cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("Audit entries are append-only and cannot be deleted.")

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "ketacare.rems",
     "ketacare.treatment",
     "ketacare.outcomes",
+    "ketacare.followup",
+    "ketacare.home",
     "ketacare.web",
 ]
 
@@ -194,6 +196,36 @@ DEFAULT_FROM_EMAIL = os.environ.get("KETACARE_FROM_EMAIL", "no-reply@ketacare.in
 EMAIL_TIMEOUT = int(os.environ.get("KETACARE_EMAIL_TIMEOUT_SECONDS", "10"))
 # Where patients and staff reach this server: links in emails (the patient portal) start here.
 KETACARE_PUBLIC_URL = os.environ.get("KETACARE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def _chain_key() -> bytes:
+    """The audit/ledger chain key: from a file or the environment, never from the database."""
+    key_file = os.environ.get("KETACARE_CHAIN_KEY_FILE", "")
+    key = (
+        Path(key_file).read_bytes().strip()
+        if key_file
+        else os.environ.get("KETACARE_CHAIN_KEY", "").encode()
+    )
+    if PRODUCTION and len(key) < 32:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "Production needs KETACARE_CHAIN_KEY or KETACARE_CHAIN_KEY_FILE: at least 32 random "
+            "bytes, kept outside the database (see docs/security.md)."
+        )
+    # The demo key is public: chains signed with it prove nothing beyond accidental damage.
+    return key or b"ketacare-demo-chain-key-public-never-use-with-patient-data"
+
+
+KETACARE_CHAIN_KEY = _chain_key()
+# Signed checkpoints of every chain head, appended outside the database; ship this file off
+# the host (it only grows). Written at most once per interval per process after an append.
+KETACARE_CHECKPOINT_FILE = Path(
+    os.environ.get("KETACARE_CHECKPOINT_FILE", DATA_DIR / "chain-checkpoints.jsonl")
+)
+KETACARE_CHECKPOINT_INTERVAL_SECONDS = int(
+    os.environ.get("KETACARE_CHECKPOINT_INTERVAL_SECONDS", "60")
+)
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

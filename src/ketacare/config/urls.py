@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
 from ketacare.config.api import api
-from ketacare.web import views as web_views
+from ketacare.home import views as home_views
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -14,10 +14,10 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
-    path("", web_views.home, name="home"),
-    path("login/", web_views.LoginView.as_view(), name="login"),
-    path("logout/", web_views.LogoutView.as_view(), name="logout"),
-    path("clinic/switch/", web_views.switch_clinic, name="switch_clinic"),
+    path("", home_views.home, name="home"),
+    path("login/", home_views.LoginView.as_view(), name="login"),
+    path("logout/", home_views.LogoutView.as_view(), name="logout"),
+    path("clinic/switch/", home_views.switch_clinic, name="switch_clinic"),
     path("patients/", include("ketacare.patients.urls")),
     path("audit/", include("ketacare.audit.urls")),
     path("screening/", include("ketacare.screening.urls")),
@@ -27,12 +27,13 @@ urlpatterns = [
     path("ledger/", include("ketacare.ledger.urls")),
     path("rems/", include("ketacare.rems.urls")),
     path("outcomes/", include("ketacare.outcomes.urls")),
+    path("outcomes/", include("ketacare.followup.urls")),
     # The patient portal: no staff session; a link's token is the key (own access rules).
-    path("portal/", include("ketacare.outcomes.portal_urls")),
+    path("portal/", include("ketacare.followup.portal_urls")),
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
 
-handler403 = "ketacare.web.views.permission_denied"
-handler404 = "ketacare.web.views.not_found"
+handler403 = "ketacare.home.views.permission_denied"
+handler404 = "ketacare.home.views.not_found"

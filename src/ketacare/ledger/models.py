@@ -5,18 +5,13 @@ balance of its container and of its product at its registered location. Balances
 below zero (database constraints here, rules in `ketacare.clinical.ledger`).
 """
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 
 from ketacare.accounts.models import Clinic
+from ketacare.audit.models import ChainedQuerySet, ChainedRecord
 from ketacare.clinical.ledger import Unit
 from ketacare.patients.models import Patient
-
-
-class AppendOnlyError(RuntimeError):
-    """Raised when code tries to change or delete a ledger entry."""
 
 
 class Registration(models.Model):
@@ -275,21 +270,26 @@ class EntryKind(models.TextChoices):
     CORRECTION = "correction", "Correction"
 
 
-class LedgerEntryQuerySet(models.QuerySet["LedgerEntry"]):
-    """Refuses bulk changes: the ledger only grows."""
-
-    def update(self, **kwargs: Any) -> int:
-        raise AppendOnlyError("Ledger entries are append-only and cannot be changed.")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("Ledger entries are append-only and cannot be deleted.")
+class LedgerEntryQuerySet(ChainedQuerySet):
+    """Ledger entries: append-only like every chained record."""
 
 
-class LedgerEntry(models.Model):
-    """One movement: who, when, why, how much, and the balances after it; never changed."""
+class LedgerEntry(ChainedRecord):
+    """One movement: who, when, why, how much, and the balances after it; never changed.
+
+    Chained per clinic (`clinic:<id>`) with the shared keyed mechanism, so `ketacare audit
+    verify` and `ketacare ledger verify` both find an altered, removed or inserted entry.
+    """
+
+    CHAIN_KIND = "ledger"
+    CHAIN_FIELDS = (
+        "clinic_id", "kind", "at", "occurred_at", "registration_id", "product_id", "lot_id",
+        "container_id", "unit", "amount", "change", "container_balance", "stock_balance",
+        "draw_id", "session_id", "patient_id", "dose_mg", "actor_id", "witness_id",
+        "second_witness_id", "reason", "detail", "corrects_id", "receipt_id",
+    )  # fmt: skip
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
-    seq = models.BigIntegerField()
     kind = models.CharField(max_length=30, choices=EntryKind.choices)
     at = models.DateTimeField(help_text="When it was recorded.")
     occurred_at = models.DateTimeField(help_text="When it happened.")
@@ -329,14 +329,12 @@ class LedgerEntry(models.Model):
     receipt = models.ForeignKey(
         Receipt, on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
     )
-    prev_hash = models.CharField(max_length=64)
-    entry_hash = models.CharField(max_length=64)
 
     objects = LedgerEntryQuerySet.as_manager()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["clinic", "seq"], name="ledger_seq_unique"),
+            models.UniqueConstraint(fields=["chain_key", "seq"], name="ledger_seq_unique"),
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="entry_amount"),
             models.CheckConstraint(
                 condition=models.Q(container_balance__gte=0, stock_balance__gte=0),
@@ -359,22 +357,6 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.kind} {self.amount} {self.unit}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise AppendOnlyError("Ledger entries are append-only and cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("Ledger entries are append-only and cannot be deleted.")
-
-
-class LedgerChain(models.Model):
-    """The head of one clinic's ledger chain, locked while appending."""
-
-    clinic = models.OneToOneField(Clinic, on_delete=models.PROTECT)
-    last_seq = models.BigIntegerField(default=0)
-    last_hash = models.CharField(max_length=64, default="0" * 64)
 
 
 class DiscrepancyKind(models.TextChoices):

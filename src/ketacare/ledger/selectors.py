@@ -1,6 +1,5 @@
 """Reads of the ledger: stock, a container's history, a session's draws, discrepancies, checks."""
 
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -20,7 +19,6 @@ from ketacare.ledger.models import (
     Discrepancy,
     Draw,
     EntryKind,
-    LedgerChain,
     LedgerEntry,
     Product,
     Registration,
@@ -203,34 +201,6 @@ def reconcile_clinic(*, clinic_id: int) -> rules.Reconciliation:
     return rules.reconcile(doses, entries)
 
 
-@dataclass(frozen=True)
-class VerifyResult:
-    """What `ledger verify` checked and the first problem of each broken chain."""
-
-    clinics: int
-    entries: int
-    problems: list[chaining.ChainProblem]
-
-    @property
-    def ok(self) -> bool:
-        """No chain was broken."""
-        return not self.problems
-
-
-def ledger_verify(*, clinic_id: int | None = None) -> VerifyResult:
-    """Recompute every clinic's ledger chain (or one clinic's)."""
-    ids = (
-        [clinic_id]
-        if clinic_id is not None
-        else sorted(
-            set(LedgerEntry.objects.values_list("clinic_id", flat=True).distinct())
-            | set(LedgerChain.objects.values_list("clinic_id", flat=True))
-        )
-    )
-    total, problems = 0, []
-    for cid in ids:
-        count, problem = chaining.verify_clinic(cid)
-        total += count
-        if problem is not None:
-            problems.append(problem)
-    return VerifyResult(clinics=len(ids), entries=total, problems=problems)
+def ledger_verify() -> chaining.LedgerVerifyResult:
+    """Recompute the ledger's chains (with the shared mechanism and its signed checkpoints)."""
+    return chaining.verify()

@@ -17,11 +17,10 @@ from django.views.decorators.http import require_POST
 
 from ketacare.accounts.permissions import Permission
 from ketacare.clinical.eligibility import load_eligibility_rules
-from ketacare.consent.selectors import consent_routes_of
 from ketacare.errors import Conflict, Refused
 from ketacare.patients import selectors, services
 from ketacare.patients.codes import COMMON_ANTIDEPRESSANTS, COMMON_ICD10
-from ketacare.patients.facts import facts_to_json, pregnancy_possible
+from ketacare.patients.facts import pregnancy_possible
 from ketacare.patients.forms import (
     MeasurementForm,
     PatientForm,
@@ -30,8 +29,8 @@ from ketacare.patients.forms import (
     section_form,
 )
 from ketacare.patients.models import ChartSectionKey
+from ketacare.patients.panels import chart_panels_for
 from ketacare.patients.sections import INTAKE_STEP_KEYS, INTAKE_STEPS, SECTIONS
-from ketacare.screening.selectors import screenings_current_of
 from ketacare.web.access import actor_of, clinic_view
 from ketacare.web.htmx import render_page
 
@@ -102,18 +101,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
             ],
             "pregnancy_possible": pregnancy_possible(chart.patient.sex),
             "vitals_at": datetime.fromisoformat(vitals["measured_at"]) if vitals else None,
-            "screenings": screenings_current_of(
-                patient=chart.patient, current=facts_to_json(chart.facts())
-            )
-            if actor.can(Permission.CHART_VIEW)
-            else [],
-            "consents": [
-                rc
-                for rc in consent_routes_of(patient=chart.patient)
-                if rc.state != "none_published"
-            ]
-            if actor.can(Permission.CONSENT_VIEW)
-            else [],
+            "panels": chart_panels_for(actor=actor, chart=chart),
         },
     )
 

@@ -192,24 +192,25 @@ def append(
     stock.balance = stock_after.amount
     stock.save(update_fields=["balance"])
     moment = now()
-    entry = LedgerEntry(
-        clinic_id=container.clinic_id,
-        kind=kind,
-        at=moment,
-        occurred_at=occurred_at or moment,
-        registration_id=container.registration_id,
-        product_id=container.product_id,
-        lot_id=container.lot_id,
-        container=container,
-        unit=unit,
-        amount=amount,
-        change=change,
-        container_balance=container.balance,
-        stock_balance=stock.balance,
-        actor=actor.user,
-        **fields,
+    entry = chaining.link(
+        {
+            "clinic_id": container.clinic_id,
+            "kind": kind,
+            "at": moment,
+            "occurred_at": occurred_at or moment,
+            "registration_id": container.registration_id,
+            "product_id": container.product_id,
+            "lot_id": container.lot_id,
+            "container": container,
+            "unit": unit,
+            "amount": amount,
+            "change": change,
+            "container_balance": container.balance,
+            "stock_balance": stock.balance,
+            "actor": actor.user,
+            **fields,
+        }
     )
-    chaining.link(entry)
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,

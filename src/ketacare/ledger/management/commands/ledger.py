@@ -32,7 +32,8 @@ class Command(BaseCommand):
         if result.ok:
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"Ledger intact: {result.entries} entries in {result.clinics} clinic chain(s)."
+                    f"Ledger intact: {result.entries} entries in {result.chains} clinic chain(s)"
+                    f" ({result.checkpoint_lines} signed checkpoint lines)."
                 )
             )
             return

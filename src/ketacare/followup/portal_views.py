@@ -18,14 +18,14 @@ from django.views.decorators.http import require_http_methods
 from ketacare.accounts.access import client_address
 from ketacare.clinical.instruments import Instrument
 from ketacare.errors import KetaCareError
-from ketacare.outcomes import portal
+from ketacare.followup import portal
+from ketacare.followup.portal import LinkState
 from ketacare.outcomes.models import (
     AssignmentStatus,
     PortalLink,
     PortalLinkPurpose,
     QuestionnaireAssignment,
 )
-from ketacare.outcomes.portal import LinkState
 
 PortalView = Callable[..., HttpResponse]
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ketacare.outcomes import portal_views
+from ketacare.followup import portal_views
 
 urlpatterns = [
     path("<str:token>/", portal_views.portal_home, name="portal_home"),

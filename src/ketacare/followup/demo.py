@@ -25,6 +25,7 @@ from ketacare.accounts.roles import Role
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.clinical.instruments import score
+from ketacare.followup.portal import hash_token, portal_url
 from ketacare.outcomes.models import (
     AssignmentTrigger,
     IntegrationNote,
@@ -35,10 +36,10 @@ from ketacare.outcomes.models import (
     ResponseSource,
     ScaleResponse,
 )
-from ketacare.outcomes.portal import hash_token, portal_url
 from ketacare.outcomes.services import scale_response_record
 from ketacare.patients.models import Patient
 from ketacare.scheduling.models import Course
+from ketacare.treatment.models import TreatmentSession
 
 SCORED_POSITIONS = range(7, 16)
 RELAPSE_POSITION = 13
@@ -217,8 +218,6 @@ def _journal(patient: Patient) -> None:
 
 
 def _integration_note(patient: Patient, therapist: User) -> None:
-    from ketacare.treatment.models import TreatmentSession
-
     session = (
         TreatmentSession.objects.filter(clinic_id=patient.clinic_id, patient=patient)
         .exclude(status="cancelled")

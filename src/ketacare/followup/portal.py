@@ -21,6 +21,7 @@ from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.clinical.instruments import Instrument, get_instrument
 from ketacare.errors import Refused
+from ketacare.followup.policy import portal_instruments
 from ketacare.outcomes.models import (
     AssignmentStatus,
     JournalEntry,
@@ -30,7 +31,6 @@ from ketacare.outcomes.models import (
     QuestionnaireAssignment,
     ResponseSource,
 )
-from ketacare.outcomes.policy import portal_instruments
 from ketacare.outcomes.services import PORTAL_USERNAME, RecordedResponse, scale_response_record
 from ketacare.patients.models import Patient
 

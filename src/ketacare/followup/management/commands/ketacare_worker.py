@@ -4,7 +4,7 @@ from typing import Any
 
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
 
-from ketacare.outcomes.tasks import tick_ensure_scheduled
+from ketacare.followup.tasks import tick_ensure_scheduled
 
 
 class Command(DatabaseWorkerCommand):

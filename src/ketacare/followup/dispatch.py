@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -29,6 +28,19 @@ from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.errors import Refused
+from ketacare.followup.policy import (
+    DAYS_PER_MONTH,
+    DAYS_PER_WEEK,
+    Policy,
+    delivered_by_portal,
+    resolve_policy,
+)
+from ketacare.followup.portal import (
+    JOURNAL_LINK_LIFETIME,
+    IssuedLink,
+    pending_portal_assignments,
+    portal_link_issue,
+)
 from ketacare.outcomes.models import (
     AssignmentStatus,
     AssignmentTrigger,
@@ -37,21 +49,9 @@ from ketacare.outcomes.models import (
     QuestionnaireAssignment,
     QuestionnaireDelivery,
     QuestionnairePolicy,
-    SafetyAlert,
 )
-from ketacare.outcomes.policy import (
-    DAYS_PER_MONTH,
-    DAYS_PER_WEEK,
-    Policy,
-    delivered_by_portal,
-    resolve_policy,
-)
-from ketacare.outcomes.portal import IssuedLink, pending_portal_assignments, portal_link_issue
-from ketacare.outcomes.services import (
-    SYSTEM_USERNAME,
-    alert_recipients,
-    links_mark_used_when_done,
-)
+from ketacare.outcomes.notices import SYSTEM_USERNAME, alerts_notify_pending
+from ketacare.outcomes.services import links_mark_used_when_done
 from ketacare.patients.models import Patient
 from ketacare.scheduling.models import (
     Appointment,
@@ -452,50 +452,6 @@ def questionnaires_send(
     return sent[DeliveryKind.INVITE], sent[DeliveryKind.REMINDER]
 
 
-def alert_notify_staff_once(*, alert_id: int, now: datetime) -> bool:
-    """Tell the clinic's care team a safety alert is open; one notice per alert, ever.
-
-    The notice names no patient and no answer: it asks staff to sign in.
-    """
-    with transaction.atomic():
-        claimed = SafetyAlert.objects.filter(pk=alert_id, staff_notified_at__isnull=True).update(
-            staff_notified_at=now
-        )
-        if not claimed:
-            return False
-        alert = SafetyAlert.objects.select_related("clinic").get(pk=alert_id)
-        recipients = [u.email for u in alert_recipients(clinic_id=alert.clinic_id)]
-        audit_record(
-            actor=None,
-            action=AuditAction.UPDATE,
-            object_type="safety_alert",
-            object_id=alert.pk,
-            patient_id=alert.patient_id,
-            clinic_id=alert.clinic_id,
-            username=SYSTEM_USERNAME,
-            detail={"change": "staff_notified", "recipients": len(recipients)},
-        )
-        if recipients:
-            url = f"{settings.KETACARE_PUBLIC_URL}/outcomes/alerts/{alert.pk}/"
-            send_mail(
-                f"[KetaCare] {alert.get_severity_display()} safety alert open at "
-                f"{alert.clinic.name}",
-                "A patient's answers opened a safety alert. Sign in to KetaCare to see it, "
-                f"acknowledge it and act:\n\n{url}\n",
-                None,
-                recipients,
-            )
-    return True
-
-
-def alerts_notify_pending(*, now: datetime) -> int:
-    """Send any staff notice that was not sent (e.g. the server stopped before it queued)."""
-    pending = SafetyAlert.objects.filter(staff_notified_at__isnull=True).values_list(
-        "pk", flat=True
-    )
-    return sum(alert_notify_staff_once(alert_id=pk, now=now) for pk in list(pending))
-
-
 def dispatch_pass(*, now: datetime | None = None, worker: str | None = None) -> DispatchReport:
     """One full pass: cancel, plan, send invitations and reminders, announce alerts."""
     now = now or timezone.now()
@@ -543,8 +499,6 @@ def questionnaires_email_now(*, actor: Actor, patient: Patient, now: datetime) -
 
 def journal_link_email(*, actor: Actor, patient: Patient, now: datetime) -> IssuedLink:
     """E-mail the patient a link to write journal entries for their therapist."""
-    from ketacare.outcomes.portal import JOURNAL_LINK_LIFETIME
-
     actor.require(Permission.QUESTIONNAIRE_SEND)
     if not patient.email:
         raise Refused(NO_EMAIL, field="email")
