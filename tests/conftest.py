@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,16 @@ class World:
         client = Client()
         client.force_login(user)
         return client
+
+
+@pytest.fixture(autouse=True)
+def session_clock() -> Iterator[Any]:
+    """The one clinic clock (every app reads it), back to real time before and after each test."""
+    from ketacare.kernel import clock
+
+    clock.reset()
+    yield clock
+    clock.reset()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@
     ketacare token create USERNAME
     ketacare audit verify
     ketacare permissions-doc [--check]
+    ketacare session-states-doc [--check]
     ketacare worker                    run background tasks (questionnaires, reminders)
 
 Anything else (migrate, check --deploy, createsuperuser, …) passes through to Django.
@@ -19,6 +20,7 @@ import sys
 ALIASES = {
     "init-demo": "init_demo",
     "permissions-doc": "permissions_doc",
+    "session-states-doc": "session_states_doc",
     "worker": "ketacare_worker",
 }
 

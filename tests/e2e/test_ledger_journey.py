@@ -15,9 +15,9 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from ketacare.accounts.roles import Role
+from ketacare.kernel import clock
 from ketacare.patients.models import ChartSection
 from ketacare.rems.models import SettingCertification
-from ketacare.treatment import clock
 from ketacare.treatment.models import TreatmentSession
 from tests.factories import TEST_PASSWORD, ClinicFactory, PatientFactory, member
 from tests.ledger.factories import stock_for

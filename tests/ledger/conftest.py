@@ -8,7 +8,7 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def session_clock() -> Iterator[Any]:
-    from ketacare.treatment import clock
+    from ketacare.kernel import clock
 
     clock.reset()
     yield clock

@@ -26,6 +26,8 @@ from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.clinical.instruments import score
 from ketacare.followup.portal import hash_token, portal_url
+from ketacare.kernel import clock
+from ketacare.kernel.clinic_time import clinic_zone
 from ketacare.outcomes.models import (
     AssignmentTrigger,
     IntegrationNote,
@@ -52,8 +54,8 @@ OVERDUE_POSITION = 10
 def load(*, clinic: Clinic, staff: dict[Role, User], rng: random.Random) -> None:
     """Scores, one alert, questionnaires and a portal link for one demo clinic (idempotent)."""
     patients = list(Patient.objects.filter(clinic=clinic).order_by("mrn"))
-    tz = ZoneInfo(clinic.time_zone)
-    today = timezone.localtime(timezone.now(), tz).date()
+    tz = clinic_zone(clinic)
+    today = timezone.localtime(clock.now(), tz).date()
     with transaction.atomic():
         for position in SCORED_POSITIONS:
             if position <= len(patients):
@@ -177,7 +179,7 @@ def _open_alert(patient: Patient, today: date, tz: ZoneInfo) -> None:
 def _questionnaire(
     patient: Patient, instrument_id: str, slot: str, *, days: int
 ) -> QuestionnaireAssignment:
-    opens_at = timezone.now() + timedelta(days=days, hours=-1)
+    opens_at = clock.now() + timedelta(days=days, hours=-1)
     assignment, _ = QuestionnaireAssignment.objects.get_or_create(
         clinic_id=patient.clinic_id,
         patient=patient,
@@ -195,7 +197,7 @@ def _questionnaire(
 def _journal(patient: Patient) -> None:
     if JournalEntry.objects.filter(clinic_id=patient.clinic_id, patient=patient).exists():
         return
-    now = timezone.now()
+    now = clock.now()
     link = PortalLink.objects.create(
         clinic_id=patient.clinic_id,
         patient=patient,
@@ -248,7 +250,7 @@ def _demo_link(patient: Patient, assignments: list[QuestionnaireAssignment]) -> 
     token = hmac.new(
         settings.SECRET_KEY.encode(), f"demo-portal:{patient.clinic_id}".encode(), hashlib.sha256
     ).hexdigest()[:43]
-    now = timezone.now()
+    now = clock.now()
     link, _ = PortalLink.objects.update_or_create(
         token_hash=hash_token(token),
         defaults={

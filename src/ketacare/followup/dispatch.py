@@ -41,6 +41,8 @@ from ketacare.followup.portal import (
     pending_portal_assignments,
     portal_link_issue,
 )
+from ketacare.kernel import clock
+from ketacare.kernel.clinic_time import clinic_zone
 from ketacare.outcomes.models import (
     AssignmentStatus,
     AssignmentTrigger,
@@ -188,7 +190,7 @@ def _courses(
     planned = []
     for course in courses:
         policy = resolve_policy(policies.get(course.clinic_id, []), course.protocol_id)
-        tz = ZoneInfo(course.clinic.time_zone)
+        tz = clinic_zone(course.clinic)
         window = timedelta(days=policy.window_days)
         if course.status == CourseStatus.ACTIVE:
             start = _local_morning(course.started_on, tz)
@@ -273,7 +275,7 @@ def assignments_cancel_for_cancelled_sessions(*, now: datetime | None = None) ->
         cancelled = QuestionnaireAssignment.objects.filter(
             pk__in=ids, status=AssignmentStatus.PENDING
         ).update(status=AssignmentStatus.CANCELLED, cancelled_reason="session cancelled")
-        links_mark_used_when_done(assignment_ids=ids, now=now or timezone.now())
+        links_mark_used_when_done(assignment_ids=ids, now=now or clock.now())
     return cancelled
 
 
@@ -357,7 +359,7 @@ def _email_patient(
     clinic = patient.clinic
     count = len(assignments)
     what = "a short questionnaire" if count == 1 else f"{count} short questionnaires"
-    until = timezone.localtime(issued.link.expires_at, ZoneInfo(clinic.time_zone))
+    until = timezone.localtime(issued.link.expires_at, clinic_zone(clinic))
     subject = (
         f"Reminder from {clinic.name}: your questionnaire"
         if reminder
@@ -454,7 +456,7 @@ def questionnaires_send(
 
 def dispatch_pass(*, now: datetime | None = None, worker: str | None = None) -> DispatchReport:
     """One full pass: cancel, plan, send invitations and reminders, announce alerts."""
-    now = now or timezone.now()
+    now = now or clock.now()
     cancelled = assignments_cancel_for_cancelled_sessions(now=now)
     planned = assignments_plan(now=now)
     invitations, reminders = questionnaires_send(now=now, worker=worker)
@@ -513,7 +515,7 @@ def journal_link_email(*, actor: Actor, patient: Patient, now: datetime) -> Issu
             now=now,
         )
         clinic = patient.clinic
-        until = timezone.localtime(issued.link.expires_at, ZoneInfo(clinic.time_zone))
+        until = timezone.localtime(issued.link.expires_at, clinic_zone(clinic))
         send_mail(
             f"{clinic.name}: your journal between sessions",
             f"Hello,\n\nYou can write about your experiences between sessions for your "

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from ketacare.accounts.access import client_address
@@ -20,6 +19,7 @@ from ketacare.clinical.instruments import Instrument
 from ketacare.errors import KetaCareError
 from ketacare.followup import portal
 from ketacare.followup.portal import LinkState
+from ketacare.kernel import clock
 from ketacare.outcomes.models import (
     AssignmentStatus,
     PortalLink,
@@ -70,7 +70,7 @@ def portal_page(view: PortalView) -> PortalView:
 
     @functools.wraps(view)
     def guarded(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponse:
-        now = timezone.now()
+        now = clock.now()
         address = client_address(request) or "unknown"
         if not portal.rate_limit_hit(key=f"addr:{address}", limit=portal.ADDRESS_LIMIT, now=now):
             return _too_many(request)
@@ -212,7 +212,7 @@ def portal_item(
                     assignment_pk=found.pk,
                     item_number=item,
                     value=value,
-                    now=timezone.now(),
+                    now=clock.now(),
                     client_address=_address(request),
                 )
             except KetaCareError as refusal:
@@ -252,7 +252,7 @@ def portal_review(
             recorded = portal.portal_submit(
                 link=link,
                 assignment_pk=found.pk,
-                now=timezone.now(),
+                now=clock.now(),
                 client_address=_address(request),
             )
         except KetaCareError:
@@ -308,7 +308,7 @@ def portal_journal(request: HttpRequest, link: PortalLink, token: str) -> HttpRe
         body = request.POST.get("body", "")
         try:
             portal.journal_entry_write(
-                link=link, body=body, now=timezone.now(), client_address=_address(request)
+                link=link, body=body, now=clock.now(), client_address=_address(request)
             )
         except KetaCareError as refusal:
             error = refusal.message

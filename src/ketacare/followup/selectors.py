@@ -28,6 +28,8 @@ from ketacare.clinical.outcomes import (
 )
 from ketacare.followup.charts import Chart, Event, Score, trajectory_chart
 from ketacare.followup.policy import Policy, resolve_policy
+from ketacare.kernel import clock
+from ketacare.kernel.clinic_time import clinic_zone
 from ketacare.outcomes.models import (
     AlertStatus,
     AssignmentStatus,
@@ -141,11 +143,11 @@ def patient_outcomes(
     *, actor: Actor, patient_id: int, now: datetime | None = None
 ) -> PatientOutcomes:
     """A patient's scores over time per instrument, outcomes, questionnaires and alerts."""
-    now = now or timezone.now()
+    now = now or clock.now()
     patient = patient_get_for_actor(
         actor=actor, patient_id=patient_id, permission=Permission.QUESTIONNAIRE_VIEW
     )
-    tz = ZoneInfo(actor.clinic.time_zone)
+    tz = clinic_zone(actor.clinic)
     responses = list(
         ScaleResponse.objects.filter(clinic_id=actor.clinic_id, patient=patient).order_by(
             "recorded_at", "id"
@@ -337,7 +339,7 @@ def booster_worklist(*, actor: Actor) -> list[BoosterCandidate]:
     """Patients to consider for a booster: after their last course, the core's relapse signal
     fired and no new course has started. The evidence is the core's; the read is audited."""
     actor.require(Permission.QUESTIONNAIRE_VIEW)
-    candidates = _booster_candidates(clinic_id=actor.clinic_id, tz=ZoneInfo(actor.clinic.time_zone))
+    candidates = _booster_candidates(clinic_id=actor.clinic_id, tz=clinic_zone(actor.clinic))
     audit_record(
         actor=actor,
         action=AuditAction.LIST,
@@ -355,7 +357,7 @@ def overdue_questionnaires(
 ) -> list[QuestionnaireAssignment]:
     """Questionnaires past due and not answered (missed), newest first."""
     actor.require(Permission.QUESTIONNAIRE_VIEW)
-    now = now or timezone.now()
+    now = now or clock.now()
     rows = list(
         QuestionnaireAssignment.objects.filter(
             clinic_id=actor.clinic_id, status=AssignmentStatus.PENDING, due_by__lte=now
@@ -439,10 +441,10 @@ def outcomes_dashboard(
     """Active courses, outcomes by protocol (the core classifies each course), overdue
     questionnaires, open alerts and the booster worklist's size."""
     actor.require(Permission.OUTCOMES_VIEW)
-    now = now or timezone.now()
+    now = now or clock.now()
     if instrument_id not in load_outcome_rules().classifiable:
         instrument_id = PRIMARY_INSTRUMENT
-    tz = ZoneInfo(actor.clinic.time_zone)
+    tz = clinic_zone(actor.clinic)
     courses = list(Course.objects.filter(clinic_id=actor.clinic_id).order_by("started_on", "id"))
     scores = _scores_by_patient(actor.clinic_id, [instrument_id])
     grouped: dict[str, list[tuple[int, str]]] = defaultdict(list)

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
@@ -19,8 +18,10 @@ from ketacare.clinical import InvalidInput
 from ketacare.clinical.instruments import (
     get_instrument,
 )
-from ketacare.errors import Conflict, Refused
+from ketacare.errors import Refused
 from ketacare.followup.policy import DEFAULT_POLICY, portal_instruments, resolve_policy
+from ketacare.kernel import clock
+from ketacare.kernel.versions import ensure_version
 from ketacare.outcomes.models import (
     AssignmentTrigger,
     IntegrationNote,
@@ -112,13 +113,9 @@ def questionnaire_policy_save(
         )
         action = AuditAction.CREATE
     else:
-        if version != row.version:
-            raise Conflict(
-                "Someone else changed this policy since you opened it; reload and try again.",
-                field="version",
-            )
+        ensure_version("questionnaire policy", seen=version, current=row.version)
         QuestionnairePolicy.objects.filter(pk=row.pk, version=row.version).update(
-            version=F("version") + 1, updated_by=actor.user, updated_at=timezone.now(), **fields
+            version=F("version") + 1, updated_by=actor.user, updated_at=clock.now(), **fields
         )
         row.refresh_from_db()
         action = AuditAction.UPDATE
@@ -226,7 +223,7 @@ def integration_note_write(
         session=session,
         body=body,
         written_by=actor.user,
-        written_at=timezone.now(),
+        written_at=clock.now(),
         idempotency_key=idempotency_key,
     )
     audit_record(

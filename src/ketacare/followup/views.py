@@ -10,7 +10,6 @@ import segno
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ketacare.accounts.permissions import Permission
@@ -26,6 +25,7 @@ from ketacare.followup.portal import (
     pending_portal_assignments,
     portal_link_issue,
 )
+from ketacare.kernel import clock
 from ketacare.outcomes.models import PortalLinkPurpose, QuestionnaireAssignment
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import patient_get_for_actor
@@ -123,7 +123,7 @@ def _back_to_patient(request: HttpRequest, patient_id: int) -> HttpResponse:
 def patient_send(request: HttpRequest, patient_id: int) -> HttpResponse:
     """E-mail the patient a link to their open questionnaires (adding any chosen now)."""
     actor = actor_of(request)
-    now = timezone.now()
+    now = clock.now()
     try:
         patient, _ = _requested(request, patient_id, now)
         dispatch.questionnaires_email_now(actor=actor, patient=patient, now=now)
@@ -138,7 +138,7 @@ def patient_send(request: HttpRequest, patient_id: int) -> HttpResponse:
 def patient_qr(request: HttpRequest, patient_id: int) -> HttpResponse:
     """A short-lived link as a QR code and in large type, for the clinic tablet."""
     actor = actor_of(request)
-    now = timezone.now()
+    now = clock.now()
     try:
         patient, _ = _requested(request, patient_id, now)
         open_ones = pending_portal_assignments(patient=patient, now=now)
@@ -165,7 +165,7 @@ def patient_journal_link(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_actor(
         actor=actor, patient_id=patient_id, permission=Permission.QUESTIONNAIRE_SEND, audit=False
     )
-    now = timezone.now()
+    now = clock.now()
     try:
         if request.POST.get("how") == "qr":
             issued = portal_link_issue(

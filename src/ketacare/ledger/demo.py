@@ -15,8 +15,8 @@ from ketacare.ledger.models import Registration
 
 # Invented DEA numbers of the right shape (two letters, seven digits), and real product NDCs.
 DEA_NUMBERS = {0: "FN1234563", 1: "FS7654321"}
-VIALS = 60
-DEVICES = 60
+VIALS = 20
+DEVICES = 30
 
 
 def _actor(clinic: Clinic, user: User, role: Role) -> Actor:
@@ -77,6 +77,6 @@ def draw_for_dose(actor: Actor, session_id: int, order: Any, at: datetime) -> st
     for container, amount in zip(chosen, amounts, strict=True):
         services.draw_create(
             actor=actor, container_id=container.pk, session_id=session_id, quantity=amount,
-            occurred_at=min(at, timezone.now()),
+            occurred_at=at,
         )  # fmt: skip
     return chosen[0].lot.number

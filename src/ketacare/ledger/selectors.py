@@ -6,11 +6,11 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Clinic
 from ketacare.clinical import ledger as rules
+from ketacare.kernel import clock
 from ketacare.ledger import chaining
 from ketacare.ledger.models import (
     Container,
@@ -31,7 +31,7 @@ from ketacare.ledger.sessions import session_source
 
 def clinic_today(actor: Actor) -> date:
     """Today at the clinic."""
-    return timezone.now().astimezone(ZoneInfo(actor.clinic.time_zone)).date()
+    return clock.now().astimezone(ZoneInfo(actor.clinic.time_zone)).date()
 
 
 def period_bounds(clinic: Clinic, since: date, until: date) -> tuple[datetime, datetime]:
@@ -74,13 +74,18 @@ def container_get_for_actor(*, actor: Actor, container_id: int) -> Container:
     return container
 
 
-def entries_of_container(*, container: Container) -> list[LedgerEntry]:
-    """A container's entries, oldest first, with the people on them."""
-    return list(
+# A container's page shows its latest entries; the reports and CSV carry every one.
+ENTRIES_SHOWN = 200
+
+
+def entries_of_container(*, container: Container, limit: int = ENTRIES_SHOWN) -> list[LedgerEntry]:
+    """A container's latest entries, oldest of them first, with the people on them."""
+    latest = (
         LedgerEntry.objects.filter(container=container)
         .select_related("actor", "witness", "second_witness", "patient", "corrects")
-        .order_by("seq")
+        .order_by("-seq")[:limit]
     )
+    return list(reversed(latest))
 
 
 def stock_balances(*, actor: Actor) -> list[StockBalance]:

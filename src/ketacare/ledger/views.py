@@ -86,6 +86,7 @@ def container_detail(request: HttpRequest, container_id: int) -> HttpResponse:
         {
             "container": container,
             "entries": selectors.entries_of_container(container=container),
+            "shown": selectors.ENTRIES_SHOWN,
             "discrepancies": [d for d in container.discrepancies.all() if d.resolved_at is None],
             "destroy_form": DestroyForm(auto_id="destroy_%s"),
             "loss_form": LossForm(auto_id="loss_%s"),

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated
 
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field, StringConstraints
 
@@ -14,6 +13,7 @@ from ketacare.accounts.api_auth import api_actor, operation
 from ketacare.accounts.permissions import Permission
 from ketacare.clinical.instruments import INSTRUMENT_IDS
 from ketacare.errors import Refused
+from ketacare.kernel import clock
 from ketacare.outcomes import selectors, services
 from ketacare.outcomes.models import ResponseSource, SafetyAlert, ScaleResponse
 from ketacare.patients.selectors import patient_get_for_actor
@@ -132,7 +132,7 @@ def create_response(
     patient = patient_get_for_actor(
         actor=actor, patient_id=patient_id, permission=Permission.CHART_EDIT, audit=False
     )
-    if payload.recorded_at is not None and payload.recorded_at > timezone.now():
+    if payload.recorded_at is not None and clock.is_future(payload.recorded_at):
         raise Refused("recorded_at cannot be in the future.", field="recorded_at")
     recorded = services.scale_response_record(
         actor=actor,

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.http import Http404
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Membership
@@ -31,6 +31,9 @@ from ketacare.clinical.instruments import (
 )
 from ketacare.clinical.outcomes import ALERT_DETERIORATION, deterioration, load_outcome_rules
 from ketacare.errors import Conflict, Refused
+from ketacare.kernel import clock
+from ketacare.kernel.idempotency import key_reused
+from ketacare.kernel.versions import ensure_version, stale_version
 from ketacare.outcomes.models import (
     AlertSeverity,
     AlertStatus,
@@ -106,7 +109,7 @@ def scale_response_record(
         if existing is not None:
             return _replayed(existing, patient, instrument_id)
     result = score(instrument_id, answers)
-    recorded_at = recorded_at or timezone.now()
+    recorded_at = recorded_at or clock.now()
     try:
         with transaction.atomic():
             response = ScaleResponse.objects.create(
@@ -143,10 +146,7 @@ def scale_response_record(
 
 def _replayed(existing: ScaleResponse, patient: Patient, instrument_id: str) -> RecordedResponse:
     if existing.patient_id != patient.pk or existing.instrument_id != instrument_id:
-        raise Conflict(
-            "This idempotency key was already used for a different submission.",
-            field="idempotency_key",
-        )
+        raise key_reused()
     alerts = list(SafetyAlert.objects.filter(response=existing).order_by("id"))
     return RecordedResponse(response=existing, alerts=alerts, created=False)
 
@@ -292,15 +292,8 @@ def _locked_alert(actor: Actor, alert_id: int, version: int) -> SafetyAlert:
         .first()
     )
     if alert is None:
-        from django.http import Http404
-
         raise Http404("Safety alert not found.")
-    if alert.version != version:
-        raise Conflict(
-            f"Someone else changed this alert (you saw version {version}, it is now at "
-            f"version {alert.version}). Reload to see what they did.",
-            field="version",
-        )
+    ensure_version("alert", seen=version, current=alert.version)
     return alert
 
 
@@ -310,7 +303,7 @@ def _save_alert(actor: Actor, alert: SafetyAlert, version: int, **changes: Any) 
         pk=alert.pk, clinic_id=actor.clinic_id, version=version
     ).update(version=F("version") + 1, **changes)
     if updated == 0:
-        raise Conflict("Someone else changed this alert; reload it.", field="version")
+        raise stale_version("alert", seen=version, current=version + 1)
     alert.refresh_from_db()
     return alert
 
@@ -324,7 +317,7 @@ def alert_acknowledge(*, actor: Actor, alert_id: int, version: int) -> SafetyAle
         raise Conflict(
             f"This alert is already {alert.get_status_display().lower()}.", field="status"
         )
-    now = timezone.now()
+    now = clock.now()
     changes: dict[str, Any] = {
         "status": AlertStatus.ACKNOWLEDGED,
         "acknowledged_by": actor.user,
@@ -357,7 +350,7 @@ def alert_assign(*, actor: Actor, alert_id: int, version: int, assignee_id: int)
             "Assign the alert to a member of this clinic who may manage alerts.",
             field="assignee_id",
         )
-    alert = _save_alert(actor, alert, version, assigned_to=member.user, assigned_at=timezone.now())
+    alert = _save_alert(actor, alert, version, assigned_to=member.user, assigned_at=clock.now())
     _audit_alert(actor, alert, "assign", {"assignee_id": assignee_id, "from_version": version})
     return alert
 
@@ -383,7 +376,7 @@ def alert_resolve(*, actor: Actor, alert_id: int, version: int, note: str) -> Sa
         version,
         status=AlertStatus.RESOLVED,
         resolved_by=actor.user,
-        resolved_at=timezone.now(),
+        resolved_at=clock.now(),
         resolution_note=note,
     )
     _audit_alert(actor, alert, "resolve", {"from_version": version})

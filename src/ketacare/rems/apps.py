@@ -12,3 +12,17 @@ class RemsConfig(AppConfig):
         from ketacare.accounts.tenancy import register_path_object
 
         register_path_object("form_id", "rems.MonitoringForm")
+
+        from ketacare.accounts.permissions import Permission
+        from ketacare.patients.panels import ChartPanel, chart_panel_register
+
+        chart_panel_register(
+            ChartPanel(
+                key="rems",
+                place="summary",
+                order=90,
+                template="rems/_chart_panel.html",
+                permission=Permission.REMS_ENROL,
+                action=("REMS enrolment", "rems_enrol"),
+            )
+        )

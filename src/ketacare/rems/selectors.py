@@ -5,11 +5,11 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from django.http import Http404
-from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.clinical import rems as rules
 from ketacare.clinical.ledger import is_current
+from ketacare.kernel import clock
 from ketacare.rems.models import (
     CertificationStatus,
     MonitoringForm,
@@ -20,7 +20,7 @@ from ketacare.rems.models import (
 
 def clinic_today(actor: Actor) -> date:
     """Today at the clinic."""
-    return timezone.now().astimezone(ZoneInfo(actor.clinic.time_zone)).date()
+    return clock.now().astimezone(ZoneInfo(actor.clinic.time_zone)).date()
 
 
 def certification_current(*, clinic_id: int, on: date) -> SettingCertification | None:

@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Membership
@@ -16,6 +15,7 @@ from ketacare.audit.services import audit_record
 from ketacare.clinical import InvalidInput, ProtocolViolation
 from ketacare.clinical import rems as rules
 from ketacare.errors import Refused
+from ketacare.kernel import clock
 from ketacare.patients.models import Patient
 from ketacare.rems.models import (
     CertificationStatus,
@@ -61,7 +61,7 @@ def certification_record(
         valid_until=valid_until,
         status=status,
         recorded_by=actor.user,
-        recorded_at=timezone.now(),
+        recorded_at=clock.now(),
     )
     _audit(actor, AuditAction.CREATE, "rems_certification", record.pk, None)
     return record
@@ -102,7 +102,7 @@ def enrolment_record(
         signed_by_patient=True,
         prescriber_id=prescriber_id,
         recorded_by=actor.user,
-        recorded_at=timezone.now(),
+        recorded_at=clock.now(),
     )
     _audit(actor, AuditAction.CREATE, "rems_enrolment", enrolment.pk, patient.pk)
     return enrolment
@@ -146,7 +146,7 @@ def monitoring_form_fill(*, actor: Actor, form_id: int) -> MonitoringForm:
     answers = form_source().answers(actor=actor, session_id=form.session_id)
     definition = rules.pmf_definition(form.definition_version)
     form.answers = {f.id: answers.get(f.id) for f in definition.fields}
-    form.filled_at = timezone.now()
+    form.filled_at = clock.now()
     form.filled_by = actor.user
     form.save(update_fields=["answers", "filled_at", "filled_by"])
     _audit(actor, AuditAction.UPDATE, "rems_form", form.pk, form.patient_id)
@@ -177,7 +177,7 @@ def monitoring_form_sign(*, actor: Actor, form_id: int) -> MonitoringForm:
             field=missing[0],
             code="incomplete",
         )
-    form.signed_at = timezone.now()
+    form.signed_at = clock.now()
     form.signed_by = actor.user
     form.content_hash = content_hash(form.answers, form.definition_version)
     form.save(update_fields=["signed_at", "signed_by", "content_hash"])
@@ -212,7 +212,7 @@ def monitoring_form_submit(
     form.method = method
     form.confirmation_number = _text(confirmation_number, "confirmation_number", limit=64)
     form.submitted_by = actor.user
-    form.submitted_recorded_at = timezone.now()
+    form.submitted_recorded_at = clock.now()
     form.late_reason = _text(late_reason, "late_reason", required=False, limit=2000)
     form.save()
     _audit(actor, AuditAction.UPDATE, "rems_form", form.pk, form.patient_id)

@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from ketacare.treatment.forms import TYPO_BOUNDS
 from ketacare.treatment.models import (
     AdverseEventKind,
     AdverseEventOutcome,
@@ -22,6 +21,7 @@ from ketacare.treatment.models import (
     PregnancyTest,
     StartDecisionChoices,
 )
+from ketacare.treatment.vitals import TYPO_BOUNDS
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]

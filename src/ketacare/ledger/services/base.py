@@ -7,8 +7,6 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from django.utils import timezone
-
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Membership, User
 from ketacare.accounts.permissions import Permission, role_may
@@ -17,6 +15,7 @@ from ketacare.audit.services import audit_record
 from ketacare.clinical import InvalidInput, ProtocolViolation
 from ketacare.clinical import ledger as rules
 from ketacare.errors import Refused
+from ketacare.kernel import clock
 from ketacare.ledger import chaining
 from ketacare.ledger.models import (
     Container,
@@ -50,8 +49,8 @@ def ask(decide: Callable[[], T], field: str = "quantity") -> T:
 
 
 def now() -> datetime:
-    """The time the ledger records (real time: the ledger is never backdated)."""
-    return timezone.now()
+    """The time the ledger records: the clinic clock (real time in production)."""
+    return clock.now()
 
 
 def text(value: str | None, field: str, *, required: bool = True, limit: int = 2000) -> str:

@@ -9,8 +9,6 @@ ledger against the session's draws, and a REMS session opens its monitoring form
 from datetime import datetime
 from decimal import Decimal
 
-from django.utils import timezone
-
 from ketacare.accounts.access import Actor
 from ketacare.clinical import InvalidInput, ProtocolViolation
 from ketacare.clinical import ledger as ledger_rules
@@ -80,9 +78,6 @@ def record_given(
 ) -> None:
     """Record the delivered mg against the session's draws, in the order they were drawn."""
     remaining = delivered_mg(administration)
-    # The ledger never takes a time ahead of the real one; the session clock runs ahead only in
-    # tests and the demo.
-    at = min(at, timezone.now())
     for draw in _open_draws(session):
         if remaining <= 0:
             break
