@@ -15,8 +15,8 @@ from ketacare.ledger.models import Registration
 
 # Invented DEA numbers of the right shape (two letters, seven digits), and real product NDCs.
 DEA_NUMBERS = {0: "FN1234563", 1: "FS7654321"}
-VIALS = 20
-DEVICES = 30
+VIALS = 10
+DEVICES = 24
 
 
 def _actor(clinic: Clinic, user: User, role: Role) -> Actor:
