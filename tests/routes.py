@@ -15,8 +15,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 # Pages anyone may reach, or that check membership themselves.
 PUBLIC_PAGES = {"login", "logout", "switch_clinic", "healthz", "schedule_feed"}
-# Mounted applications with their own access control (superuser-only admin) or no patient data.
-SKIPPED_PREFIXES = ("admin/", "api/v1/", "static/", "portal/")
+# Mounted applications with their own access control (superuser-only admin) or no patient data;
+# the FHIR base has its own walk (bearer tokens, OperationOutcomes) in test_route_walk.py.
+SKIPPED_PREFIXES = ("admin/", "api/v1/", "static/", "portal/", "fhir/r4/")
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ def _register_app_factories() -> None:
         "rems",
         "treatment",
         "outcomes",
+        "fhir",
     ):
         try:
             module = import_module(f"tests.{app}.path_values")

@@ -9,6 +9,9 @@
     ketacare permissions-doc [--check]
     ketacare session-states-doc [--check]
     ketacare worker                    run background tasks (questionnaires, reminders)
+    ketacare export --clinic SLUG ARCHIVE   a clinic's whole record as a zip archive
+    ketacare import ARCHIVE            load an archive into an empty KetaCare
+    ketacare fhir token create USERNAME --scope "user/*.read"
 
 Anything else (migrate, check --deploy, createsuperuser, …) passes through to Django.
 """
@@ -22,6 +25,8 @@ ALIASES = {
     "permissions-doc": "permissions_doc",
     "session-states-doc": "session_states_doc",
     "worker": "ketacare_worker",
+    "export": "clinic_export",
+    "import": "clinic_import",
 }
 
 

@@ -56,6 +56,8 @@ class Permission(StrEnum):
     REMS_FORM_SIGN = "rems.form_sign"
     REMS_FORM_SUBMIT = "rems.form_submit"
     CLINIC_MANAGE = "clinic.manage"
+    FHIR_BULK_EXPORT = "fhir.bulk_export"
+    RECORD_EXPORT = "record.export"
 
 
 ALL = frozenset(Role)
@@ -116,6 +118,10 @@ PERMISSION_TABLE: dict[Permission, frozenset[Role]] = {
     Permission.REMS_FORM_SIGN: CLINICIANS,
     Permission.REMS_FORM_SUBMIT: frozenset({Role.ADMIN, *CLINICIANS}),
     Permission.CLINIC_MANAGE: frozenset({Role.ADMIN}),
+    # A whole clinic's records leave in one file: the clinic's administrator starts that.
+    Permission.FHIR_BULK_EXPORT: frozenset({Role.ADMIN}),
+    # Giving a patient a link to download their own record (FHIR JSON and a PDF summary).
+    Permission.RECORD_EXPORT: frozenset({Role.PRESCRIBER, Role.NURSE, Role.ADMIN}),
 }
 
 

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "ketacare.treatment",
     "ketacare.outcomes",
     "ketacare.followup",
+    "ketacare.fhir",
+    "ketacare.portability",
     "ketacare.home",
     "ketacare.web",
 ]

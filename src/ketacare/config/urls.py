@@ -28,9 +28,13 @@ urlpatterns = [
     path("rems/", include("ketacare.rems.urls")),
     path("outcomes/", include("ketacare.outcomes.urls")),
     path("outcomes/", include("ketacare.followup.urls")),
+    path("records/", include("ketacare.fhir.staff_urls")),
     # The patient portal: no staff session; a link's token is the key (own access rules).
+    path("portal/record/", include("ketacare.fhir.record_urls")),
     path("portal/", include("ketacare.followup.portal_urls")),
     path("api/v1/", api.urls),
+    # FHIR R4 (bearer tokens with SMART-style scopes; own OperationOutcome errors).
+    path("fhir/r4/", include("ketacare.fhir.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
