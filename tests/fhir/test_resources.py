@@ -101,3 +101,16 @@ def test_administration_is_rxnorm_coded_with_dose_route_and_lot(world, record):
     assert admin["dosage"]["dose"]["code"] == "mg"
     assert admin["dosage"]["route"]["coding"][0]["code"] == "47625008"
     assert admin["context"] == {"reference": f"Encounter/{record['session'].pk}"}
+
+
+def test_chart_medicines_carry_the_vocabularys_rxnorm_ingredient_code(world, record):
+    client = fhir_client(world, world.staff["nurse"])
+    bundle = client.get(f"/fhir/r4/MedicationStatement?patient={world.patient_a.pk}").json()
+    (statement,) = [e["resource"] for e in bundle["entry"]]
+    assert statement["medicationCodeableConcept"]["coding"] == [
+        {
+            "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+            "code": "36437",
+            "display": "sertraline",
+        }
+    ]

@@ -197,3 +197,10 @@ def test_reads_and_searches_are_audited_with_the_patients_they_touched(world, re
     assert listing.action == "list" and listing.object_type == "fhir:Observation"
     assert listing.detail["patient_ids"] == [world.patient_a.pk]
     assert len(listing.detail["ids"]) == 2 and listing.channel == "api"
+
+
+def test_a_count_of_zero_gives_the_total_and_no_next_link(world, record):
+    client = fhir_client(world, world.staff["nurse"])
+    bundle = client.get("/fhir/r4/Observation?_count=0").json()
+    assert bundle["total"] > 0 and bundle["entry"] == []
+    assert "next" not in {link["relation"] for link in bundle["link"]}

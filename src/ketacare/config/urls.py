@@ -1,5 +1,6 @@
 """URL map: staff pages, the API under /api/v1/, and a health check."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
@@ -38,6 +39,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
+
+if settings.KETACARE_BENCH_FLOOR:
+    urlpatterns.append(path("bench/", include("ketacare.synth.urls")))
 
 handler403 = "ketacare.home.views.permission_denied"
 handler404 = "ketacare.home.views.not_found"

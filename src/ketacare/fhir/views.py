@@ -140,7 +140,7 @@ def searchset(
         {"relation": "self", "url": _page_link(request, resource_type, query, page.offset)},
         {"relation": "first", "url": _page_link(request, resource_type, query, 0)},
     ]
-    if page.offset + page.count < page.total:
+    if page.count and page.offset + page.count < page.total:
         links.append(
             {
                 "relation": "next",
