@@ -63,11 +63,14 @@ def test_an_esketamine_check_in_is_refused_at_a_location_without_current_certifi
     _certify(world, status="decertified")
     # when the nurse checks an esketamine patient in
     appointment = todays_appointment(course_of(world.patient_a, world.staff, "esketamine_trd"))
-    refused(
-        "rems_setting_not_certified",
-        lambda: treatment.session_check_in(
-            actor=team.nurse, idempotency_key=key(), appointment_id=appointment.pk
-        ),
+    assert (
+        refused(
+            "rems_setting_not_certified",
+            lambda: treatment.session_check_in(
+                actor=team.nurse, idempotency_key=key(), appointment_id=appointment.pk
+            ),
+        ).code
+        == "rems_setting_not_certified"
     )
 
 
@@ -90,7 +93,10 @@ def test_the_first_esketamine_dose_is_refused_until_the_patient_is_enrolled(worl
     # when the first device is to be given, it is refused
     from tests.treatment.factories import start
 
-    refused("rems_patient_not_enrolled", lambda: start(team, session))
+    assert (
+        refused("rems_patient_not_enrolled", lambda: start(team, session)).code
+        == "rems_patient_not_enrolled"
+    )
     # and once enrolled, it goes ahead
     _enrol(world)
     start(team, session)
@@ -98,20 +104,37 @@ def test_the_first_esketamine_dose_is_refused_until_the_patient_is_enrolled(worl
 
 
 def test_enrolment_needs_the_patients_signature_and_a_prescriber(world):
-    refused("required", lambda: _enrol(world, signed_by_patient=False))
-    refused("not_prescriber", lambda: _enrol(world, prescriber_id=world.staff["nurse"].pk))
-    refused("not_prescriber", lambda: _enrol(world, prescriber_id=world.outsiders["prescriber"].pk))
-    refused("invalid", lambda: _enrol(world, enrolled_on=timezone.localdate() + timedelta(days=1)))
-    refused("not_found", lambda: _enrol(world, patient=world.patient_b))
+    assert refused("required", lambda: _enrol(world, signed_by_patient=False)).code == "required"
+    assert (
+        refused("not_prescriber", lambda: _enrol(world, prescriber_id=world.staff["nurse"].pk)).code
+        == "not_prescriber"
+    )
+    assert (
+        refused(
+            "not_prescriber", lambda: _enrol(world, prescriber_id=world.outsiders["prescriber"].pk)
+        ).code
+        == "not_prescriber"
+    )
+    assert (
+        refused(
+            "invalid", lambda: _enrol(world, enrolled_on=timezone.localdate() + timedelta(days=1))
+        ).code
+        == "invalid"
+    )
+    assert refused("not_found", lambda: _enrol(world, patient=world.patient_b)).code == "not_found"
     _enrol(world)
-    refused("exists", lambda: _enrol(world))
+    assert refused("exists", lambda: _enrol(world)).code == "exists"
 
 
 def test_a_certification_that_ends_before_it_starts_is_refused(world):
-    refused(
-        "invalid", lambda: _certify(world, valid_until=timezone.localdate() - timedelta(days=20))
+    assert (
+        refused(
+            "invalid",
+            lambda: _certify(world, valid_until=timezone.localdate() - timedelta(days=20)),
+        ).code
+        == "invalid"
     )
-    refused("invalid", lambda: _certify(world, status="maybe"))
+    assert refused("invalid", lambda: _certify(world, status="maybe")).code == "invalid"
     assert not SettingCertification.objects.exists()
 
 
@@ -136,7 +159,12 @@ def test_a_session_fills_its_monitoring_form_which_is_signed_and_submitted(
     given = LedgerEntry.objects.filter(session_id=session.pk, kind=EntryKind.ADMINISTRATION)
     assert sorted(e.dose_mg for e in given) == [28, 28]
     nurse = as_actor(world.staff["nurse"], world.clinic_a, "nurse")
-    refused("not_filled", lambda: services.monitoring_form_sign(actor=nurse, form_id=form.pk))
+    assert (
+        refused(
+            "not_filled", lambda: services.monitoring_form_sign(actor=nurse, form_id=form.pk)
+        ).code
+        == "not_filled"
+    )
     # when the nurse fills it from the record
     form = services.monitoring_form_fill(actor=nurse, form_id=form.pk)
     # then the answers come from the session record
@@ -149,7 +177,10 @@ def test_a_session_fills_its_monitoring_form_which_is_signed_and_submitted(
     assert answers["bp_before_discharge"] == "126/80"
     # when she signs and the admin records the submission
     services.monitoring_form_sign(actor=nurse, form_id=form.pk)
-    refused("signed", lambda: services.monitoring_form_fill(actor=nurse, form_id=form.pk))
+    assert (
+        refused("signed", lambda: services.monitoring_form_fill(actor=nurse, form_id=form.pk)).code
+        == "signed"
+    )
     admin = as_actor(world.staff["admin"], world.clinic_a, "admin")
     form = services.monitoring_form_submit(
         actor=admin, form_id=form.pk, submitted_on=timezone.localdate(), method="portal",
@@ -167,7 +198,12 @@ def test_a_form_missing_an_answer_cannot_be_signed(world, team, session_clock):
     nurse = as_actor(world.staff["nurse"], world.clinic_a, "nurse")
     services.monitoring_form_fill(actor=nurse, form_id=form.pk)
     MonitoringForm.objects.filter(pk=form.pk).update(answers={**form.answers, "lot": ""})
-    refused("incomplete", lambda: services.monitoring_form_sign(actor=nurse, form_id=form.pk))
+    assert (
+        refused(
+            "incomplete", lambda: services.monitoring_form_sign(actor=nurse, form_id=form.pk)
+        ).code
+        == "incomplete"
+    )
 
 
 def test_a_late_submission_needs_a_reason(world, team, session_clock):
@@ -175,15 +211,18 @@ def test_a_late_submission_needs_a_reason(world, team, session_clock):
     form = MonitoringForm.objects.get(session_id=session.pk)
     nurse = as_actor(world.staff["nurse"], world.clinic_a, "nurse")
     admin = as_actor(world.staff["admin"], world.clinic_a, "admin")
-    refused(
-        "not_signed",
-        lambda: services.monitoring_form_submit(
-            actor=admin,
-            form_id=form.pk,
-            submitted_on=timezone.localdate(),
-            method="fax",
-            confirmation_number="X",
-        ),  # fmt: skip
+    assert (
+        refused(
+            "not_signed",
+            lambda: services.monitoring_form_submit(
+                actor=admin,
+                form_id=form.pk,
+                submitted_on=timezone.localdate(),
+                method="fax",
+                confirmation_number="X",
+            ),  # fmt: skip
+        ).code
+        == "not_signed"
     )
     services.monitoring_form_fill(actor=nurse, form_id=form.pk)
     services.monitoring_form_sign(actor=nurse, form_id=form.pk)
@@ -201,14 +240,14 @@ def test_a_late_submission_needs_a_reason(world, team, session_clock):
         values.update(kwargs)
         return lambda: services.monitoring_form_submit(actor=admin, form_id=form.pk, **values)
 
-    refused("late_reason_required", submit())
-    refused("invalid", submit(method="pigeon"))
-    refused("invalid", submit(submitted_on=timezone.localdate() + timedelta(days=1),
-                              late_reason="x"))  # fmt: skip
+    assert refused("late_reason_required", submit()).code == "late_reason_required"
+    assert refused("invalid", submit(method="pigeon")).code == "invalid"
+    assert refused("invalid", submit(submitted_on=timezone.localdate() + timedelta(days=1),
+                              late_reason="x")).code == "invalid"  # fmt: skip
     submit(late_reason="REMS portal was down all week.")()
     [row] = selectors.monitoring_form_queue(actor=admin, state="submitted_late")
     assert row.form.late_reason.startswith("REMS portal")
-    refused("submitted", submit(late_reason="again"))
+    assert refused("submitted", submit(late_reason="again")).code == "submitted"
 
 
 def test_the_pdf_carries_the_answers(world, team, session_clock):
