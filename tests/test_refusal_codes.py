@@ -30,7 +30,6 @@ UNTESTED_TREATMENT_CODES: set[str] = {
     "all_devices_given",
     "already_checked_in",
     "appointment_status",
-    "choice",
     "empty",
     "height_needed",
     "incomplete_bp",
