@@ -26,6 +26,7 @@ from ketacare.treatment.models import (
     TreatmentSession,
 )
 from ketacare.treatment.plans import protocol_of
+from ketacare.treatment.services import controlled
 from ketacare.treatment.services.steps import (
     S,
     _audit,
@@ -93,6 +94,8 @@ def administration_start(
     order = facts.order
     if order is None:  # pragma: no cover - readiness said the order is verified
         invariant("a verified order exists")
+    controlled.rems_gate(session, dosing=True)
+    controlled.require_draw(session, order)
     delivery = facts.protocol.delivery
     given = {
         "concentration_mg_per_ml": (concentration_mg_per_ml, "concentration"),
@@ -117,6 +120,7 @@ def administration_start(
         started_by=actor.user,
     )
     _move(session, S.DOSING, dosing_started_at=moment)
+    controlled.open_monitoring_form(session)
     single_shot = delivery.ends_on_start or (delivery.devices and (order.devices or 0) <= 1)
     if delivery.devices:
         EsketamineDevice.objects.create(
@@ -152,6 +156,7 @@ def _end_dosing(
     administration.stopped_at = at
     administration.stopped_by = actor.user
     administration.save(update_fields=["state", "stopped_at", "stopped_by"])
+    controlled.record_given(actor, session, administration, at)
     _move(session, S.OBSERVATION, dosing_ended_at=at)
 
 
