@@ -20,6 +20,7 @@ from ketacare.treatment import services
 from ketacare.treatment.models import SessionStatus, TreatmentSession
 from tests.e2e.test_treatment_journey import _open_session, _sign_in
 from tests.factories import TEST_PASSWORD, ClinicFactory, PatientFactory, member
+from tests.ledger.support import rems_ready
 from tests.scheduling.factories import ChairFactory, appointment_row, course_row
 from tests.treatment.factories import Team, key, walk_to
 
@@ -63,6 +64,7 @@ def _session(protocol_id: str, route: str, stage: str):
         course, ChairFactory(clinic=clinic, room="Suite A", label="Chair 3"), clock.now()
     )
     team = Team.of(clinic, staff)
+    rems_ready(clinic, patient)  # the setting's REMS certification and the patient's enrolment
     session = services.session_check_in(
         actor=team.nurse, idempotency_key=key(), appointment_id=appointment.pk
     )

@@ -25,6 +25,7 @@ from ketacare.scheduling.services import course_readiness
 from ketacare.screening.models import Screening
 from ketacare.treatment import services
 from tests.factories import PatientFactory
+from tests.ledger.support import rems_ready
 from tests.scheduling.factories import consent_for, consent_version, screening_for
 from tests.treatment.factories import PROTOCOL_ROUTE, course_of, key, todays_appointment
 
@@ -156,6 +157,7 @@ def test_every_place_gives_the_same_readiness_answer(world: Any, team: Any, case
     route = PROTOCOL_ROUTE[case.protocol_id]
     course = course_of(patient, world.staff, case.protocol_id)
     appointment = todays_appointment(course)
+    rems_ready(patient.clinic, patient)  # the setting's REMS certification, the enrolment
     case.setup(patient, world.staff, route)
     # when each place is asked
     answers = {"course start": course_start_answer(patient, case.protocol_id)}
