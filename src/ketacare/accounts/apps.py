@@ -7,3 +7,8 @@ class AccountsConfig(AppConfig):
     name = "ketacare.accounts"
     label = "accounts"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from ketacare.kernel import stored_dates
+
+        stored_dates.install()

@@ -1,26 +1,14 @@
 """The clinic admin's view of the audit trail."""
 
-from datetime import date
-
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.audit.selectors import audit_entries_for_clinic
+from ketacare.kernel.bounds import BIGINT_MAX, MAX_PAGE, query_date, query_int
 from ketacare.web.access import actor_of, clinic_view
 from ketacare.web.htmx import render_page
-
-
-def _date_or_none(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def _int_or_none(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
 
 
 @clinic_view(Permission.AUDIT_VIEW)
@@ -31,12 +19,12 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         "action": request.GET.get("action", "")
         if request.GET.get("action") in AuditAction.values
         else "",
-        "patient_id": _int_or_none(request.GET.get("patient", "")),
-        "since": _date_or_none(request.GET.get("since", "")),
-        "until": _date_or_none(request.GET.get("until", "")),
+        "patient_id": query_int(request.GET, "patient", high=BIGINT_MAX),
+        "since": query_date(request.GET, "since"),
+        "until": query_date(request.GET, "until"),
     }
     entries = audit_entries_for_clinic(actor=actor_of(request), **filters)  # type: ignore[arg-type]
-    page = Paginator(entries, 100).get_page(request.GET.get("page"))
+    page = Paginator(entries, 100).get_page(query_int(request.GET, "page", 1, high=MAX_PAGE))
     return render_page(
         request,
         "audit/list.html",

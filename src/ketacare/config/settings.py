@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # its vendored Swagger UI files, so the API docs load nothing from a CDN
     "axes",
     "django_tasks",
     "django_tasks_db",
@@ -56,6 +57,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "ketacare.web.security.SecurityHeadersMiddleware",
+    "ketacare.web.security.InputGateMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -159,6 +162,16 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# The same client address as the audit trail and the portal limit (trusted proxies only).
+AXES_CLIENT_IP_CALLABLE = "ketacare.accounts.access.axes_client_address"
+
+# Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated,
+# e.g. "127.0.0.1,10.0.0.0/24"). Empty: the peer address is the client, whatever the header says.
+KETACARE_TRUSTED_PROXIES = [
+    item.strip()
+    for item in os.environ.get("KETACARE_TRUSTED_PROXIES", "").split(",")
+    if item.strip()
+]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("KETACARE_TIME_ZONE", "America/New_York")

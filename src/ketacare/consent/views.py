@@ -15,13 +15,14 @@ from ketacare.consent import selectors, services
 from ketacare.consent.models import ConsentRoute
 from ketacare.consent.texts import TITLES, default_body
 from ketacare.errors import Conflict, Refused
+from ketacare.kernel.bounds import BoundedForm
 from ketacare.patients.selectors import patient_get_for_actor
 from ketacare.patients.views import in_clinic_time
 from ketacare.web.access import actor_of, clinic_view
 from ketacare.web.htmx import render_page
 
 
-class PublishForm(forms.Form):
+class PublishForm(BoundedForm):
     """A new version of a route's consent text."""
 
     title = forms.CharField(max_length=200)
@@ -32,7 +33,7 @@ class PublishForm(forms.Form):
     based_on = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
 
-class SignatureForm(forms.Form):
+class SignatureForm(BoundedForm):
     """The patient's typed signature, when, and the staff witness."""
 
     document_version_id = forms.IntegerField(widget=forms.HiddenInput)
@@ -49,7 +50,7 @@ class SignatureForm(forms.Form):
     )
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(BoundedForm):
     """Why the patient withdraws consent."""
 
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)

@@ -15,7 +15,6 @@ from typing import Annotated, Literal
 
 from django.utils import timezone
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -25,6 +24,7 @@ from pydantic import (
 
 from ketacare.accounts.permissions import Permission
 from ketacare.clinical.eligibility import load_eligibility_rules
+from ketacare.kernel.bounds import BoundedModel
 from ketacare.patients.codes import (
     medical_history_codes,
     normalize_icd10,
@@ -45,7 +45,7 @@ Phone = Annotated[
 ]
 
 
-class SectionData(BaseModel):
+class SectionData(BoundedModel):
     """Base of every section's data: unknown fields are refused."""
 
     model_config = ConfigDict(extra="forbid")

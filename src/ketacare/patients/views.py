@@ -19,6 +19,7 @@ from ketacare.accounts.permissions import Permission
 from ketacare.clinical.eligibility import load_eligibility_rules
 from ketacare.consent.selectors import consent_routes_of
 from ketacare.errors import Conflict, Refused
+from ketacare.kernel.bounds import MAX_PAGE, query_int
 from ketacare.patients import selectors, services
 from ketacare.patients.codes import COMMON_ANTIDEPRESSANTS, COMMON_ICD10
 from ketacare.patients.facts import facts_to_json, pregnancy_possible
@@ -42,10 +43,7 @@ PAGE_SIZE = 50
 def patient_list(request: HttpRequest) -> HttpResponse:
     """The clinic's patients; the search box filters as you type (htmx)."""
     search = request.GET.get("q", "")[:100]
-    try:
-        page = max(int(request.GET.get("page", "1")), 1)
-    except ValueError:
-        page = 1
+    page = query_int(request.GET, "page", 1, high=MAX_PAGE) or 1
     patients = selectors.patient_list(
         actor=actor_of(request), search=search, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
     )

@@ -6,7 +6,7 @@ clinic's wall-clock times.
 
 import functools
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -26,6 +26,7 @@ from ketacare.clinical import ClinicalError
 from ketacare.clinical.protocols import get_protocol, load_protocols
 from ketacare.consent.selectors import consent_status
 from ketacare.errors import Conflict, KetaCareError
+from ketacare.kernel.bounds import query_date, query_datetime
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import patient_get_for_actor, patients_of_clinic
 from ketacare.scheduling import selectors, services
@@ -75,10 +76,7 @@ def _today(request: HttpRequest) -> date:
 
 
 def _day_param(request: HttpRequest) -> date:
-    try:
-        return date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        return _today(request)
+    return query_date(request.GET, "date") or _today(request)
 
 
 # --- calendar -----------------------------------------------------------------------------------
@@ -131,10 +129,7 @@ def _booking_initial(request: HttpRequest) -> dict[str, Any]:
         initial["chair"] = int(request.GET["chair"])
     if request.GET.get("course", "").isdigit():
         initial["course"] = int(request.GET["course"])
-    try:
-        start = datetime.fromisoformat(request.GET.get("start", ""))
-    except ValueError:
-        start = None
+    start = query_datetime(request.GET, "start")
     if start is not None:
         local = timezone.localtime(start) if timezone.is_aware(start) else start
         initial["starts_at"] = local.strftime(LOCAL_INPUT)

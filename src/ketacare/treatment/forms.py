@@ -13,6 +13,7 @@ from django import forms
 
 from ketacare.clinical.instruments import get_instrument
 from ketacare.clinical.protocols import DeviceDose, FixedStepDose, Protocol, WeightBasedDose
+from ketacare.kernel.bounds import BoundedForm
 from ketacare.treatment.models import (
     AdverseEventKind,
     AdverseEventOutcome,
@@ -77,7 +78,7 @@ def _when(label: str) -> forms.DateTimeField:
     )
 
 
-class KeyedForm(forms.Form):
+class KeyedForm(BoundedForm):
     """A step form: its idempotency key makes a double submission record once."""
 
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)

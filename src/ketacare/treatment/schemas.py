@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
+from ketacare.kernel.bounds import BoundedIn
 from ketacare.treatment.forms import TYPO_BOUNDS
 from ketacare.treatment.models import (
     AdverseEventKind,
@@ -39,7 +40,7 @@ Moaas = Annotated[int, Field(ge=0, le=5, description="MOAA/S 0-5 (Chernik 1990).
 PositiveDecimal = Annotated[Decimal, Field(gt=0, max_digits=8, decimal_places=3)]
 
 
-class In(Schema):
+class In(BoundedIn):
     """Base of every request body: unknown fields are refused."""
 
     model_config = ConfigDict(extra="forbid")
@@ -213,7 +214,7 @@ class DischargeIn(In):
     override_reason: Text = ""
 
 
-class DayParams(Schema):
+class DayParams(BoundedIn):
     """Which day's sessions."""
 
     day: date | None = None

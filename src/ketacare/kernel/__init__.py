@@ -1,0 +1,1 @@
+"""Shared shell plumbing every app uses (input bounds, and more)."""
