@@ -9,6 +9,8 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from ketacare.accounts.tenancy import register_path_object
         from ketacare.kernel import stored_dates
 
+        register_path_object("membership_id", "accounts.Membership")
         stored_dates.install()

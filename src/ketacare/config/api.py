@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -22,6 +23,8 @@ api = NinjaAPI(
     ),
     auth=BearerToken(),
     urls_namespace="api",
+    # The interactive docs (vendored Swagger UI, no CDN) only for signed-in staff.
+    docs_decorator=login_required,
 )
 
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("login/", web_views.LoginView.as_view(), name="login"),
     path("logout/", web_views.LogoutView.as_view(), name="logout"),
     path("clinic/switch/", web_views.switch_clinic, name="switch_clinic"),
+    path("", include("ketacare.accounts.urls")),
     path("patients/", include("ketacare.patients.urls")),
     path("audit/", include("ketacare.audit.urls")),
     path("screening/", include("ketacare.screening.urls")),
