@@ -14,7 +14,17 @@ from typing import Any
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # Pages anyone may reach, or that check membership themselves.
-PUBLIC_PAGES = {"login", "logout", "switch_clinic", "healthz", "schedule_feed"}
+PUBLIC_PAGES = {
+    "login",
+    "logout",
+    "switch_clinic",
+    "healthz",
+    "schedule_feed",
+    # The second factor's own pages: any signed-in user, before any clinic permission applies.
+    "mfa_enrol",
+    "mfa_verify",
+    "api_docs",
+}
 # Mounted applications with their own access control (superuser-only admin) or no patient data.
 SKIPPED_PREFIXES = ("admin/", "api/v1/", "static/", "portal/")
 
@@ -62,7 +72,15 @@ def _register_app_factories() -> None:
     """Pull in each app's `tests/<app>/path_values.py` (a `FACTORIES` dict), if it has one."""
     from importlib import import_module
 
-    for app in ("patients", "screening", "consent", "scheduling", "treatment", "outcomes"):
+    for app in (
+        "accounts",
+        "patients",
+        "screening",
+        "consent",
+        "scheduling",
+        "treatment",
+        "outcomes",
+    ):
         try:
             module = import_module(f"tests.{app}.path_values")
         except ModuleNotFoundError:

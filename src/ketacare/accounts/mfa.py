@@ -7,6 +7,7 @@ the enrolment or verification page. API bearer tokens are issued by an operator 
 affected. Every enrolment, success, failure and reset is written to the audit trail.
 """
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -164,3 +165,21 @@ class SecondFactorMiddleware:
             response["HX-Redirect"] = target
             return response
         return HttpResponseRedirect(target)
+
+
+def demo_authenticator(user: User) -> str:
+    """A demo user's confirmed authenticator key (base32), made once with a random secret."""
+    device = confirmed_totp(user)
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
+    return base64.b32encode(device.bin_key).decode().rstrip("=")
+
+
+def current_code(user: User) -> str | None:
+    """The code the user's authenticator shows now (demo and operator use only)."""
+    device = confirmed_totp(user)
+    if device is None:
+        return None
+    from django_otp.oath import totp
+
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"  # type: ignore[no-untyped-call]

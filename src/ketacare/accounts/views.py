@@ -56,7 +56,7 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
             return render(
                 request,
                 "registration/mfa_codes.html",
-                {"codes": enrolment.recovery_codes, "next": safe_next(request)},
+                {"codes": enrolment.recovery_codes, "next": safe_next(request), "actor": None},
             )
         form.add_error("code", "That code did not match; check the time on your phone.")
     base32 = base64.b32encode(device.bin_key).decode().rstrip("=")
@@ -70,6 +70,7 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
             # segno's SVG of the otpauth URL: no user-supplied markup in it.
             "qr_svg": mark_safe(qr),  # noqa: S308
             "next": safe_next(request),
+            "actor": None,  # no navigation or polling until the second factor is passed
         },
         status=422 if form.errors else 200,
     )
@@ -90,7 +91,7 @@ def mfa_verify_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registration/mfa_verify.html",
-        {"form": form, "next": safe_next(request)},
+        {"form": form, "next": safe_next(request), "actor": None},
         status=422 if form.errors else 200,
     )
 

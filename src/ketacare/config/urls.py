@@ -1,8 +1,10 @@
 """URL map: staff pages, the API under /api/v1/, and a health check."""
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
+from ninja.openapi.docs import Swagger
 
 from ketacare.config.api import api
 from ketacare.web import views as web_views
@@ -11,6 +13,12 @@ from ketacare.web import views as web_views
 def healthz(request: HttpRequest) -> HttpResponse:
     """Liveness for the reverse proxy and the demo's readiness check."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+@login_required
+def api_docs(request: HttpRequest) -> HttpResponse:
+    """The API's interactive docs: Swagger UI as shipped with django-ninja (no CDN)."""
+    return Swagger().render_page(request, api)
 
 
 urlpatterns = [
@@ -28,6 +36,7 @@ urlpatterns = [
     path("outcomes/", include("ketacare.outcomes.urls")),
     # The patient portal: no staff session; a link's token is the key (own access rules).
     path("portal/", include("ketacare.outcomes.portal_urls")),
+    path("api/v1/docs", api_docs, name="api_docs"),
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

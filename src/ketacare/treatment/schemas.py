@@ -223,7 +223,7 @@ class DayParams(BoundedIn):
 # --- responses ----------------------------------------------------------------------------------
 
 
-class UserRef(Schema):
+class StaffRef(Schema):
     """Who did it."""
 
     id: int
@@ -247,7 +247,7 @@ class SessionOut(Schema):
     status: str
     version: int
     checked_in_at: datetime
-    checked_in_by: UserRef
+    checked_in_by: StaffRef
     dosing_started_at: datetime | None
     dosing_ended_at: datetime | None
     discharged_at: datetime | None
@@ -278,7 +278,7 @@ class MonitoringEntryOut(Schema):
     respiratory_depression: bool
     note: str
     alarms: list[Alarm]
-    recorded_by: UserRef
+    recorded_by: StaffRef
     action: str
     action_note: str
     action_at: datetime | None
@@ -318,7 +318,7 @@ class PreDoseCheckOut(Schema):
     phq9: ScaleOut
     cssrs: ScaleOut
     concerns: list[Concern]
-    recorded_by: UserRef
+    recorded_by: StaffRef
     recorded_at: datetime
 
 
@@ -329,7 +329,7 @@ class StartDecisionOut(Schema):
     decision: str
     reason: str
     concerns: list[Concern]
-    decided_by: UserRef
+    decided_by: StaffRef
     decided_at: datetime
 
 
@@ -375,11 +375,11 @@ class DoseOrderOut(Schema):
     rest_between_devices_min: int | None
     warnings: list[dict[str, Any]]
     override_reason: str
-    ordered_by: UserRef
+    ordered_by: StaffRef
     ordered_at: datetime
-    verified_by: UserRef | None
+    verified_by: StaffRef | None
     verified_at: datetime | None
-    rejected_by: UserRef | None
+    rejected_by: StaffRef | None
     rejected_at: datetime | None
     rejection_reason: str
 
@@ -390,7 +390,7 @@ class DeviceOut(Schema):
     id: int
     number: int
     administered_at: datetime
-    recorded_by: UserRef
+    recorded_by: StaffRef
 
 
 class InfusionChangeOut(Schema):
@@ -401,7 +401,7 @@ class InfusionChangeOut(Schema):
     at: datetime
     rate_ml_per_h: Decimal | None
     reason: str
-    recorded_by: UserRef
+    recorded_by: StaffRef
 
 
 class AdministrationOut(Schema):
@@ -416,9 +416,9 @@ class AdministrationOut(Schema):
     current_rate_ml_per_h: Decimal | None
     state: str
     started_at: datetime
-    started_by: UserRef
+    started_by: StaffRef
     stopped_at: datetime | None
-    stopped_by: UserRef | None
+    stopped_by: StaffRef | None
     volume_infused_ml: Decimal | None
     devices: list[DeviceOut]
     changes: list[InfusionChangeOut]
@@ -442,7 +442,7 @@ class AdverseEventOut(Schema):
     description: str
     intervention: str
     outcome: str
-    recorded_by: UserRef
+    recorded_by: StaffRef
     recorded_at: datetime
 
 
@@ -455,10 +455,10 @@ class DischargeOut(Schema):
     escort_name: str
     ready_at: datetime | None
     observed_minutes: int
-    discharged_by: UserRef
+    discharged_by: StaffRef
     discharged_at: datetime
     override_reason: str
-    override_by: UserRef | None
+    override_by: StaffRef | None
 
 
 class ClearanceOut(Schema):
