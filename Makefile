@@ -29,8 +29,10 @@ lint: $(STAMP) ## ruff, import contracts, migrations and generated docs up to da
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_imports.py
 	$(BIN)/ketacare makemigrations --check --dry-run
 	$(BIN)/ketacare permissions-doc --check
+	$(BIN)/ketacare session-states-doc --check
 	$(BIN)/python -m ketacare.clinical.sources_doc --check
 
 typecheck: $(STAMP) ## mypy (strict for the clinical core)
@@ -50,8 +52,9 @@ fmt: $(STAMP) ## Format and fix what ruff can
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-docs: $(STAMP) ## Regenerate docs/permissions.md and docs/clinical-sources.md
+docs: $(STAMP) ## Regenerate docs/permissions.md, docs/session-states.md, docs/clinical-sources.md
 	$(BIN)/ketacare permissions-doc
+	$(BIN)/ketacare session-states-doc
 	$(BIN)/python -m ketacare.clinical.sources_doc
 
 bench: $(STAMP) ## Benchmarks (figures go in the issue notes)

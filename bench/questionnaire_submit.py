@@ -36,12 +36,12 @@ def _prepare(count: int, answers: list[int], prefix: str) -> list[tuple[str, int
     from django.utils import timezone
 
     from ketacare.accounts.models import Clinic
+    from ketacare.followup.portal import portal_link_issue
     from ketacare.outcomes.models import (
         AssignmentTrigger,
         PortalLinkPurpose,
         QuestionnaireAssignment,
     )
-    from ketacare.outcomes.portal import portal_link_issue
     from ketacare.patients.models import Patient
 
     clinic, _ = Clinic.objects.get_or_create(slug="bench", defaults={"name": "Bench Clinic"})

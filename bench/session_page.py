@@ -82,10 +82,11 @@ def _session_with_entries() -> tuple[Any, Any]:
     from ketacare.accounts.models import Clinic, Membership, User
     from ketacare.accounts.roles import Role
     from ketacare.consent.models import ConsentDocument, ConsentDocumentVersion, ConsentSignature
+    from ketacare.kernel import clock
     from ketacare.patients.models import Patient
     from ketacare.scheduling.models import Appointment, Course
     from ketacare.screening.models import Screening
-    from ketacare.treatment import clock, services
+    from ketacare.treatment import services
 
     clinic = Clinic.objects.create(slug=f"bench-{uuid.uuid4().hex[:8]}", name="Bench Clinic")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +51,7 @@ class World:
         """A test client signed in as the user."""
         from django.test import Client
 
-        from ketacare.accounts.mfa import PASSED_SESSION_KEY
+        from ketacare.home.mfa import PASSED_SESSION_KEY
 
         client = Client()
         client.force_login(user)
@@ -59,6 +60,16 @@ class World:
         session[PASSED_SESSION_KEY] = user.pk
         session.save()
         return client
+
+
+@pytest.fixture(autouse=True)
+def session_clock() -> Iterator[Any]:
+    """The one clinic clock (every app reads it), back to real time before and after each test."""
+    from ketacare.kernel import clock
+
+    clock.reset()
+    yield clock
+    clock.reset()
 
 
 @pytest.fixture

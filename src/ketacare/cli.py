@@ -11,6 +11,7 @@
     ketacare backup DIR [--encrypt]    a consistent copy of the database with a manifest
     ketacare restore DIR               into an empty database; then verifies it
     ketacare permissions-doc [--check]
+    ketacare session-states-doc [--check]
     ketacare worker                    run background tasks (questionnaires, reminders)
 
 Anything else (migrate, check --deploy, createsuperuser, …) passes through to Django.
@@ -23,6 +24,7 @@ import sys
 ALIASES = {
     "init-demo": "init_demo",
     "permissions-doc": "permissions_doc",
+    "session-states-doc": "session_states_doc",
     "worker": "ketacare_worker",
 }
 

@@ -21,10 +21,10 @@ from django.db import connection
 from playwright.sync_api import Browser, Page, expect
 
 from ketacare.accounts.roles import Role
+from ketacare.kernel import clock
 from ketacare.patients.models import BodyMeasurement
 from ketacare.scheduling.models import ClinicSchedule
 from ketacare.scheduling.selectors import clinic_zone
-from ketacare.treatment import clock
 from ketacare.treatment.models import SessionStatus, TreatmentSession
 from tests.browser import sign_in
 from tests.factories import ClinicFactory, PatientFactory, member

@@ -10,6 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 from ketacare.clinical.instruments import score
+from ketacare.followup.portal import IssuedLink, portal_link_issue
 from ketacare.outcomes.models import (
     AssignmentTrigger,
     PortalLinkPurpose,
@@ -18,7 +19,6 @@ from ketacare.outcomes.models import (
     SafetyAlert,
     ScaleResponse,
 )
-from ketacare.outcomes.portal import IssuedLink, portal_link_issue
 from ketacare.outcomes.services import scale_response_record
 from ketacare.patients.models import Patient
 

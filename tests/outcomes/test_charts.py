@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from ketacare.clinical.instruments import get_instrument
-from ketacare.outcomes.charts import Event, Score, trajectory_chart
+from ketacare.followup.charts import Event, Score, trajectory_chart
 
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
 

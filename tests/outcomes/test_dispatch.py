@@ -12,13 +12,13 @@ from django.utils import timezone
 from ketacare.accounts.access import Actor
 from ketacare.accounts.roles import Role
 from ketacare.errors import Refused
-from ketacare.outcomes import dispatch, policy, services
+from ketacare.followup import dispatch, policy, services
+from ketacare.followup.policy import DEFAULT_POLICY
 from ketacare.outcomes.models import (
     AssignmentStatus,
     QuestionnaireAssignment,
     QuestionnaireDelivery,
 )
-from ketacare.outcomes.policy import DEFAULT_POLICY
 from ketacare.scheduling.models import Course
 from tests.factories import PatientFactory
 from tests.outcomes.factories import assignment_row

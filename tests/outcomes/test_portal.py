@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from ketacare.audit.models import AuditEntry
 from ketacare.clinical.instruments import get_instrument, score
-from ketacare.outcomes import portal
+from ketacare.followup import portal
 from ketacare.outcomes.models import (
     AssignmentStatus,
     JournalEntry,

@@ -24,7 +24,7 @@ from django.utils import timezone
 from ketacare.accounts.models import Clinic
 from ketacare.patients.models import Patient
 from ketacare.outcomes.models import QuestionnaireAssignment
-from ketacare.outcomes.tasks import questionnaires_tick
+from ketacare.followup.tasks import questionnaires_tick
 clinic = Clinic.objects.create(slug="workers", name="Worker Clinic")
 now = timezone.now()
 for n in range({PATIENTS}):

@@ -1,19 +1,8 @@
-"""Fixtures of the session tests: a team of clinicians and a controllable session clock."""
+"""Fixtures of the session tests: a team of clinicians (the clinic clock: tests/conftest.py)."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from ketacare.treatment import clock
-
-
-@pytest.fixture(autouse=True)
-def session_clock() -> Iterator[Any]:
-    """The session clock, back to real time after each test."""
-    clock.reset()
-    yield clock
-    clock.reset()
 
 
 @pytest.fixture

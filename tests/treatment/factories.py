@@ -14,9 +14,10 @@ from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.roles import Role
+from ketacare.kernel import clock
 from ketacare.patients.models import Patient
 from ketacare.scheduling.models import Appointment, Course
-from ketacare.treatment import clock, services
+from ketacare.treatment import services
 from ketacare.treatment.models import SessionStatus, TreatmentSession
 from tests.factories import member
 from tests.scheduling.factories import appointment_row, course_row

@@ -12,9 +12,10 @@ from ketacare.accounts.roles import Role
 from ketacare.clinical.errors import HardStop, InvalidInput, ProtocolViolation
 from ketacare.consent.services import consent_document_publish
 from ketacare.errors import Conflict, Refused
+from ketacare.kernel import clock
 from ketacare.outcomes.models import ScaleResponse
 from ketacare.scheduling.models import ACTIVE_APPOINTMENT_STATUSES, AppointmentStatus
-from ketacare.treatment import clock, services
+from ketacare.treatment import services
 from ketacare.treatment.models import (
     Administration,
     AdministrationState,

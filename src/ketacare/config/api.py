@@ -169,6 +169,7 @@ def on_clinical_error(request: HttpRequest, exc: ClinicalError) -> HttpResponse:
 
 def _register_routers() -> None:
     from ketacare.consent.api import router as consent_router
+    from ketacare.followup.api import router as followup_router
     from ketacare.outcomes.api import router as outcomes_router
     from ketacare.patients.api import router as patients_router
     from ketacare.scheduling.api import router as scheduling_router
@@ -182,6 +183,7 @@ def _register_routers() -> None:
         scheduling_router,
         treatment_router,
         outcomes_router,
+        followup_router,
     ):
         api.add_router("/", router)
 

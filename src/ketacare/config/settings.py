@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "ketacare.scheduling",
     "ketacare.treatment",
     "ketacare.outcomes",
+    "ketacare.followup",
+    "ketacare.home",
     "ketacare.web",
 ]
 
@@ -72,7 +74,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "ketacare.accounts.middleware.ActiveClinicMiddleware",
-    "ketacare.accounts.mfa.SecondFactorMiddleware",
+    "ketacare.home.mfa.SecondFactorMiddleware",
     # Axes goes last so it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -169,7 +171,7 @@ AXES_COOLOFF_TIME = 0.25  # hours: 15 minutes
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # Locked sign-ins answer 429 and are written to the audit trail.
-AXES_LOCKOUT_CALLABLE = "ketacare.accounts.views.locked_out"
+AXES_LOCKOUT_CALLABLE = "ketacare.home.mfa_views.locked_out"
 AXES_VERBOSE = False
 # The same client address as the audit trail and the portal limit (trusted proxies only).
 AXES_CLIENT_IP_CALLABLE = "ketacare.accounts.access.axes_client_address"

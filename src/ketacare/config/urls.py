@@ -7,7 +7,7 @@ from django.urls import include, path
 from ninja.openapi.docs import Swagger
 
 from ketacare.config.api import api
-from ketacare.web import views as web_views
+from ketacare.home import views as home_views
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -22,11 +22,11 @@ def api_docs(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
-    path("", web_views.home, name="home"),
-    path("login/", web_views.LoginView.as_view(), name="login"),
-    path("logout/", web_views.LogoutView.as_view(), name="logout"),
-    path("clinic/switch/", web_views.switch_clinic, name="switch_clinic"),
-    path("", include("ketacare.accounts.urls")),
+    path("", home_views.home, name="home"),
+    path("login/", home_views.LoginView.as_view(), name="login"),
+    path("logout/", home_views.LogoutView.as_view(), name="logout"),
+    path("clinic/switch/", home_views.switch_clinic, name="switch_clinic"),
+    path("", include("ketacare.home.mfa_urls")),
     path("patients/", include("ketacare.patients.urls")),
     path("audit/", include("ketacare.audit.urls")),
     path("screening/", include("ketacare.screening.urls")),
@@ -34,13 +34,14 @@ urlpatterns = [
     path("schedule/", include("ketacare.scheduling.urls")),
     path("sessions/", include("ketacare.treatment.urls")),
     path("outcomes/", include("ketacare.outcomes.urls")),
+    path("outcomes/", include("ketacare.followup.urls")),
     # The patient portal: no staff session; a link's token is the key (own access rules).
-    path("portal/", include("ketacare.outcomes.portal_urls")),
+    path("portal/", include("ketacare.followup.portal_urls")),
     path("api/v1/docs", api_docs, name="api_docs"),
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
 
-handler403 = "ketacare.web.views.permission_denied"
-handler404 = "ketacare.web.views.not_found"
+handler403 = "ketacare.home.views.permission_denied"
+handler404 = "ketacare.home.views.not_found"

@@ -14,3 +14,8 @@ class ConsentConfig(AppConfig):
         register_path_object("document_id", "consent.ConsentDocument")
         register_path_object("document_version_id", "consent.ConsentDocumentVersion")
         register_path_object("signature_id", "consent.ConsentSignature")
+
+        from ketacare.consent.panels import CONSENT_PANEL
+        from ketacare.patients.panels import chart_panel_register
+
+        chart_panel_register(CONSENT_PANEL)

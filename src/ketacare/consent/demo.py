@@ -7,8 +7,6 @@ their intake. Running it twice leaves one copy.
 import random
 from datetime import timedelta
 
-from django.utils import timezone
-
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Clinic, User
 from ketacare.accounts.roles import Role
@@ -16,6 +14,7 @@ from ketacare.consent.models import ConsentDocument, ConsentRoute, ConsentSignat
 from ketacare.consent.selectors import latest_versions
 from ketacare.consent.services import consent_document_publish, consent_signature_record
 from ketacare.consent.texts import TITLES, default_body
+from ketacare.kernel import clock
 from ketacare.patients.demo import DAYS_AGO, DEFAULT_DAYS_AGO
 
 ROUTE_BY_POSITION = dict.fromkeys((6, 7, 8, 9, 10, 11, 13, 15), "iv")
@@ -29,7 +28,7 @@ def load(*, clinic: Clinic, staff: dict[Role, User], rng: random.Random) -> None
     if admin is None or nurse is None:
         return
     as_admin = Actor(user=admin, clinic=clinic, role=Role.ADMIN, channel="demo")
-    published = timezone.now() - timedelta(days=PUBLISHED_DAYS_AGO)
+    published = clock.now() - timedelta(days=PUBLISHED_DAYS_AGO)
     for route in ConsentRoute.values:
         if not ConsentDocument.objects.filter(clinic=clinic, route=route).exists():
             consent_document_publish(
@@ -53,7 +52,7 @@ def load(*, clinic: Clinic, staff: dict[Role, User], rng: random.Random) -> None
         ).exists()
         if already:
             continue
-        signed_at = timezone.now() - timedelta(
+        signed_at = clock.now() - timedelta(
             days=DAYS_AGO.get(position, DEFAULT_DAYS_AGO) - 1, minutes=rng.randint(0, 240)
         )
         consent_signature_record(

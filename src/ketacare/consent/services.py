@@ -1,7 +1,7 @@
 """Writes to consent: publish a document version, record a signature, withdraw it."""
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.http import Http404
@@ -19,9 +19,9 @@ from ketacare.consent.models import (
     ConsentSignature,
 )
 from ketacare.errors import Conflict, Refused
+from ketacare.kernel import clock
+from ketacare.kernel.idempotency import REUSED, replayed
 from ketacare.patients.models import Patient
-
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 def body_sha256(body: str) -> str:
@@ -96,7 +96,7 @@ def consent_document_publish(
                 body=body,
                 body_sha256=digest,
                 change_note=change_note.strip(),
-                published_at=at or timezone.now(),
+                published_at=at or clock.now(),
                 published_by=actor.user,
             )
     except IntegrityError as exc:  # a simultaneous publication took the number
@@ -151,14 +151,15 @@ def consent_signature_record(
     if patient.clinic_id != actor.clinic_id:
         raise Http404("Patient not found.")
     idempotency_key = idempotency_key.strip()[:64]
-    if idempotency_key:
-        earlier = ConsentSignature.objects.filter(
-            clinic_id=actor.clinic_id, idempotency_key=idempotency_key
-        ).first()
-        if earlier is not None:
-            if earlier.patient_id != patient.pk:
-                raise Conflict("This idempotency key was used for another patient.", field="key")
-            return earlier
+    earlier = replayed(
+        ConsentSignature,
+        clinic_id=actor.clinic_id,
+        key=idempotency_key,
+        same=lambda row: row.patient_id == patient.pk,
+        what="another patient",
+    )
+    if earlier is not None:
+        return earlier
     version = (
         ConsentDocumentVersion.objects.filter(clinic_id=actor.clinic_id, pk=document_version_id)
         .select_related("document")
@@ -184,7 +185,7 @@ def consent_signature_record(
         raise Refused("The patient types their full name to sign.", field="signed_name")
     if timezone.is_naive(signed_at):
         raise Refused("Give the signing time with its time zone.", field="signed_at")
-    if signed_at > timezone.now() + CLOCK_SKEW:
+    if clock.is_future(signed_at):
         raise Refused("The signing time cannot be in the future.", field="signed_at")
     witness = _witness(actor, witnessed_by_id)
     try:
@@ -198,7 +199,7 @@ def consent_signature_record(
                 body_sha256=version.body_sha256,
                 witnessed_by=witness,
                 recorded_by=actor.user,
-                recorded_at=at or timezone.now(),
+                recorded_at=at or clock.now(),
                 idempotency_key=idempotency_key,
             )
     except IntegrityError as exc:  # the same submission, racing itself
@@ -207,7 +208,9 @@ def consent_signature_record(
         ).first()
         if idempotency_key and earlier is not None and earlier.patient_id == patient.pk:
             return earlier
-        raise Conflict("This consent was just recorded; reload.", field="key") from exc
+        raise Conflict(
+            "This consent was just recorded; reload.", field="idempotency_key", code=REUSED
+        ) from exc
     audit_record(
         actor=actor,
         action=AuditAction.SIGN,
@@ -237,7 +240,7 @@ def consent_signature_withdraw(
         raise Refused("Record why (in the patient's words if possible).", field="reason")
     updated = ConsentSignature.objects.filter(
         pk=signature.pk, clinic_id=actor.clinic_id, withdrawn_at__isnull=True
-    ).update(withdrawn_at=timezone.now(), withdrawn_reason=reason, withdrawn_by=actor.user)
+    ).update(withdrawn_at=clock.now(), withdrawn_reason=reason, withdrawn_by=actor.user)
     if updated == 0:
         raise Conflict("This consent has already been withdrawn.", field="signature_id")
     audit_record(

@@ -16,9 +16,10 @@ from ketacare.consent.models import ConsentRoute
 from ketacare.consent.texts import TITLES, default_body
 from ketacare.errors import Conflict, Refused
 from ketacare.kernel.bounds import BoundedForm
+from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.patients.selectors import patient_get_for_actor
-from ketacare.patients.views import in_clinic_time
 from ketacare.web.access import actor_of, clinic_view
+from ketacare.web.forms import refusal_to_form
 from ketacare.web.htmx import render_page
 
 
@@ -92,7 +93,7 @@ def _publish(request: HttpRequest, route: str, initial: dict[str, Any]) -> HttpR
                 based_on=form.cleaned_data["based_on"],
             )
         except (Conflict, Refused) as refusal:
-            form.add_error(None, refusal.message)
+            refusal_to_form(form, refusal, on_field=False)
             status = refusal.status_code
         else:
             messages.success(
@@ -205,7 +206,7 @@ def signature_new(request: HttpRequest, patient_id: int) -> HttpResponse:
                 idempotency_key=form.cleaned_data["idempotency_key"],
             )
         except (Conflict, Refused) as refusal:
-            form.add_error(None, refusal.message)
+            refusal_to_form(form, refusal, on_field=False)
             status = refusal.status_code
         else:
             messages.success(request, "Consent recorded.")

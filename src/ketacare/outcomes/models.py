@@ -67,7 +67,7 @@ class ScaleResponse(models.Model):
 class QuestionnairePolicy(models.Model):
     """Which instruments go out when: the clinic's default (blank protocol) or one protocol's.
 
-    Clinic policy, not clinical fact: the defaults (`ketacare.outcomes.policy.DEFAULT_POLICY`)
+    Clinic policy, not clinical fact: the defaults (`ketacare.followup.policy.DEFAULT_POLICY`)
     are product configuration that each clinic may change.
     """
 

@@ -1,29 +1,27 @@
-"""Writes of measurement-based care: scored responses, safety alerts and questionnaire policy.
+"""Writes of measurement-based care: scored responses and safety alerts.
 
 Scoring, alert codes, and deterioration sizes are the core's (`ketacare.clinical`); this module
 stores what the core computed and opens alerts in the same transaction as the response, so an
-alert can never be lost between the two.
-"""
+alert can never be lost between the two."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.http import Http404
 
 from ketacare.accounts.access import Actor
-from ketacare.accounts.models import Membership, User
+from ketacare.accounts.models import Membership
 from ketacare.accounts.permissions import PERMISSION_TABLE, Permission
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
-from ketacare.clinical import InvalidInput
 from ketacare.clinical.instruments import (
     ALERT_CSSRS_HIGH,
     ALERT_CSSRS_MODERATE,
@@ -33,21 +31,21 @@ from ketacare.clinical.instruments import (
 )
 from ketacare.clinical.outcomes import ALERT_DETERIORATION, deterioration, load_outcome_rules
 from ketacare.errors import Conflict, Refused
+from ketacare.kernel import clock
+from ketacare.kernel.idempotency import key_reused
+from ketacare.kernel.versions import ensure_version, stale_version
 from ketacare.outcomes.models import (
     AlertSeverity,
     AlertStatus,
     AssignmentStatus,
-    AssignmentTrigger,
-    IntegrationNote,
     PortalLink,
     PortalLinkPurpose,
     QuestionnaireAssignment,
-    QuestionnairePolicy,
     ResponseSource,
     SafetyAlert,
     ScaleResponse,
 )
-from ketacare.outcomes.policy import DEFAULT_POLICY, portal_instruments, resolve_policy
+from ketacare.outcomes.tasks import alert_notify_staff
 from ketacare.patients.models import Patient
 
 logger = logging.getLogger(__name__)
@@ -68,7 +66,6 @@ SEVERITY_ORDER = {
     AlertSeverity.REVIEW: 2,
 }
 PORTAL_USERNAME = "patient-portal"
-SYSTEM_USERNAME = "ketacare-worker"
 
 
 @dataclass(frozen=True)
@@ -112,7 +109,7 @@ def scale_response_record(
         if existing is not None:
             return _replayed(existing, patient, instrument_id)
     result = score(instrument_id, answers)
-    recorded_at = recorded_at or timezone.now()
+    recorded_at = recorded_at or clock.now()
     try:
         with transaction.atomic():
             response = ScaleResponse.objects.create(
@@ -133,7 +130,7 @@ def scale_response_record(
             clinic_id=patient.clinic_id, idempotency_key=idempotency_key
         )
         return _replayed(existing, patient, instrument_id)
-    _audit(
+    audit_patient_write(
         actor,
         patient,
         AuditAction.CREATE,
@@ -149,10 +146,7 @@ def scale_response_record(
 
 def _replayed(existing: ScaleResponse, patient: Patient, instrument_id: str) -> RecordedResponse:
     if existing.patient_id != patient.pk or existing.instrument_id != instrument_id:
-        raise Conflict(
-            "This idempotency key was already used for a different submission.",
-            field="idempotency_key",
-        )
+        raise key_reused()
     alerts = list(SafetyAlert.objects.filter(response=existing).order_by("id"))
     return RecordedResponse(response=existing, alerts=alerts, created=False)
 
@@ -285,8 +279,6 @@ def _previous_response(response: ScaleResponse) -> ScaleResponse | None:
 
 
 def _enqueue_staff_notice(alert_id: int) -> None:
-    from ketacare.outcomes.tasks import alert_notify_staff
-
     try:
         alert_notify_staff.enqueue(alert_id)
     except Exception:  # the worker's tick notifies any alert still unannounced
@@ -300,15 +292,8 @@ def _locked_alert(actor: Actor, alert_id: int, version: int) -> SafetyAlert:
         .first()
     )
     if alert is None:
-        from django.http import Http404
-
         raise Http404("Safety alert not found.")
-    if alert.version != version:
-        raise Conflict(
-            f"Someone else changed this alert (you saw version {version}, it is now at "
-            f"version {alert.version}). Reload to see what they did.",
-            field="version",
-        )
+    ensure_version("alert", seen=version, current=alert.version)
     return alert
 
 
@@ -318,7 +303,7 @@ def _save_alert(actor: Actor, alert: SafetyAlert, version: int, **changes: Any) 
         pk=alert.pk, clinic_id=actor.clinic_id, version=version
     ).update(version=F("version") + 1, **changes)
     if updated == 0:
-        raise Conflict("Someone else changed this alert; reload it.", field="version")
+        raise stale_version("alert", seen=version, current=version + 1)
     alert.refresh_from_db()
     return alert
 
@@ -332,7 +317,7 @@ def alert_acknowledge(*, actor: Actor, alert_id: int, version: int) -> SafetyAle
         raise Conflict(
             f"This alert is already {alert.get_status_display().lower()}.", field="status"
         )
-    now = timezone.now()
+    now = clock.now()
     changes: dict[str, Any] = {
         "status": AlertStatus.ACKNOWLEDGED,
         "acknowledged_by": actor.user,
@@ -365,7 +350,7 @@ def alert_assign(*, actor: Actor, alert_id: int, version: int, assignee_id: int)
             "Assign the alert to a member of this clinic who may manage alerts.",
             field="assignee_id",
         )
-    alert = _save_alert(actor, alert, version, assigned_to=member.user, assigned_at=timezone.now())
+    alert = _save_alert(actor, alert, version, assigned_to=member.user, assigned_at=clock.now())
     _audit_alert(actor, alert, "assign", {"assignee_id": assignee_id, "from_version": version})
     return alert
 
@@ -391,7 +376,7 @@ def alert_resolve(*, actor: Actor, alert_id: int, version: int, note: str) -> Sa
         version,
         status=AlertStatus.RESOLVED,
         resolved_by=actor.user,
-        resolved_at=timezone.now(),
+        resolved_at=clock.now(),
         resolution_note=note,
     )
     _audit_alert(actor, alert, "resolve", {"from_version": version})
@@ -409,120 +394,7 @@ def _audit_alert(actor: Actor, alert: SafetyAlert, change: str, detail: dict[str
     )
 
 
-def alert_recipients(*, clinic_id: int) -> list[User]:
-    """Members of the clinic whose role sees safety alerts and who have an e-mail address."""
-    roles = PERMISSION_TABLE[Permission.ALERT_VIEW]
-    return [
-        m.user
-        for m in Membership.objects.filter(
-            clinic_id=clinic_id, is_active=True, user__is_active=True, role__in=roles
-        )
-        .exclude(user__email="")
-        .select_related("user")
-        .order_by("user__username")
-    ]
-
-
-# --- questionnaire policy ---------------------------------------------------------------------
-
-
-def _why_not_for_patients(instrument_id: str) -> str:
-    instrument = get_instrument(instrument_id)
-    if instrument.respondent != "patient":
-        return f"{instrument_id} is administered by a clinician; it cannot be sent to patients."
-    if not instrument.licence.wording_reproduced:
-        return (
-            f"{instrument_id} cannot be sent to patients: KetaCare does not hold its official "
-            "wording, and patients must not answer a scale from item labels."
-        )
-    return f"{instrument_id} is not an outcome scale the portal sends."
-
-
-def _checked_instruments(ids: Sequence[str], field: str, *, portal_only: bool) -> list[str]:
-    allowed = set(portal_instruments()) if portal_only else None
-    checked: list[str] = []
-    for instrument_id in ids:
-        try:
-            get_instrument(instrument_id)
-        except InvalidInput as exc:
-            raise Refused(exc.message, field=field) from exc
-        if allowed is not None and instrument_id not in allowed:
-            raise Refused(_why_not_for_patients(instrument_id), field=field)
-        if instrument_id not in checked:
-            checked.append(instrument_id)
-    return checked
-
-
-@transaction.atomic
-def questionnaire_policy_save(
-    *, actor: Actor, protocol_id: str, version: int | None, values: dict[str, Any]
-) -> QuestionnairePolicy:
-    """Set the clinic's (or one protocol's) questionnaire schedule; a stale form is refused."""
-    actor.require(Permission.CLINIC_MANAGE)
-    fields: dict[str, Any] = {
-        "before_session_instruments": _checked_instruments(
-            values.get("before_session_instruments", []),
-            "before_session_instruments",
-            portal_only=False,
-        ),
-        "during_course_instruments": _checked_instruments(
-            values.get("during_course_instruments", []),
-            "during_course_instruments",
-            portal_only=True,
-        ),
-        "after_course_instruments": _checked_instruments(
-            values.get("after_course_instruments", []),
-            "after_course_instruments",
-            portal_only=True,
-        ),
-    }
-    for name in (
-        "before_session_lead_hours",
-        "during_course_every_days",
-        "after_course_weekly_count",
-        "after_course_monthly_count",
-        "window_days",
-        "reminder_after_hours",
-    ):
-        value = values.get(name, getattr(DEFAULT_POLICY, name))
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0 or value > 1000:
-            raise Refused("Enter a whole number from 0 to 1000.", field=name)
-        fields[name] = value
-    for name in ("before_session_lead_hours", "during_course_every_days", "window_days"):
-        if fields[name] < 1:
-            raise Refused("Must be at least 1.", field=name)
-    row = (
-        QuestionnairePolicy.objects.select_for_update()
-        .filter(clinic_id=actor.clinic_id, protocol_id=protocol_id)
-        .first()
-    )
-    if row is None:
-        row = QuestionnairePolicy.objects.create(
-            clinic_id=actor.clinic_id, protocol_id=protocol_id, updated_by=actor.user, **fields
-        )
-        action = AuditAction.CREATE
-    else:
-        if version != row.version:
-            raise Conflict(
-                "Someone else changed this policy since you opened it; reload and try again.",
-                field="version",
-            )
-        QuestionnairePolicy.objects.filter(pk=row.pk, version=row.version).update(
-            version=F("version") + 1, updated_by=actor.user, updated_at=timezone.now(), **fields
-        )
-        row.refresh_from_db()
-        action = AuditAction.UPDATE
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type="questionnaire_policy",
-        object_id=row.pk,
-        detail={"protocol_id": protocol_id, **fields},
-    )
-    return row
-
-
-def _audit(
+def audit_patient_write(
     actor: Actor | None,
     patient: Patient,
     action: AuditAction,
@@ -531,6 +403,7 @@ def _audit(
     detail: dict[str, Any],
     client_address: str | None,
 ) -> None:
+    """Audit a write about a patient, by staff or (no actor) through the patient portal."""
     audit_record(
         actor=actor,
         action=action,
@@ -542,113 +415,3 @@ def _audit(
         client_address=client_address,
         detail=detail,
     )
-
-
-@transaction.atomic
-def questionnaires_assign_now(
-    *,
-    actor: Actor,
-    patient: Patient,
-    instrument_ids: Sequence[str],
-    idempotency_key: str,
-    now: datetime,
-) -> list[QuestionnaireAssignment]:
-    """Ask a patient to answer instruments now (staff's choice, outside the schedule).
-
-    The form's idempotency key is the slot, so a double click asks once.
-    """
-    actor.require(Permission.QUESTIONNAIRE_SEND)
-    if patient.clinic_id != actor.clinic_id:
-        raise Refused("That patient is not in your clinic.", field="patient_id")
-    chosen = _checked_instruments(instrument_ids, "instrument_ids", portal_only=True)
-    if not chosen:
-        return []
-    if not idempotency_key or len(idempotency_key) > 64:
-        raise Refused("The form expired; open it again.", field="idempotency_key")
-    window = resolve_policy(
-        list(QuestionnairePolicy.objects.filter(clinic_id=actor.clinic_id)), ""
-    ).window_days
-    slot = f"manual:{idempotency_key}"
-    QuestionnaireAssignment.objects.bulk_create(
-        [
-            QuestionnaireAssignment(
-                clinic_id=actor.clinic_id,
-                patient=patient,
-                instrument_id=instrument_id,
-                trigger=AssignmentTrigger.MANUAL,
-                slot=slot,
-                opens_at=now,
-                due_by=now + timedelta(days=window),
-                created_by=actor.user,
-            )
-            for instrument_id in chosen
-        ],
-        ignore_conflicts=True,
-    )
-    assignments = list(
-        QuestionnaireAssignment.objects.filter(
-            clinic_id=actor.clinic_id, patient=patient, slot=slot
-        ).order_by("id")
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        object_type="questionnaire_assignment",
-        object_id=",".join(str(a.pk) for a in assignments),
-        patient_id=patient.pk,
-        detail={"instrument_ids": chosen, "slot": slot},
-    )
-    return assignments
-
-
-# --- integration therapy ----------------------------------------------------------------------
-
-
-@transaction.atomic
-def integration_note_write(
-    *, actor: Actor, patient: Patient, session_id: int, body: str, idempotency_key: str
-) -> IntegrationNote:
-    """Record a therapist's integration note on one of the patient's treatment sessions.
-
-    A note is never edited (an addendum is a new note); a retried form writes it once.
-    """
-    from ketacare.treatment.models import TreatmentSession
-
-    actor.require(Permission.INTEGRATION_NOTE_WRITE)
-    if patient.clinic_id != actor.clinic_id:
-        raise Refused("That patient is not in your clinic.", field="patient_id")
-    body = body.strip()
-    if len(body) < 3:
-        raise Refused("Write the note before saving it.", field="body")
-    if len(body) > 20000:
-        raise Refused("A note is at most 20,000 characters.", field="body")
-    if not idempotency_key or len(idempotency_key) > 64:
-        raise Refused("The form expired; open it again.", field="idempotency_key")
-    existing = IntegrationNote.objects.filter(
-        clinic_id=actor.clinic_id, idempotency_key=idempotency_key
-    ).first()
-    if existing is not None:
-        return existing
-    session = TreatmentSession.objects.filter(
-        pk=session_id, clinic_id=actor.clinic_id, patient=patient
-    ).first()
-    if session is None:
-        raise Refused("Choose one of this patient's treatment sessions.", field="session_id")
-    note = IntegrationNote.objects.create(
-        clinic_id=actor.clinic_id,
-        patient=patient,
-        session=session,
-        body=body,
-        written_by=actor.user,
-        written_at=timezone.now(),
-        idempotency_key=idempotency_key,
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        object_type="integration_note",
-        object_id=note.pk,
-        patient_id=patient.pk,
-        detail={"session_id": session.pk, "chars": len(body)},
-    )
-    return note

@@ -1,49 +1,14 @@
-"""Background tasks (django-tasks, database backend), run by `ketacare worker`.
-
-`questionnaires_tick` runs a dispatch pass and queues the next one; `ketacare worker` queues the
-first when none is waiting. Each pass is idempotent, so an extra tick costs only a query.
-"""
+"""Background tasks of the outcomes app (django-tasks, database backend), run by the worker."""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import asdict
-from datetime import timedelta
-
 from django.utils import timezone
 from django_tasks import task
-from django_tasks_db.models import DBTaskResult
 
-from ketacare.outcomes.dispatch import alert_notify_staff_once, dispatch_pass
-from ketacare.outcomes.portal import rate_counts_prune
-
-logger = logging.getLogger(__name__)
-
-TICK_EVERY = timedelta(minutes=5)
-
-
-@task()
-def questionnaires_tick() -> dict[str, int]:
-    """Plan and send due questionnaires and reminders, announce alerts, then queue the next."""
-    now = timezone.now()
-    report = dispatch_pass(now=now)
-    rate_counts_prune(now=now)
-    tick_ensure_scheduled(delay=TICK_EVERY)
-    return asdict(report)
+from ketacare.outcomes.notices import alert_notify_staff_once
 
 
 @task()
 def alert_notify_staff(alert_id: int) -> bool:
     """E-mail the clinic's care team that a safety alert is open (once per alert)."""
     return alert_notify_staff_once(alert_id=alert_id, now=timezone.now())
-
-
-def tick_ensure_scheduled(*, delay: timedelta = timedelta(0)) -> bool:
-    """Queue a tick unless one is already waiting; True when this call queued one."""
-    waiting = DBTaskResult.objects.filter(
-        task_path=questionnaires_tick.module_path, status="READY"
-    ).exists()
-    if waiting:
-        return False
-    questionnaires_tick.using(run_after=timezone.now() + delay).enqueue()
-    return True

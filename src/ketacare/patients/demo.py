@@ -11,11 +11,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
-
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Clinic, User
 from ketacare.accounts.roles import Role
+from ketacare.kernel import clock
 from ketacare.patients.models import BodyMeasurement, ChartSection, IntakeStatus, Patient
 from ketacare.patients.services import chart_section_save, intake_complete, measurement_record
 
@@ -138,7 +137,7 @@ def load(*, clinic: Clinic, staff: dict[Role, User], rng: random.Random) -> None
         if position == 1:
             continue
         days_ago = DAYS_AGO.get(position, DEFAULT_DAYS_AGO) if position >= 4 else 3
-        at = timezone.now() - timedelta(days=days_ago)
+        at = clock.now() - timedelta(days=days_ago)
         wanted = ["contact"] if position == 2 else list(sections)
         if position == 3:
             wanted = ["contact", "diagnoses", "psychiatric_history", "medical_history", "allergies"]

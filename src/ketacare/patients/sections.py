@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from django.utils import timezone
 from pydantic import (
     ConfigDict,
     Field,
@@ -25,6 +24,7 @@ from pydantic import (
 from ketacare.accounts.permissions import Permission
 from ketacare.clinical.eligibility import load_eligibility_rules
 from ketacare.kernel.bounds import BoundedModel
+from ketacare.kernel import clock
 from ketacare.patients.codes import (
     medical_history_codes,
     normalize_icd10,
@@ -311,7 +311,6 @@ class AntidepressantTrialsData(ListSection):
 # --- baseline vitals ----------------------------------------------------------------------------
 
 # Plausibility bounds that catch typing errors (e.g. 1200 for 120); they are not clinical limits.
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 class BaselineVitalsData(SectionData):
@@ -331,7 +330,7 @@ class BaselineVitalsData(SectionData):
     def _aware_and_not_in_future(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             raise ValueError("give a time zone (e.g. 2026-03-01T09:30:00-05:00)")
-        if value > timezone.now() + CLOCK_SKEW:
+        if clock.is_future(value):
             raise ValueError("cannot be in the future")
         return value.astimezone(UTC)  # one instant, one spelling
 

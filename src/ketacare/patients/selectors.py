@@ -5,11 +5,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
-from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
@@ -17,6 +15,8 @@ from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.clinical.eligibility import IntakeFacts
 from ketacare.errors import Refused
+from ketacare.kernel import clock
+from ketacare.kernel.clinic_time import clinic_zone
 from ketacare.patients.facts import facts_from_chart, pregnancy_possible
 from ketacare.patients.models import (
     BodyMeasurement,
@@ -136,7 +136,7 @@ MEASUREMENTS_SHOWN = 10
 
 def clinic_today(patient: Patient) -> date:
     """Today's date where the patient's clinic is (ages turn over at the clinic's midnight)."""
-    return timezone.now().astimezone(ZoneInfo(patient.clinic.time_zone)).date()
+    return clock.now().astimezone(clinic_zone(patient.clinic)).date()
 
 
 def chart_sections_of(*, patient: Patient) -> dict[str, ChartSection]:

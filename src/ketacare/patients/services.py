@@ -8,13 +8,14 @@ import pydantic
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import Http404
-from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.errors import Conflict, Refused
+from ketacare.kernel import clock
+from ketacare.kernel.versions import ensure_version, stale_version
 from ketacare.patients.models import (
     HEIGHT_CM_RANGE,
     WEIGHT_KG_RANGE,
@@ -89,13 +90,9 @@ def patient_update(
     # The version check and the write are one statement, so two editors cannot both win.
     updated = Patient.objects.filter(
         pk=patient.pk, clinic_id=actor.clinic_id, version=version
-    ).update(version=F("version") + 1, updated_at=timezone.now(), **changed)
+    ).update(version=F("version") + 1, updated_at=clock.now(), **changed)
     if updated == 0:
-        raise Conflict(
-            f"This patient was changed by someone else (you edited version {version}, "
-            f"the record is now at version {patient.version}). Reload and apply your change again.",
-            field="version",
-        )
+        raise stale_version("patient", seen=version, current=patient.version)
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -128,7 +125,7 @@ def _record_demographics(*, actor: Actor, patient: Patient, changed: list[str]) 
         data=_demographics_snapshot(patient),
         changed_fields=changed,
         changed_by=actor.user,
-        changed_at=timezone.now(),
+        changed_at=clock.now(),
     )
 
 
@@ -180,7 +177,7 @@ def chart_section_save(
         actor=actor, patient_id=patient_id, permission=spec.edit_permission, audit=False
     )
     stored = _validated(section, data)
-    now = at or timezone.now()
+    now = at or clock.now()
     current = ChartSection.objects.filter(
         clinic_id=actor.clinic_id, patient=patient, section=section
     ).first()
@@ -214,12 +211,7 @@ def chart_section_save(
                 f"now at version {current.version}). Reload and apply your change again.",
                 field="version",
             )
-        if version != current.version:
-            raise Conflict(
-                f"{spec.label} was changed by someone else (you edited version {version}, it is "
-                f"now at version {current.version}). Reload and apply your change again.",
-                field="version",
-            )
+        ensure_version(f"chart section ({spec.label})", seen=version, current=current.version)
         changed = sorted(
             k for k in stored.keys() | current.data.keys() if stored.get(k) != current.data.get(k)
         )
@@ -325,7 +317,7 @@ def measurement_void(*, actor: Actor, measurement_id: int, reason: str) -> BodyM
     reason = reason.strip()
     if not reason:
         raise Refused("Say why the measurement is void (e.g. 'typed 54 for 45').", field="reason")
-    now = timezone.now()
+    now = clock.now()
     updated = BodyMeasurement.objects.filter(pk=measurement.pk, voided_at__isnull=True).update(
         voided_at=now, voided_by=actor.user, void_reason=reason
     )
@@ -363,7 +355,7 @@ def intake_complete(*, actor: Actor, patient_id: int, at: datetime | None = None
         )
     if patient.intake_status == IntakeStatus.COMPLETE:
         return patient
-    now = at or timezone.now()
+    now = at or clock.now()
     Patient.objects.filter(pk=patient.pk).update(
         intake_status=IntakeStatus.COMPLETE, intake_completed_at=now, intake_completed_by=actor.user
     )

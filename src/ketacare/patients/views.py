@@ -1,28 +1,24 @@
 """Patient pages: list, register, the chart, the intake, and the chart's history."""
 
-from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ketacare.accounts.permissions import Permission
 from ketacare.clinical.eligibility import load_eligibility_rules
-from ketacare.consent.selectors import consent_routes_of
 from ketacare.errors import Conflict, Refused
 from ketacare.kernel.bounds import MAX_PAGE, query_int
+from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.patients import selectors, services
 from ketacare.patients.codes import COMMON_ANTIDEPRESSANTS, COMMON_ICD10
-from ketacare.patients.facts import facts_to_json, pregnancy_possible
+from ketacare.patients.facts import pregnancy_possible
 from ketacare.patients.forms import (
     MeasurementForm,
     PatientForm,
@@ -31,9 +27,10 @@ from ketacare.patients.forms import (
     section_form,
 )
 from ketacare.patients.models import ChartSectionKey
+from ketacare.patients.panels import chart_panels_for
 from ketacare.patients.sections import INTAKE_STEP_KEYS, INTAKE_STEPS, SECTIONS
-from ketacare.screening.selectors import screenings_current_of
 from ketacare.web.access import actor_of, clinic_view
+from ketacare.web.forms import refusal_to_form
 from ketacare.web.htmx import render_page
 
 PAGE_SIZE = 50
@@ -68,17 +65,6 @@ def patient_new(request: HttpRequest) -> HttpResponse:
     return render_page(request, "patients/form.html", {"form": form, "patient": None})
 
 
-def in_clinic_time(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Parse and show times in the clinic's time zone (a form's 09:30 is 09:30 at the clinic)."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        with timezone.override(ZoneInfo(actor_of(request).clinic.time_zone)):
-            return view(request, *args, **kwargs)
-
-    return wrapped
-
-
 @clinic_view(Permission.PATIENT_VIEW)
 @in_clinic_time
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
@@ -100,18 +86,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
             ],
             "pregnancy_possible": pregnancy_possible(chart.patient.sex),
             "vitals_at": datetime.fromisoformat(vitals["measured_at"]) if vitals else None,
-            "screenings": screenings_current_of(
-                patient=chart.patient, current=facts_to_json(chart.facts())
-            )
-            if actor.can(Permission.CHART_VIEW)
-            else [],
-            "consents": [
-                rc
-                for rc in consent_routes_of(patient=chart.patient)
-                if rc.state != "none_published"
-            ]
-            if actor.can(Permission.CONSENT_VIEW)
-            else [],
+            "panels": chart_panels_for(actor=actor, chart=chart),
         },
     )
 
@@ -135,7 +110,7 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
                 changes=changes,
             )
         except Conflict as conflict:
-            form.add_error(None, conflict.message)
+            refusal_to_form(form, conflict, on_field=False)
             status = 409
         else:
             messages.success(request, "Saved.")
@@ -192,10 +167,10 @@ def _save_step(request: HttpRequest, chart: selectors.Chart, step: str, form: St
                 data=form.to_data(),
             )
     except Conflict as conflict:
-        error_target.add_error(None, conflict.message)
+        refusal_to_form(error_target, conflict, on_field=False)
         return 409
     except Refused as refusal:
-        error_target.add_error(None, refusal.message)
+        refusal_to_form(error_target, refusal, on_field=False)
         return 422
     return 200
 
@@ -320,10 +295,10 @@ def contact_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
                 data=form.to_data(),
             )
         except Conflict as conflict:
-            form.main.add_error(None, conflict.message)
+            refusal_to_form(form.main, conflict, on_field=False)
             status = 409
         except Refused as refusal:
-            form.main.add_error(None, refusal.message)
+            refusal_to_form(form.main, refusal, on_field=False)
             status = 422
         else:
             messages.success(request, "Contacts saved.")

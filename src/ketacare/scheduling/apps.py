@@ -14,3 +14,14 @@ class SchedulingConfig(AppConfig):
         register_path_object("course_id", "scheduling.Course")
         register_path_object("appointment_id", "scheduling.Appointment")
         register_path_object("chair_id", "scheduling.Chair")
+
+        from ketacare.patients.panels import ChartPanel, chart_panel_register
+
+        chart_panel_register(
+            ChartPanel(
+                key="courses",
+                place="sections",
+                order=10,
+                template="scheduling/_patient_courses.html",
+            )
+        )

@@ -13,14 +13,13 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.utils import timezone
-
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Clinic, User
 from ketacare.accounts.roles import Role
 from ketacare.clinical import ClinicalError
 from ketacare.clinical.protocols import get_protocol
 from ketacare.errors import KetaCareError
+from ketacare.kernel import clock
 from ketacare.patients.models import Patient
 from ketacare.scheduling import services
 from ketacare.scheduling.models import (
@@ -122,17 +121,17 @@ def _ensure_chairs(clinic: Clinic) -> list[Chair]:
 def _live_time(clinic: Clinic, minutes: int) -> time:
     """A start today about 40 minutes ago, on the half hour, inside opening hours."""
     schedule = clinic_schedule_for(clinic=clinic)
-    local_now = timezone.now().astimezone(clinic_zone(clinic))
+    local_now = clock.now().astimezone(clinic_zone(clinic))
     start = local_now - timedelta(minutes=40)
     start = start.replace(minute=0 if start.minute < 30 else 30, second=0, microsecond=0)
     latest = datetime.combine(local_now.date(), schedule.closes_at) - timedelta(minutes=minutes)
-    clock = min(max(start.time(), schedule.opens_at), latest.time())
-    return clock.replace(minute=0 if clock.minute < 30 else 30)
+    wall = min(max(start.time(), schedule.opens_at), latest.time())
+    return wall.replace(minute=0 if wall.minute < 30 else 30)
 
 
 def _start(plan: DemoCourse, patient: Patient, chairs: list[Chair], prescriber: Actor) -> Course:
     zone = clinic_zone(patient.clinic)
-    today = local_date(timezone.now(), zone)
+    today = local_date(clock.now(), zone)
     start_on = today - timedelta(days=plan.starts_days_ago)
     minutes = protocol_session_minutes(get_protocol(plan.protocol_id))
     at = plan.at or _live_time(patient.clinic, minutes)
@@ -171,7 +170,7 @@ def _start(plan: DemoCourse, patient: Patient, chairs: list[Chair], prescriber: 
 def _complete_past_sessions(course: Course, nurse: Actor) -> None:
     """Sessions on days before today were given: arrived, in session, completed."""
     zone = clinic_zone(course.clinic)
-    today = local_date(timezone.now(), zone)
+    today = local_date(clock.now(), zone)
     for appointment in course.appointments.order_by("starts_at"):
         if local_date(appointment.starts_at, zone) >= today:
             continue

@@ -7,6 +7,7 @@ from django.db import models
 
 from ketacare.accounts.models import Clinic
 from ketacare.consent.models import ConsentSignature
+from ketacare.kernel.choices import DANGER, OK, WARN, ColouredChoices
 from ketacare.patients.models import Patient
 from ketacare.screening.models import Screening
 
@@ -37,12 +38,20 @@ class CourseKind(models.TextChoices):
     MAINTENANCE = "maintenance", "Maintenance"
 
 
-class CourseStatus(models.TextChoices):
+class CourseStatus(ColouredChoices):
     """Where a course stands."""
 
     ACTIVE = "active", "Active"
     COMPLETED = "completed", "Completed"
     STOPPED = "stopped", "Stopped"
+
+    @classmethod
+    def badge_colours(cls) -> dict[str, str]:
+        """Badge colours of the statuses that are not plain."""
+        return {
+            cls.ACTIVE: OK,
+            cls.STOPPED: DANGER,
+        }
 
 
 class Course(models.Model):
@@ -109,7 +118,7 @@ class AppointmentKind(models.TextChoices):
     INTEGRATION = "integration", "Integration therapy"
 
 
-class AppointmentStatus(models.TextChoices):
+class AppointmentStatus(ColouredChoices):
     """An appointment's state; cancelled ones keep their reason."""
 
     BOOKED = "booked", "Booked"
@@ -119,6 +128,17 @@ class AppointmentStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
     NO_SHOW = "no_show", "Did not attend"
     NOT_DOSED = "not_dosed", "Attended, not dosed"
+
+    @classmethod
+    def badge_colours(cls) -> dict[str, str]:
+        """Badge colours of the statuses that are not plain."""
+        return {
+            cls.COMPLETED: OK,
+            cls.ARRIVED: WARN,
+            cls.IN_SESSION: WARN,
+            cls.CANCELLED: DANGER,
+            cls.NO_SHOW: DANGER,
+        }
 
 
 ACTIVE_APPOINTMENT_STATUSES = (

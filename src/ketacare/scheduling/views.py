@@ -4,12 +4,10 @@ Every page runs with the clinic's time zone active, so times shown and entered a
 clinic's wall-clock times.
 """
 
-import functools
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -25,7 +23,9 @@ from ketacare.audit.services import audit_record
 from ketacare.clinical import ClinicalError
 from ketacare.clinical.protocols import get_protocol, load_protocols
 from ketacare.consent.selectors import consent_status
-from ketacare.errors import Conflict, KetaCareError
+from ketacare.errors import KetaCareError
+from ketacare.kernel import clock
+from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.kernel.bounds import query_date, query_datetime
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import patient_get_for_actor, patients_of_clinic
@@ -45,30 +45,12 @@ from ketacare.scheduling.models import AppointmentStatus, Course, CourseStatus
 from ketacare.scheduling.services import APPOINTMENT_TRANSITIONS, CANCELLABLE_STATUSES
 from ketacare.screening.selectors import screening_current_for
 from ketacare.web.access import actor_of, clinic_view
+from ketacare.web.forms import refusal_to_form
 from ketacare.web.htmx import render_page
 
 View = Callable[..., HttpResponse]
 FEED_PAST_DAYS = 30
 FEED_FUTURE_DAYS = 120
-
-
-def in_clinic_zone(view: View) -> View:
-    """Run a (clinic_view-guarded) view with the clinic's time zone active."""
-
-    @functools.wraps(view)
-    def zoned(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        with timezone.override(selectors.clinic_zone(actor_of(request).clinic)):
-            return view(request, *args, **kwargs)
-
-    return zoned
-
-
-def _refusal_on_form(form: forms.Form, error: Exception) -> int:
-    """Put a service's refusal on the form (on its field if the form has it); the status."""
-    message = getattr(error, "message", str(error))
-    field = getattr(error, "field", None)
-    form.add_error(field if field in form.fields else None, message)
-    return 409 if isinstance(error, Conflict) else 422
 
 
 def _today(request: HttpRequest) -> date:
@@ -83,7 +65,7 @@ def _day_param(request: HttpRequest) -> date:
 
 
 @clinic_view(Permission.SCHEDULE_VIEW)
-@in_clinic_zone
+@in_clinic_time
 def schedule_day(request: HttpRequest) -> HttpResponse:
     """The day view: chairs as columns, time as rows, capacity per slot; click a slot to book."""
     actor = actor_of(request)
@@ -101,7 +83,7 @@ def schedule_day(request: HttpRequest) -> HttpResponse:
 
 
 @clinic_view(Permission.SCHEDULE_VIEW)
-@in_clinic_zone
+@in_clinic_time
 def schedule_week(request: HttpRequest) -> HttpResponse:
     """The week view: days as columns, time as rows, chairs booked of chairs available."""
     actor = actor_of(request)
@@ -137,7 +119,7 @@ def _booking_initial(request: HttpRequest) -> dict[str, Any]:
 
 
 @clinic_view(Permission.SCHEDULE_MANAGE)
-@in_clinic_zone
+@in_clinic_time
 def appointment_new(request: HttpRequest) -> HttpResponse:
     """Book an appointment (the calendar opens this in place for the slot clicked)."""
     actor = actor_of(request)
@@ -176,7 +158,7 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
             form.add_error("patient_mrn", str(missing))
             status = 422
         except (KetaCareError, ClinicalError) as refusal:
-            status = _refusal_on_form(form, refusal)
+            status = refusal_to_form(form, refusal)
         else:
             local = timezone.localtime(appointment.starts_at)
             messages.success(
@@ -223,7 +205,7 @@ def _appointment_context(request: HttpRequest, appointment_id: int, **extra: Any
 
 
 @clinic_view(Permission.SCHEDULE_VIEW)
-@in_clinic_zone
+@in_clinic_time
 def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpResponse:
     """One appointment: what, when, where, status; check in, reschedule or cancel."""
     return render_page(
@@ -233,7 +215,7 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
 
 @clinic_view(Permission.SCHEDULE_MANAGE)
 @require_POST
-@in_clinic_zone
+@in_clinic_time
 def appointment_reschedule(request: HttpRequest, appointment_id: int) -> HttpResponse:
     """Move a booked appointment to another time (or chair), with a reason."""
     actor = actor_of(request)
@@ -252,7 +234,7 @@ def appointment_reschedule(request: HttpRequest, appointment_id: int) -> HttpRes
                 chair=form.cleaned_data["chair"],
             )
         except (KetaCareError, ClinicalError) as refusal:
-            status = _refusal_on_form(form, refusal)
+            status = refusal_to_form(form, refusal)
         else:
             messages.success(request, "Rescheduled; the old booking is kept as cancelled.")
             return redirect("appointment_detail", appointment_id=moved.pk)
@@ -264,7 +246,7 @@ def appointment_reschedule(request: HttpRequest, appointment_id: int) -> HttpRes
 
 @clinic_view(Permission.SCHEDULE_MANAGE)
 @require_POST
-@in_clinic_zone
+@in_clinic_time
 def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
     """Cancel an appointment, with a reason."""
     actor = actor_of(request)
@@ -281,7 +263,7 @@ def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpRespons
                 reason=form.cleaned_data["reason"],
             )
         except (KetaCareError, ClinicalError) as refusal:
-            status = _refusal_on_form(form, refusal)
+            status = refusal_to_form(form, refusal)
         else:
             messages.success(request, "Appointment cancelled.")
             return redirect("appointment_detail", appointment_id=appointment_id)
@@ -293,7 +275,7 @@ def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpRespons
 
 @clinic_view(Permission.SCHEDULE_MANAGE)
 @require_POST
-@in_clinic_zone
+@in_clinic_time
 def appointment_status(request: HttpRequest, appointment_id: int) -> HttpResponse:
     """Check a patient in, record a no-show, or (clinicians) start and complete the session."""
     actor = actor_of(request)
@@ -319,13 +301,13 @@ def appointment_status(request: HttpRequest, appointment_id: int) -> HttpRespons
 
 
 @clinic_view(Permission.SCHEDULE_VIEW)
-@in_clinic_zone
+@in_clinic_time
 def patient_courses(request: HttpRequest, patient_id: int) -> HttpResponse:
     """A patient's courses and appointments (the patient page loads this card in place)."""
     actor = actor_of(request)
     patient = patient_get_for_actor(actor=actor, patient_id=patient_id, audit=False)
     courses = selectors.courses_of_patient(actor=actor, patient=patient)
-    context = {"patient": patient, "courses": courses, "now": timezone.now()}
+    context = {"patient": patient, "courses": courses, "now": clock.now()}
     return render_page(
         request,
         "scheduling/patient_courses.html",
@@ -346,7 +328,7 @@ def _readiness(patient: Patient) -> list[dict[str, Any]]:
 
 
 @clinic_view(Permission.COURSE_MANAGE)
-@in_clinic_zone
+@in_clinic_time
 def course_new(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Start a course for a patient: preview the proposed sessions, then book them all."""
     actor = actor_of(request)
@@ -372,7 +354,7 @@ def course_new(request: HttpRequest, patient_id: int) -> HttpResponse:
                 idempotency_key=data["idempotency_key"],
             )
         except (KetaCareError, ClinicalError) as refusal:
-            status = _refusal_on_form(form, refusal)
+            status = refusal_to_form(form, refusal)
         else:
             booked = course.appointments.count()
             messages.success(request, f"Course started: {booked} sessions booked.")
@@ -390,7 +372,7 @@ def course_new(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 
 @clinic_view(Permission.COURSE_MANAGE)
-@in_clinic_zone
+@in_clinic_time
 def booster_course_new(request: HttpRequest, course_id: int) -> HttpResponse:
     """Start a booster course after a completed or stopped course."""
     actor = actor_of(request)
@@ -422,7 +404,7 @@ def booster_course_new(request: HttpRequest, course_id: int) -> HttpResponse:
                 idempotency_key=data["idempotency_key"],
             )
         except (KetaCareError, ClinicalError) as refusal:
-            status = _refusal_on_form(form, refusal)
+            status = refusal_to_form(form, refusal)
         else:
             messages.success(request, "Booster course started.")
             return redirect("course_detail", course_id=course.pk)
@@ -439,7 +421,7 @@ def booster_course_new(request: HttpRequest, course_id: int) -> HttpResponse:
 
 
 @clinic_view(Permission.SCHEDULE_VIEW)
-@in_clinic_zone
+@in_clinic_time
 def course_preview(request: HttpRequest) -> HttpResponse:
     """The proposed sessions for the course form's values, checked at the chair and time."""
     actor = actor_of(request)
@@ -468,7 +450,7 @@ def course_preview(request: HttpRequest) -> HttpResponse:
 
 
 @clinic_view(Permission.SCHEDULE_VIEW)
-@in_clinic_zone
+@in_clinic_time
 def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
     """A course: protocol, screening and consent it rests on, its sessions, boosters, stopping."""
     course = selectors.course_get_for_actor(actor=actor_of(request), course_id=course_id)
@@ -500,7 +482,7 @@ def _course_context(request: HttpRequest, course: Course, **extra: Any) -> dict[
 
 @clinic_view(Permission.COURSE_MANAGE)
 @require_POST
-@in_clinic_zone
+@in_clinic_time
 def course_stop(request: HttpRequest, course_id: int) -> HttpResponse:
     """Stop a course with a reason; its future bookings are cancelled."""
     actor = actor_of(request)
@@ -518,7 +500,7 @@ def course_stop(request: HttpRequest, course_id: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except (KetaCareError, ClinicalError) as refusal:
-            status = _refusal_on_form(form, refusal)
+            status = refusal_to_form(form, refusal)
         else:
             messages.success(request, "Course stopped; its future bookings are cancelled.")
             return redirect("course_detail", course_id=course_id)
@@ -528,7 +510,7 @@ def course_stop(request: HttpRequest, course_id: int) -> HttpResponse:
 
 @clinic_view(Permission.COURSE_MANAGE)
 @require_POST
-@in_clinic_zone
+@in_clinic_time
 def course_booster(request: HttpRequest, course_id: int) -> HttpResponse:
     """Add a booster session to an active course, as its protocol allows."""
     actor = actor_of(request)
@@ -547,7 +529,7 @@ def course_booster(request: HttpRequest, course_id: int) -> HttpResponse:
                 idempotency_key=form.cleaned_data["idempotency_key"],
             )
         except (KetaCareError, ClinicalError) as refusal:
-            status = _refusal_on_form(form, refusal)
+            status = refusal_to_form(form, refusal)
         else:
             messages.success(request, "Booster booked.")
             return redirect("course_detail", course_id=course_id)
@@ -583,7 +565,7 @@ def _settings_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
 
 
 @clinic_view(Permission.CLINIC_MANAGE)
-@in_clinic_zone
+@in_clinic_time
 def schedule_settings(request: HttpRequest) -> HttpResponse:
     """Opening days and hours, chair time per route, chairs, and the staff calendar feed."""
     actor = actor_of(request)
@@ -605,7 +587,7 @@ def schedule_settings(request: HttpRequest) -> HttpResponse:
                     session_minutes=form.session_minutes(),
                 )
             except (KetaCareError, ClinicalError) as refusal:
-                status = _refusal_on_form(form, refusal)
+                status = refusal_to_form(form, refusal)
             else:
                 messages.success(request, "Schedule settings saved.")
                 return redirect("schedule_settings")
@@ -617,7 +599,7 @@ def schedule_settings(request: HttpRequest) -> HttpResponse:
 
 @clinic_view(Permission.CLINIC_MANAGE)
 @require_POST
-@in_clinic_zone
+@in_clinic_time
 def chair_new(request: HttpRequest) -> HttpResponse:
     """Add a chair."""
     form = ChairForm(request.POST)
@@ -626,7 +608,7 @@ def chair_new(request: HttpRequest) -> HttpResponse:
         try:
             services.chair_create(actor=actor_of(request), **form.cleaned_data)
         except KetaCareError as refusal:
-            status = _refusal_on_form(form, refusal)
+            status = refusal_to_form(form, refusal)
         else:
             messages.success(request, "Chair added.")
             return redirect("schedule_settings")
@@ -640,7 +622,7 @@ def chair_new(request: HttpRequest) -> HttpResponse:
 
 @clinic_view(Permission.CLINIC_MANAGE)
 @require_POST
-@in_clinic_zone
+@in_clinic_time
 def chair_active(request: HttpRequest, chair_id: int) -> HttpResponse:
     """Put a chair out of use, or back into use."""
     actor = actor_of(request)
@@ -660,7 +642,7 @@ def chair_active(request: HttpRequest, chair_id: int) -> HttpResponse:
 
 @clinic_view(Permission.CLINIC_MANAGE)
 @require_POST
-@in_clinic_zone
+@in_clinic_time
 def feed_rotate(request: HttpRequest) -> HttpResponse:
     """Issue a new secret feed URL (the old one stops working); it is shown once."""
     token = services.calendar_feed_rotate(actor=actor_of(request))
@@ -684,7 +666,7 @@ def schedule_feed(request: HttpRequest) -> HttpResponse:
     if feed is None:
         raise Http404("Calendar feed not found.")
     clinic = feed.clinic
-    now = timezone.now()
+    now = clock.now()
     appointments = selectors.feed_appointments(
         clinic=clinic,
         start=now - timedelta(days=FEED_PAST_DAYS),

@@ -12,3 +12,8 @@ class ScreeningConfig(AppConfig):
         from ketacare.accounts.tenancy import register_path_object
 
         register_path_object("screening_id", "screening.Screening")
+
+        from ketacare.patients.panels import chart_panel_register
+        from ketacare.screening.panels import SCREENING_PANEL
+
+        chart_panel_register(SCREENING_PANEL)

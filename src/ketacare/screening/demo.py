@@ -8,11 +8,10 @@ as a prescriber would. Running it twice leaves one copy.
 import random
 from datetime import timedelta
 
-from django.utils import timezone
-
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Clinic, User
 from ketacare.accounts.roles import Role
+from ketacare.kernel import clock
 from ketacare.patients.demo import DAYS_AGO, DEFAULT_DAYS_AGO
 from ketacare.patients.models import IntakeStatus
 from ketacare.screening.models import Screening, ScreeningStatus
@@ -40,9 +39,7 @@ def load(*, clinic: Clinic, staff: dict[Role, User], rng: random.Random) -> None
             continue
         if Screening.objects.filter(clinic=clinic, patient=patient).exists():
             continue
-        run_at = timezone.now() - timedelta(
-            days=DAYS_AGO.get(position, DEFAULT_DAYS_AGO) - 1, hours=2
-        )
+        run_at = clock.now() - timedelta(days=DAYS_AGO.get(position, DEFAULT_DAYS_AGO) - 1, hours=2)
         screening = screening_run(
             actor=as_nurse, patient=patient, protocol_id=protocol_id, at=run_at
         )

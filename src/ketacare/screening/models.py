@@ -4,15 +4,25 @@ from django.conf import settings
 from django.db import models
 
 from ketacare.accounts.models import Clinic
+from ketacare.kernel.choices import DANGER, OK, WARN, ColouredChoices
 from ketacare.patients.models import Patient
 
 
-class ScreeningStatus(models.TextChoices):
+class ScreeningStatus(ColouredChoices):
     """The eligibility engine's verdict (`ketacare.clinical.eligibility`)."""
 
     ELIGIBLE = "eligible", "Eligible"
     NEEDS_REVIEW = "needs review", "Needs review"
     INELIGIBLE = "ineligible", "Ineligible"
+
+    @classmethod
+    def badge_colours(cls) -> dict[str, str]:
+        """Badge colours of the statuses that are not plain."""
+        return {
+            cls.ELIGIBLE: OK,
+            cls.NEEDS_REVIEW: WARN,
+            cls.INELIGIBLE: DANGER,
+        }
 
 
 class Screening(models.Model):

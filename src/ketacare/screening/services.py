@@ -6,7 +6,6 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import F
 from django.http import Http404
-from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
@@ -15,6 +14,8 @@ from ketacare.audit.services import audit_record
 from ketacare.clinical.eligibility import screen
 from ketacare.clinical.protocols import get_protocol
 from ketacare.errors import Conflict, Refused
+from ketacare.kernel import clock
+from ketacare.kernel.versions import ensure_version
 from ketacare.patients.facts import facts_to_json
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import intake_facts_for
@@ -41,7 +42,7 @@ def screening_run(
     _lock_patient(patient)
     facts = intake_facts_for(patient=patient)
     result = screen(facts, protocol=protocol)
-    now = at or timezone.now()
+    now = at or clock.now()
     superseded = Screening.objects.filter(
         clinic_id=actor.clinic_id,
         patient=patient,
@@ -107,12 +108,8 @@ def _locked(actor: Actor, screening: Screening) -> Screening:
 
 
 def _check_version(screening: Screening, version: int | None) -> None:
-    if version is not None and version != screening.version:
-        raise Conflict(
-            f"Screening {screening.pk} changed since you opened it (you read version {version}, "
-            f"it is now at version {screening.version}). Reload it and look again.",
-            field="version",
-        )
+    if version is not None:  # pages that show no version send none
+        ensure_version("screening", seen=version, current=screening.version)
 
 
 def _refuse_if_out_of_date(screening: Screening) -> None:
@@ -166,7 +163,7 @@ def screening_sign(
             field="reason",
             code="reason_required",
         )
-    now = at or timezone.now()
+    now = at or clock.now()
     Screening.objects.filter(pk=screening.pk).update(
         signed_by=actor.user, signed_at=now, sign_reason=reason, version=F("version") + 1
     )
@@ -228,7 +225,7 @@ def screening_cosign(
     _refuse_if_out_of_date(screening)
     Screening.objects.filter(pk=screening.pk).update(
         cosigned_by=actor.user,
-        cosigned_at=at or timezone.now(),
+        cosigned_at=at or clock.now(),
         cosign_note=note.strip(),
         version=F("version") + 1,
     )

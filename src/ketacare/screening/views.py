@@ -12,10 +12,11 @@ from ketacare.clinical.errors import ClinicalError
 from ketacare.clinical.protocols import load_protocols
 from ketacare.errors import Conflict, Refused
 from ketacare.kernel.bounds import BoundedForm
+from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.patients.selectors import patient_get_for_actor
-from ketacare.patients.views import in_clinic_time
 from ketacare.screening import selectors, services
 from ketacare.web.access import actor_of, clinic_view
+from ketacare.web.forms import refusal_to_form
 from ketacare.web.htmx import render_page
 
 
@@ -142,7 +143,7 @@ def screening_sign(request: HttpRequest, screening_id: int) -> HttpResponse:
         if refusal.field == "reason":
             form.add_error("reason", refusal.message)
         else:
-            form.add_error(None, refusal.message)
+            refusal_to_form(form, refusal, on_field=False)
         return _detail(request, screening_id, sign_form=form, status=refusal.status_code)
     messages.success(request, "Screening signed.")
     return redirect("screening_detail", screening_id=screening_id)

@@ -13,3 +13,14 @@ class TreatmentConfig(AppConfig):
 
         register_path_object("session_id", "treatment.TreatmentSession")
         register_path_object("monitoring_entry_id", "treatment.MonitoringEntry")
+
+        from ketacare.patients.panels import ChartPanel, chart_panel_register
+
+        chart_panel_register(
+            ChartPanel(
+                key="sessions",
+                place="sections",
+                order=30,
+                template="treatment/_patient_sessions_loader.html",
+            )
+        )

@@ -27,11 +27,12 @@ from ketacare.audit.services import audit_record
 from ketacare.clinical import ClinicalError
 from ketacare.clinical.protocols import get_protocol
 from ketacare.errors import KetaCareError
+from ketacare.kernel import clock
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import latest_height_cm, latest_weight_kg
 from ketacare.scheduling.models import Appointment, AppointmentStatus, Course
 from ketacare.scheduling.selectors import SESSION_KINDS, clinic_zone, local_date
-from ketacare.treatment import clock, services
+from ketacare.treatment import services
 from ketacare.treatment.models import SessionStatus, TreatmentSession
 
 logger = logging.getLogger(__name__)

@@ -24,15 +24,7 @@ from ketacare.treatment.models import (
     PregnancyTest,
     StartDecisionChoices,
 )
-
-# Input plausibility only (typing errors such as 1200 for 120), not clinical limits: the core
-# judges the values. A value outside these is a typo, refused before it reaches the core.
-TYPO_BOUNDS = {
-    "systolic": (40, 300),
-    "diastolic": (20, 200),
-    "heart_rate": (20, 250),
-    "spo2": (50, 100),
-}
+from ketacare.treatment.vitals import TYPO_BOUNDS
 
 CRITERION_LABELS = {
     "alert": "Alert",

@@ -9,12 +9,13 @@ from django.conf import settings
 from django.db import models
 
 from ketacare.accounts.models import Clinic
+from ketacare.kernel.choices import DANGER, OK, WARN, ColouredChoices
 from ketacare.outcomes.models import ScaleResponse
 from ketacare.patients.models import Patient
 from ketacare.scheduling.models import Appointment, Course
 
 
-class SessionStatus(models.TextChoices):
+class SessionStatus(ColouredChoices):
     """Where a session stands; `ketacare.treatment.states` holds the allowed transitions."""
 
     CHECKED_IN = "checked_in", "Checked in"
@@ -25,6 +26,15 @@ class SessionStatus(models.TextChoices):
     OBSERVATION = "observation", "Observation"
     DISCHARGED = "discharged", "Discharged"
     CANCELLED = "cancelled", "Cancelled"
+
+    @classmethod
+    def badge_colours(cls) -> dict[str, str]:
+        """Badge colours of the statuses that are not plain."""
+        return {
+            cls.DOSING: WARN,
+            cls.DISCHARGED: OK,
+            cls.CANCELLED: DANGER,
+        }
 
 
 class TreatmentSession(models.Model):
@@ -232,12 +242,21 @@ class StartDecision(models.Model):
         return f"{self.get_decision_display()} in session {self.session_id}"
 
 
-class DoseOrderStatus(models.TextChoices):
+class DoseOrderStatus(ColouredChoices):
     """An order is verified by a second clinician, or rejected (and a new one written)."""
 
     ORDERED = "ordered", "Awaiting verification"
     VERIFIED = "verified", "Verified"
     REJECTED = "rejected", "Rejected"
+
+    @classmethod
+    def badge_colours(cls) -> dict[str, str]:
+        """Badge colours of the statuses that are not plain."""
+        return {
+            cls.VERIFIED: OK,
+            cls.ORDERED: WARN,
+            cls.REJECTED: DANGER,
+        }
 
 
 class DoseOrder(models.Model):

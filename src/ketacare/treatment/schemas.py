@@ -12,7 +12,6 @@ from ninja import Schema
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from ketacare.kernel.bounds import BoundedIn
-from ketacare.treatment.forms import TYPO_BOUNDS
 from ketacare.treatment.models import (
     AdverseEventKind,
     AdverseEventOutcome,
@@ -23,6 +22,7 @@ from ketacare.treatment.models import (
     PregnancyTest,
     StartDecisionChoices,
 )
+from ketacare.treatment.vitals import TYPO_BOUNDS
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]

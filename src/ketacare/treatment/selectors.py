@@ -22,12 +22,13 @@ from ketacare.clinical.instruments import get_instrument
 from ketacare.clinical.monitoring import discharge_check
 from ketacare.clinical.protocols import Protocol
 from ketacare.errors import Refused
+from ketacare.kernel import clock
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import intake_facts_for
 from ketacare.scheduling.models import Appointment, AppointmentStatus
 from ketacare.scheduling.selectors import SESSION_KINDS, clinic_zone, local_date
 from ketacare.screening.selectors import screening_current_for
-from ketacare.treatment import clock, rules
+from ketacare.treatment import rules
 from ketacare.treatment.models import (
     Administration,
     AdverseEvent,

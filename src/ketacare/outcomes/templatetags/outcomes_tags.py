@@ -23,11 +23,3 @@ def instrument_name(instrument_id: str) -> str:
 def new_idempotency_key() -> str:
     """A fresh key for a form, so a double submission is recognised as one."""
     return secrets.token_hex(16)
-
-
-@register.simple_tag
-def portal_instrument_choices() -> list[tuple[str, str]]:
-    """(id, short name) of the instruments patients answer in the portal."""
-    from ketacare.outcomes.policy import portal_instruments
-
-    return [(i, get_instrument(i).short_name) for i in portal_instruments()]

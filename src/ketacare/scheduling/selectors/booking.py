@@ -8,7 +8,6 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import Q
 from django.http import Http404
-from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Clinic
@@ -20,6 +19,7 @@ from ketacare.clinical.protocols import (
     get_protocol,
     propose_schedule,
 )
+from ketacare.kernel import clock
 from ketacare.scheduling.models import (
     Appointment,
     Chair,
@@ -245,7 +245,7 @@ def schedule_proposal(
     minutes = session_minutes_for(schedule=schedule, protocol=protocol)
     zone = clinic_zone(actor.clinic)
     days = propose_schedule(protocol, start_on, schedule.open_weekdays, sessions=sessions)
-    moment = now or timezone.now()
+    moment = now or clock.now()
     proposed = []
     for number, day in enumerate(days, start=1):
         if first_time is None:

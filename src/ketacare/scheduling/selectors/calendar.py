@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.utils import timezone
-
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Clinic
 from ketacare.accounts.permissions import Permission
+from ketacare.kernel import clock
 from ketacare.scheduling.models import (
     Appointment,
     CalendarFeed,
@@ -125,7 +124,7 @@ def calendar_day(
     chairs, rooms, room = _calendar_chairs(actor, room)
     slots = _slot_times(day, schedule, zone)
     step = timedelta(minutes=schedule.slot_minutes)
-    moment = now or timezone.now()
+    moment = now or clock.now()
     is_open = day.weekday() in set(schedule.open_weekdays)
     day_start = at_local(day, time(0), zone)
     day_end = at_local(day + timedelta(days=1), time(0), zone)

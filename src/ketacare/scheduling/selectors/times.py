@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
-
 from ketacare.accounts.models import Clinic
 from ketacare.clinical.protocols import (
     DeviceDose,
@@ -12,6 +9,7 @@ from ketacare.clinical.protocols import (
     WeightBasedDose,
     load_protocols,
 )
+from ketacare.kernel.clinic_time import at_local, clinic_zone, local_date
 from ketacare.scheduling.models import (
     ACTIVE_APPOINTMENT_STATUSES,
     AppointmentKind,
@@ -23,23 +21,7 @@ SESSION_KINDS = (AppointmentKind.TREATMENT, AppointmentKind.BOOSTER)
 # Appointments that occupy their chair on the calendar (cancelled and no-show ones do not).
 OCCUPYING_STATUSES = ACTIVE_APPOINTMENT_STATUSES
 
-
-# --- time ---------------------------------------------------------------------------------------
-
-
-def clinic_zone(clinic: Clinic) -> ZoneInfo:
-    """The clinic's time zone: its calendar days, opening hours and protocol days are local."""
-    return ZoneInfo(clinic.time_zone)
-
-
-def local_date(moment: datetime, zone: ZoneInfo) -> date:
-    """The clinic-local calendar day of an aware datetime (the core counts days in these)."""
-    return moment.astimezone(zone).date()
-
-
-def at_local(day: date, clock: time, zone: ZoneInfo) -> datetime:
-    """An aware datetime for a local day and wall-clock time in the clinic's zone."""
-    return datetime.combine(day, clock, tzinfo=zone)
+__all__ = ["at_local", "clinic_zone", "local_date"]  # clinic time lives in the kernel
 
 
 # --- clinic settings and session length --------------------------------------------------------

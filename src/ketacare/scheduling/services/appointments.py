@@ -15,7 +15,8 @@ from ketacare.clinical.protocols import (
     get_protocol,
 )
 from ketacare.consent.models import ConsentSignature
-from ketacare.errors import Conflict, Refused
+from ketacare.errors import Refused
+from ketacare.kernel.versions import stale_version
 from ketacare.patients.models import Patient
 from ketacare.scheduling.models import (
     Appointment,
@@ -195,20 +196,12 @@ def appointment_book(
     )
 
 
-def _stale(what: str, version: int, current: int) -> Conflict:
-    return Conflict(
-        f"This {what} was changed by someone else (you had version {version}, it is now at "
-        f"version {current}). Reload and try again.",
-        field="version",
-    )
-
-
 def _lock_appointment(appointment: Appointment, version: int | None) -> Appointment:
     current = Appointment.objects.select_for_update().get(
         pk=appointment.pk, clinic_id=appointment.clinic_id
     )
     if version is not None and current.version != version:
-        raise _stale("appointment", version, current.version)
+        raise stale_version("appointment", seen=version, current=current.version)
     return current
 
 
@@ -217,7 +210,9 @@ def _set_cancelled(actor: Actor, appointment: Appointment, reason: str) -> None:
         status=AppointmentStatus.CANCELLED, cancel_reason=reason, version=F("version") + 1
     )
     if updated == 0:
-        raise _stale("appointment", appointment.version, appointment.version + 1)
+        raise stale_version(
+            "appointment", seen=appointment.version, current=appointment.version + 1
+        )
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,

@@ -6,7 +6,6 @@ import secrets
 from datetime import datetime, time
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import hash_token
@@ -14,6 +13,8 @@ from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.errors import Conflict, Refused
+from ketacare.kernel import clock
+from ketacare.kernel.versions import stale_version
 from ketacare.scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -24,7 +25,6 @@ from ketacare.scheduling.models import (
 from ketacare.scheduling.selectors import (
     route_minimum_minutes,
 )
-from ketacare.scheduling.services.appointments import _stale
 from ketacare.scheduling.services.common import _lock_chairs, _now, _same_clinic
 
 # --- chairs, clinic schedule and the calendar feed ----------------------------------------------
@@ -126,7 +126,7 @@ def clinic_schedule_update(
         clinic_id=actor.clinic_id
     )
     if not created and schedule.version != version:
-        raise _stale("schedule", version, schedule.version)
+        raise stale_version("schedule", seen=version, current=schedule.version)
     values = {
         "open_weekdays": days,
         "opens_at": opens_at,
@@ -159,7 +159,7 @@ def calendar_feed_rotate(*, actor: Actor) -> str:
     Only the token's hash is stored, so the URL can be shown once, now.
     """
     actor.require(Permission.CLINIC_MANAGE)
-    moment = timezone.now()
+    moment = clock.now()
     revoked = list(
         CalendarFeed.objects.select_for_update()
         .filter(clinic_id=actor.clinic_id, revoked_at__isnull=True)

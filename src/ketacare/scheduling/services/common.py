@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.http import Http404
-from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
@@ -21,6 +20,8 @@ from ketacare.clinical.protocols import (
     check_session,
 )
 from ketacare.errors import Conflict, Refused
+from ketacare.kernel import clock
+from ketacare.kernel.idempotency import replayed
 from ketacare.patients.models import Patient
 from ketacare.scheduling.models import (
     Appointment,
@@ -72,7 +73,7 @@ MAX_REASON = 500
 
 
 def _now(now: datetime | None) -> datetime:
-    return now if now is not None else timezone.now()
+    return now if now is not None else clock.now()
 
 
 def _reason(reason: str, *, field: str = "reason") -> str:
@@ -235,11 +236,10 @@ def _replayed(
     model: type[Replayable], actor: Actor, key: str, patient: Patient
 ) -> Replayable | None:
     """The record a retried submission (same idempotency key) already created, if any."""
-    if not key:
-        return None
-    existing = model.objects.filter(clinic_id=actor.clinic_id, idempotency_key=key).first()
-    if existing is not None and existing.patient_id != patient.pk:
-        raise Conflict(
-            "This submission key was already used for another patient.", field="idempotency_key"
-        )
-    return existing
+    return replayed(
+        model,
+        clinic_id=actor.clinic_id,
+        key=key,
+        same=lambda row: row.patient_id == patient.pk,
+        what="another patient",
+    )

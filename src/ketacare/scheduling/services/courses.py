@@ -20,6 +20,7 @@ from ketacare.clinical.protocols import (
 from ketacare.consent.models import ConsentSignature
 from ketacare.consent.selectors import consent_status
 from ketacare.errors import Conflict, Refused
+from ketacare.kernel.versions import stale_version
 from ketacare.patients.models import Patient
 from ketacare.scheduling.models import (
     Appointment,
@@ -39,7 +40,7 @@ from ketacare.scheduling.selectors import (
     session_minutes_for,
     slot_problems,
 )
-from ketacare.scheduling.services.appointments import _book, _set_cancelled, _stale
+from ketacare.scheduling.services.appointments import _book, _set_cancelled
 from ketacare.scheduling.services.common import (
     _create_appointment,
     _lock_chairs,
@@ -361,7 +362,7 @@ def course_stop(
     _lock_patient(course.patient)
     current = _lock_course(course)
     if current.version != version:
-        raise _stale("course", version, current.version)
+        raise stale_version("course", seen=version, current=current.version)
     if current.status != CourseStatus.ACTIVE:
         raise Refused(
             f"Course {course.pk} is already {current.get_status_display().lower()}.",

@@ -12,6 +12,7 @@ Every POST step also carries an idempotency key, unique per clinic: a retry of t
 submission (double click, network retry) returns the first result and records nothing twice.
 """
 
+from ketacare.kernel.clock import CLOCK_SKEW
 from ketacare.treatment.services.administration import (
     administration_complete,
     administration_start,
@@ -31,7 +32,7 @@ from ketacare.treatment.services.monitoring import (
     monitoring_entry_record,
 )
 from ketacare.treatment.services.predose import predose_check_record, start_decision_record
-from ketacare.treatment.services.steps import CLOCK_SKEW, IDEMPOTENCY_KEY, MAX_TEXT
+from ketacare.treatment.services.steps import IDEMPOTENCY_KEY, MAX_TEXT
 
 __all__ = [
     "CLOCK_SKEW",

@@ -10,8 +10,9 @@ from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.errors import Refused
+from ketacare.kernel import clock
 from ketacare.scheduling.selectors import clinic_zone
-from ketacare.treatment import clock, states
+from ketacare.treatment import states
 from ketacare.treatment.models import (
     Administration,
     AdministrationState,

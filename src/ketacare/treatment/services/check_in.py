@@ -9,11 +9,12 @@ from ketacare.audit.models import AuditAction
 from ketacare.clinical.protocols import check_session, get_protocol
 from ketacare.consent.selectors import consent_status
 from ketacare.errors import Conflict, Refused
+from ketacare.kernel import clock
 from ketacare.scheduling.models import Appointment, AppointmentStatus, Course, CourseStatus
 from ketacare.scheduling.selectors import SESSION_KINDS, clinic_zone, local_date
 from ketacare.scheduling.services import appointment_set_status
 from ketacare.screening.selectors import screening_allows_treatment, screening_current_for
-from ketacare.treatment import clock, states
+from ketacare.treatment import states
 from ketacare.treatment.models import (
     TreatmentSession,
 )

@@ -10,9 +10,9 @@ from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.clinical.monitoring import discharge_check
 from ketacare.errors import Refused
+from ketacare.kernel import clock
 from ketacare.scheduling.models import AppointmentStatus
 from ketacare.scheduling.selectors import clinic_zone
-from ketacare.treatment import clock
 from ketacare.treatment.models import (
     Discharge,
     DoseOrder,

@@ -10,8 +10,8 @@ from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.errors import Conflict, Refused
+from ketacare.kernel import clock
 from ketacare.scheduling.selectors import clinic_zone, local_date
-from ketacare.treatment import clock
 from ketacare.treatment.models import (
     DoseOrder,
     DoseOrderStatus,

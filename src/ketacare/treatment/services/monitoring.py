@@ -12,7 +12,8 @@ from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.clinical.monitoring import VitalReading, check_vitals
 from ketacare.errors import Conflict, Refused
-from ketacare.treatment import clock, rules, states
+from ketacare.kernel import clock
+from ketacare.treatment import rules, states
 from ketacare.treatment.models import (
     AdverseEvent,
     AdverseEventKind,

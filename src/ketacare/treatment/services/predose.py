@@ -13,13 +13,14 @@ from ketacare.clinical.dosing import dosing_weight
 from ketacare.clinical.errors import InvalidInput
 from ketacare.clinical.protocols import WeightBasedDose
 from ketacare.errors import Refused
+from ketacare.kernel import clock
 from ketacare.outcomes.models import ResponseSource, ScaleResponse
 from ketacare.outcomes.services import scale_response_record
 from ketacare.patients.selectors import latest_height_cm
 from ketacare.patients.services import measurement_record
 from ketacare.scheduling.models import AppointmentStatus
 from ketacare.scheduling.selectors import clinic_zone, local_date
-from ketacare.treatment import clock, rules, states
+from ketacare.treatment import rules, states
 from ketacare.treatment.models import (
     DoseOrder,
     DoseOrderStatus,

@@ -1,7 +1,6 @@
 """The shared step helper: claim, lock, replay, version and state checks, audit, event times."""
 
-import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, models, transaction
@@ -12,10 +11,14 @@ from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.clinical.errors import InvalidInput
-from ketacare.errors import Conflict, Refused
+from ketacare.errors import Refused
+from ketacare.kernel import clock
+from ketacare.kernel.clock import CLOCK_SKEW
+from ketacare.kernel.idempotency import KEY, ensure_key, key_reused
+from ketacare.kernel.versions import ensure_version
 from ketacare.scheduling.selectors import clinic_zone
 from ketacare.scheduling.services import appointment_set_status
-from ketacare.treatment import clock, rules, states
+from ketacare.treatment import rules, states
 from ketacare.treatment.models import (
     DoseOrder,
     DoseOrderStatus,
@@ -31,9 +34,7 @@ from ketacare.treatment.plans import protocol_of
 S = SessionStatus
 ModelT = TypeVar("ModelT", bound=models.Model)
 
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
-# Tablets' clocks drift: a reading stamped up to this far ahead of the server is accepted.
-CLOCK_SKEW = timedelta(minutes=2)
+IDEMPOTENCY_KEY = KEY  # the kernel's one key rule
 MAX_TEXT = 2000
 
 
@@ -51,12 +52,7 @@ def _text(value: str | None, field: str, *, required: bool = True) -> str:
 
 def _claim(actor: Actor, key: str, step: str) -> SessionSubmission | None:
     """Claim an idempotency key for a step; the earlier submission if the key was used."""
-    if not IDEMPOTENCY_KEY.match(key or ""):
-        raise Refused(
-            "Each submission needs an idempotency key of 8-64 letters, digits or -_.:",
-            field="idempotency_key",
-            code="idempotency_key",
-        )
+    ensure_key(key)
     try:
         with transaction.atomic():
             SessionSubmission.objects.create(
@@ -65,11 +61,7 @@ def _claim(actor: Actor, key: str, step: str) -> SessionSubmission | None:
     except IntegrityError:  # used before (or racing in from a second request, now committed)
         previous = SessionSubmission.objects.get(clinic_id=actor.clinic_id, key=key)
         if previous.step != step or previous.result_id is None:
-            raise Conflict(
-                "This submission key was already used for a different step.",
-                field="idempotency_key",
-                code="idempotency_key_reused",
-            ) from None
+            raise key_reused("a different step") from None
         return previous
     return None
 
@@ -87,11 +79,7 @@ def _replay(
     if previous is None:
         return None
     if session_id is not None and previous.session_id != session_id:
-        raise Conflict(
-            "This submission key was already used for another session.",
-            field="idempotency_key",
-            code="idempotency_key_reused",
-        )
+        raise key_reused("another session")
     return model._default_manager.get(pk=previous.result_id, clinic_id=actor.clinic_id)
 
 
@@ -109,14 +97,7 @@ def _lock(actor: Actor, session_id: int) -> TreatmentSession:
 
 
 def _check_version(session: TreatmentSession, version: int | None) -> None:
-    if version != session.version:
-        raise Conflict(
-            f"This session was changed by someone else since you opened it (you saw version "
-            f"{version}, it is now at version {session.version}). Reload the session and decide "
-            "again.",
-            field="version",
-            code="stale_version",
-        )
+    ensure_version("session", seen=version, current=session.version)
 
 
 def _begin_step(

@@ -6,6 +6,7 @@ as typed and the reason, with the HTTP status of the refusal (409 stale, 422 ref
 Readings are added with htmx without reloading, and the timeline is polled.
 """
 
+from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.treatment.views.chair_steps import (
     administration_complete,
     administration_start,
@@ -17,7 +18,6 @@ from ketacare.treatment.views.chair_steps import (
     monitoring_action,
     monitoring_entry,
 )
-from ketacare.treatment.views.common import in_clinic_time
 from ketacare.treatment.views.dose_steps import (
     dose_order,
     dose_reject,

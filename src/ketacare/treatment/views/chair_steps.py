@@ -9,6 +9,7 @@ from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
 from ketacare.clinical.errors import ClinicalError
 from ketacare.errors import KetaCareError
+from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.treatment import selectors, services
 from ketacare.treatment.forms import (
     AdministrationStartForm,
@@ -21,10 +22,11 @@ from ketacare.treatment.forms import (
     MonitoringForm,
     ReasonForm,
 )
-from ketacare.treatment.views.common import _page, in_clinic_time
+from ketacare.treatment.views.common import _page
 from ketacare.treatment.views.session_page import _context
-from ketacare.treatment.views.step_runner import _field_of, _keyed, _message, _step
+from ketacare.treatment.views.step_runner import _keyed, _step
 from ketacare.web.access import actor_of, clinic_view
+from ketacare.web.forms import refusal_to_form
 from ketacare.web.htmx import render_page
 
 
@@ -144,12 +146,7 @@ def monitoring_entry(request: HttpRequest, session_id: int) -> HttpResponse:
                 actor=actor, session_id=session_id, **_keyed(form), **form.service_arguments()
             )
         except (KetaCareError, ClinicalError) as error:
-            field = _field_of(error)
-            if field in form.fields and field != "idempotency_key":
-                form.add_error(field, _message(error))
-            else:
-                form.add_error(None, _message(error))
-            status = getattr(error, "status_code", 422)
+            status = refusal_to_form(form, error)
         else:
             if not getattr(request, "htmx", False):
                 messages.success(request, "Reading recorded.")
@@ -196,8 +193,7 @@ def monitoring_action(
         try:
             run(actor, form)
         except (KetaCareError, ClinicalError) as error:
-            form.add_error(None, _message(error))
-            status = getattr(error, "status_code", 422)
+            status = refusal_to_form(form, error, on_field=False)
         else:
             messages.success(request, "Action recorded.")
             return redirect(_page(session_id))

@@ -7,6 +7,7 @@ from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
 from ketacare.clinical.errors import ClinicalError
 from ketacare.errors import KetaCareError
+from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.treatment import selectors, services
 from ketacare.treatment.forms import (
     DoseOrderForm,
@@ -16,10 +17,10 @@ from ketacare.treatment.forms import (
     VerifyForm,
 )
 from ketacare.treatment.plans import plan_as_json
-from ketacare.treatment.views.common import in_clinic_time
 from ketacare.treatment.views.session_page import _context
-from ketacare.treatment.views.step_runner import _keyed, _message, _step
+from ketacare.treatment.views.step_runner import _keyed, _step
 from ketacare.web.access import actor_of, clinic_view
+from ketacare.web.forms import refusal_message
 from ketacare.web.htmx import render_page
 
 
@@ -114,7 +115,7 @@ def _dose_preview(request: HttpRequest, actor: Actor, session_id: int) -> HttpRe
                 selectors.dose_plan_preview(actor=actor, session_id=session_id, inputs=inputs)
             )
         except (KetaCareError, ClinicalError) as exc:
-            error = _message(exc)
+            error = refusal_message(exc)
     else:
         error = "Complete the dose inputs to calculate."
     context = {**_context(record, actor, {"order": form}), "plan": plan, "plan_error": error}

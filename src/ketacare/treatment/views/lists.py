@@ -11,14 +11,15 @@ from ketacare.accounts.permissions import Permission
 from ketacare.clinical.errors import ClinicalError
 from ketacare.errors import KetaCareError
 from ketacare.kernel.bounds import query_date
+from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.patients.selectors import patient_get_for_actor
 from ketacare.treatment import selectors, services
 from ketacare.treatment.forms import (
     CheckInForm,
 )
-from ketacare.treatment.views.common import _page, in_clinic_time
-from ketacare.treatment.views.step_runner import _message
+from ketacare.treatment.views.common import _page
 from ketacare.web.access import actor_of, clinic_view
+from ketacare.web.forms import refusal_message
 from ketacare.web.htmx import render_page
 
 # --- today's sessions -----------------------------------------------------------------------------
@@ -61,7 +62,7 @@ def session_check_in(request: HttpRequest) -> HttpResponse:
             course_id=form.cleaned_data.get("course_id"),
         )
     except (KetaCareError, ClinicalError) as error:
-        messages.error(request, _message(error))
+        messages.error(request, refusal_message(error))
         return redirect("session_list")
     messages.success(request, f"{session.patient.display_name} is checked in.")
     return redirect(_page(session.pk))

@@ -6,8 +6,9 @@ from django.shortcuts import redirect, render
 
 from ketacare.accounts.permissions import Permission
 from ketacare.errors import KetaCareError
+from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.treatment import selectors
-from ketacare.treatment.views.common import _page, in_clinic_time
+from ketacare.treatment.views.common import _page
 from ketacare.web.access import actor_of, clinic_view
 
 # --- printouts ------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
+from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.treatment import selectors, states
 from ketacare.treatment.forms import (
     AdministrationStartForm,
@@ -24,7 +25,7 @@ from ketacare.treatment.forms import (
     VerifyForm,
 )
 from ketacare.treatment.selectors import SessionRecord
-from ketacare.treatment.views.common import S, in_clinic_time
+from ketacare.treatment.views.common import S
 from ketacare.web.access import actor_of, clinic_view
 
 # --- the session page -----------------------------------------------------------------------------

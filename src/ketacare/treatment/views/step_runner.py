@@ -10,30 +10,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from ketacare.accounts.access import Actor
-from ketacare.clinical.errors import ClinicalError, HardStop, InvalidInput, ProtocolViolation
+from ketacare.clinical.errors import ClinicalError
 from ketacare.errors import KetaCareError
 from ketacare.treatment import selectors
 from ketacare.treatment.selectors import SessionRecord
 from ketacare.treatment.views.common import _page
 from ketacare.treatment.views.session_page import _context
 from ketacare.web.access import actor_of
-
-
-def _message(error: Exception) -> str:
-    if isinstance(error, KetaCareError):
-        return error.message
-    if isinstance(error, HardStop):
-        return f"Hard stop: {error.reason}"
-    if isinstance(error, ProtocolViolation):
-        return error.reason
-    if isinstance(error, InvalidInput):
-        return error.message
-    return str(error)
-
-
-def _field_of(error: Exception) -> str | None:
-    return getattr(error, "field", None)
-
+from ketacare.web.forms import refusal_to_form
 
 Run = Callable[[Actor, Any], Any]
 
@@ -57,13 +41,7 @@ def _step(
         try:
             run(actor, form)
         except (KetaCareError, ClinicalError) as error:
-            field = _field_of(error)
-            message = _message(error)
-            if field in form.fields and field not in ("version", "idempotency_key"):
-                form.add_error(field, message)
-            else:
-                form.add_error(None, message)
-            status = getattr(error, "status_code", 422)
+            status = refusal_to_form(form, error)
         except PermissionDenied:
             raise
         else:

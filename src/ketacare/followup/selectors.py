@@ -1,0 +1,510 @@
+"""Reads of follow-up care: trajectories, worklists, the dashboard, notes and the journal."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from ketacare.accounts.access import Actor
+from ketacare.accounts.permissions import Permission
+from ketacare.audit.models import AuditAction
+from ketacare.audit.services import audit_record
+from ketacare.clinical.instruments import SCORING_TRIAGE, Instrument, get_instrument
+from ketacare.clinical.outcomes import (
+    REMISSION,
+    RESPONSE,
+    RelapseSignal,
+    classify,
+    load_outcome_rules,
+    relapse_signal,
+)
+from ketacare.followup.charts import Chart, Event, Score, trajectory_chart
+from ketacare.followup.policy import Policy, resolve_policy
+from ketacare.kernel import clock
+from ketacare.kernel.clinic_time import clinic_zone
+from ketacare.outcomes.models import (
+    AlertStatus,
+    AssignmentStatus,
+    IntegrationNote,
+    JournalEntry,
+    QuestionnaireAssignment,
+    QuestionnairePolicy,
+    SafetyAlert,
+    ScaleResponse,
+)
+from ketacare.outcomes.selectors import AlertCounts, alerts_of_clinic
+from ketacare.patients.models import Patient
+from ketacare.patients.selectors import patient_get_for_actor
+from ketacare.scheduling.models import Course, CourseKind, CourseStatus
+from ketacare.treatment.models import TreatmentSession
+
+PRIMARY_INSTRUMENT = "phq9"  # the dashboard's default outcome measure (any classifiable works)
+LIST_LIMIT = 200
+
+
+PRIMARY_INSTRUMENT = "phq9"  # the dashboard's default outcome measure (any classifiable works)
+
+
+# --- a patient's trajectories -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """One instrument's scores for a patient, its baseline and its current outcome."""
+
+    instrument: Instrument
+    responses: tuple[ScaleResponse, ...]
+    baseline: ScaleResponse | None
+    latest: ScaleResponse | None
+    outcome: str | None
+    chart: Chart | None
+
+    @property
+    def change(self) -> int | None:
+        """Latest total minus baseline (negative is better on every charted scale)."""
+        if self.baseline is None or self.latest is None:
+            return None
+        return self.latest.total - self.baseline.total
+
+
+@dataclass(frozen=True)
+class PatientOutcomes:
+    """What the chart's outcome panel shows."""
+
+    patient: Patient
+    trajectories: tuple[Trajectory, ...]
+    pending: tuple[QuestionnaireAssignment, ...]
+    overdue: tuple[QuestionnaireAssignment, ...]
+    alerts: tuple[SafetyAlert, ...]
+    journal: tuple[JournalEntry, ...] | None
+    events: tuple[Event, ...]
+    first_course_start: date | None
+    notes: tuple[IntegrationNote, ...] | None = None
+
+
+def _local_date(moment: datetime, tz: ZoneInfo) -> date:
+    return timezone.localtime(moment, tz).date()
+
+
+def choose_baseline(
+    responses: Sequence[ScaleResponse], course_start: date | None, tz: ZoneInfo
+) -> ScaleResponse | None:
+    """The score to compare against: the last one on or before the first course's first day
+    (the pre-dose score of session one counts), else the first score on record."""
+    if not responses:
+        return None
+    if course_start is not None:
+        before = [r for r in responses if _local_date(r.recorded_at, tz) <= course_start]
+        if before:
+            return before[-1]
+    return responses[0]
+
+
+def outcome_of(
+    instrument_id: str, baseline: ScaleResponse | None, latest: ScaleResponse | None
+) -> str | None:
+    """The core's classification of latest against baseline, or None when it does not apply."""
+    if baseline is None or latest is None or latest.pk == baseline.pk:
+        return None
+    if instrument_id not in load_outcome_rules().classifiable:
+        return None
+    return classify(instrument_id, baseline.total, latest.total)
+
+
+def _session_events(patient: Patient) -> list[Event]:
+    sessions = (
+        TreatmentSession.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+        .exclude(status="cancelled")
+        .select_related("course")
+        .only("checked_in_at", "dosing_started_at", "course__kind")
+    )
+    events = []
+    for session in sessions:
+        booster = session.course.kind == CourseKind.BOOSTER
+        events.append(
+            Event(
+                at=session.dosing_started_at or session.checked_in_at,
+                kind="booster" if booster else "session",
+                label="Booster session" if booster else "Session",
+            )
+        )
+    return events
+
+
+def patient_outcomes(
+    *, actor: Actor, patient_id: int, now: datetime | None = None
+) -> PatientOutcomes:
+    """A patient's scores over time per instrument, outcomes, questionnaires and alerts."""
+    now = now or clock.now()
+    patient = patient_get_for_actor(
+        actor=actor, patient_id=patient_id, permission=Permission.QUESTIONNAIRE_VIEW
+    )
+    tz = clinic_zone(actor.clinic)
+    responses = list(
+        ScaleResponse.objects.filter(clinic_id=actor.clinic_id, patient=patient).order_by(
+            "recorded_at", "id"
+        )
+    )
+    courses = list(
+        Course.objects.filter(clinic_id=actor.clinic_id, patient=patient).order_by(
+            "started_on", "id"
+        )
+    )
+    first_start = courses[0].started_on if courses else None
+    events = _session_events(patient) + [
+        Event(
+            at=datetime.combine(c.started_on, datetime.min.time(), tzinfo=tz),
+            kind="booster_course",
+            label="Booster course started",
+        )
+        for c in courses
+        if c.kind == CourseKind.BOOSTER
+    ]
+    by_instrument: dict[str, list[ScaleResponse]] = defaultdict(list)
+    for response in responses:
+        by_instrument[response.instrument_id].append(response)
+    trajectories = []
+    for instrument_id, series in by_instrument.items():
+        instrument = get_instrument(instrument_id)
+        baseline = choose_baseline(series, first_start, tz)
+        latest = series[-1]
+        chart = None
+        if instrument.scoring != SCORING_TRIAGE and instrument.max_total > instrument.min_total:
+            chart = trajectory_chart(
+                instrument,
+                [Score(r.recorded_at, r.total, r.band) for r in series],
+                baseline=baseline.total if baseline else None,
+                events=events,
+            )
+        trajectories.append(
+            Trajectory(
+                instrument=instrument,
+                responses=tuple(series),
+                baseline=baseline,
+                latest=latest,
+                outcome=outcome_of(instrument_id, baseline, latest),
+                chart=chart,
+            )
+        )
+    trajectories.sort(
+        key=lambda t: (t.chart is None, t.instrument.id != PRIMARY_INSTRUMENT, t.instrument.id)
+    )
+    assignments = list(
+        QuestionnaireAssignment.objects.filter(
+            clinic_id=actor.clinic_id, patient=patient, status=AssignmentStatus.PENDING
+        ).order_by("due_by", "id")
+    )
+    journal = None
+    if actor.can(Permission.JOURNAL_VIEW):
+        journal = tuple(
+            JournalEntry.objects.filter(clinic_id=actor.clinic_id, patient=patient)[:20]
+        )
+    notes = None
+    if actor.can(Permission.INTEGRATION_NOTE_VIEW):
+        notes = tuple(
+            IntegrationNote.objects.filter(
+                clinic_id=actor.clinic_id, patient=patient
+            ).select_related("session", "written_by")[:5]
+        )
+    alerts = (
+        tuple(
+            alerts_of_clinic(actor=actor)
+            .filter(patient=patient)
+            .exclude(status=AlertStatus.RESOLVED)
+            .order_by("-raised_at")
+        )
+        if actor.can(Permission.ALERT_VIEW)
+        else ()
+    )
+    return PatientOutcomes(
+        patient=patient,
+        trajectories=tuple(trajectories),
+        pending=tuple(a for a in assignments if a.due_by > now),
+        overdue=tuple(a for a in assignments if a.due_by <= now),
+        alerts=alerts,
+        journal=journal,
+        events=tuple(sorted(events, key=lambda e: e.at)),
+        first_course_start=first_start,
+        notes=notes,
+    )
+
+
+def note_sessions(patient: Patient) -> list[Any]:
+    """The patient's treatment sessions a note may be tied to, newest first."""
+    return list(
+        TreatmentSession.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+        .exclude(status="cancelled")
+        .order_by("-checked_in_at")[:50]
+    )
+
+
+def integration_notes_for(*, actor: Actor, patient: Patient) -> list[IntegrationNote]:
+    """A patient's integration notes, newest first, for roles the permission table allows;
+    the read is audited."""
+    actor.require(Permission.INTEGRATION_NOTE_VIEW)
+    notes = list(
+        IntegrationNote.objects.filter(clinic_id=actor.clinic_id, patient=patient)
+        .select_related("session", "written_by")
+        .order_by("-written_at", "-id")[:LIST_LIMIT]
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="integration_note",
+        patient_id=patient.pk,
+        detail={"note_ids": [n.pk for n in notes]},
+    )
+    return notes
+
+
+# --- the booster worklist ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoosterCandidate:
+    """A patient whose scores after a course show the core's relapse signal."""
+
+    patient: Patient
+    course: Course
+    instrument: Instrument
+    baseline: int
+    signal: RelapseSignal
+
+
+def _scores_by_patient(
+    clinic_id: int, instrument_ids: Iterable[str]
+) -> dict[tuple[int, str], list[ScaleResponse]]:
+    grouped: dict[tuple[int, str], list[ScaleResponse]] = defaultdict(list)
+    rows = (
+        ScaleResponse.objects.filter(clinic_id=clinic_id, instrument_id__in=list(instrument_ids))
+        .only("id", "patient_id", "instrument_id", "total", "recorded_at", "band")
+        .order_by("recorded_at", "id")
+    )
+    for row in rows:
+        grouped[(row.patient_id, row.instrument_id)].append(row)
+    return grouped
+
+
+def _booster_candidates(*, clinic_id: int, tz: ZoneInfo) -> list[BoosterCandidate]:
+    courses_by_patient: dict[int, list[Course]] = defaultdict(list)
+    for course in (
+        Course.objects.filter(clinic_id=clinic_id)
+        .select_related("patient")
+        .order_by("started_on", "id")
+    ):
+        courses_by_patient[course.patient_id].append(course)
+    classifiable = load_outcome_rules().classifiable
+    scores = _scores_by_patient(clinic_id, classifiable)
+    candidates = []
+    for courses in courses_by_patient.values():
+        last = courses[-1]
+        if last.status == CourseStatus.ACTIVE or last.ended_at is None:
+            continue
+        for instrument_id in classifiable:
+            series = scores.get((last.patient_id, instrument_id), [])
+            baseline = choose_baseline(series, courses[0].started_on, tz)
+            if baseline is None:
+                continue
+            # From the last course on: its response, then what came after it.
+            window = [
+                (_local_date(r.recorded_at, tz), r.total)
+                for r in series
+                if _local_date(r.recorded_at, tz) >= last.started_on and r.pk != baseline.pk
+            ]
+            signal = relapse_signal(instrument_id, window, baseline.total)
+            if signal is not None and signal.detected_on >= _local_date(last.ended_at, tz):
+                candidates.append(
+                    BoosterCandidate(
+                        patient=last.patient,
+                        course=last,
+                        instrument=get_instrument(instrument_id),
+                        baseline=baseline.total,
+                        signal=signal,
+                    )
+                )
+                break
+    candidates.sort(key=lambda c: c.signal.detected_on)
+    return candidates
+
+
+def booster_worklist(*, actor: Actor) -> list[BoosterCandidate]:
+    """Patients to consider for a booster: after their last course, the core's relapse signal
+    fired and no new course has started. The evidence is the core's; the read is audited."""
+    actor.require(Permission.QUESTIONNAIRE_VIEW)
+    candidates = _booster_candidates(clinic_id=actor.clinic_id, tz=clinic_zone(actor.clinic))
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="booster_worklist",
+        detail={"patient_ids": [c.patient.pk for c in candidates]},
+    )
+    return candidates
+
+
+# --- questionnaires ---------------------------------------------------------------------------
+
+
+def overdue_questionnaires(
+    *, actor: Actor, now: datetime | None = None, audit: bool = True
+) -> list[QuestionnaireAssignment]:
+    """Questionnaires past due and not answered (missed), newest first."""
+    actor.require(Permission.QUESTIONNAIRE_VIEW)
+    now = now or clock.now()
+    rows = list(
+        QuestionnaireAssignment.objects.filter(
+            clinic_id=actor.clinic_id, status=AssignmentStatus.PENDING, due_by__lte=now
+        )
+        .select_related("patient")
+        .prefetch_related("deliveries")
+        .order_by("-due_by", "id")[:LIST_LIMIT]
+    )
+    if audit:
+        audit_record(
+            actor=actor,
+            action=AuditAction.LIST,
+            object_type="questionnaire_assignment",
+            detail={"overdue": True, "patient_ids": sorted({a.patient_id for a in rows})},
+        )
+    return rows
+
+
+def questionnaire_policy_for(
+    *, actor: Actor, protocol_id: str = ""
+) -> tuple[Policy, QuestionnairePolicy | None]:
+    """The clinic's policy in force (and the stored row, if the clinic has set one)."""
+    rows = list(QuestionnairePolicy.objects.filter(clinic_id=actor.clinic_id))
+    row = next((r for r in rows if r.protocol_id == protocol_id), None)
+    return resolve_policy(rows, protocol_id), row
+
+
+# --- the clinic dashboard ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProtocolOutcome:
+    """Outcomes of the courses run under one protocol, on one instrument."""
+
+    protocol_id: str
+    courses: int
+    measured: int
+    responders: int
+    remitters: int
+    median_change: float | None
+
+    @property
+    def response_share(self) -> float | None:
+        """Responders (including remitters) among measured courses."""
+        return self.responders / self.measured if self.measured else None
+
+    @property
+    def remission_share(self) -> float | None:
+        """Remitters among measured courses."""
+        return self.remitters / self.measured if self.measured else None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """The clinic's measurement-based-care dashboard."""
+
+    instrument: Instrument
+    active_patients: int
+    by_protocol: tuple[ProtocolOutcome, ...]
+    overdue_count: int
+    alert_counts: AlertCounts
+    booster_count: int
+
+
+def course_outcome(
+    course: Course, series: Sequence[ScaleResponse], tz: ZoneInfo, now: datetime
+) -> tuple[ScaleResponse, ScaleResponse] | None:
+    """(baseline, end) of one course: the last score on or before its first day, and the last
+    score after that up to its end (or now)."""
+    baseline = choose_baseline(series, course.started_on, tz)
+    if baseline is None or _local_date(baseline.recorded_at, tz) > course.started_on:
+        return None
+    until = course.ended_at or now
+    after = [r for r in series if r.recorded_at > baseline.recorded_at and r.recorded_at <= until]
+    return (baseline, after[-1]) if after else None
+
+
+def outcomes_dashboard(
+    *, actor: Actor, instrument_id: str = PRIMARY_INSTRUMENT, now: datetime | None = None
+) -> Dashboard:
+    """Active courses, outcomes by protocol (the core classifies each course), overdue
+    questionnaires, open alerts and the booster worklist's size."""
+    actor.require(Permission.OUTCOMES_VIEW)
+    now = now or clock.now()
+    if instrument_id not in load_outcome_rules().classifiable:
+        instrument_id = PRIMARY_INSTRUMENT
+    tz = clinic_zone(actor.clinic)
+    courses = list(Course.objects.filter(clinic_id=actor.clinic_id).order_by("started_on", "id"))
+    scores = _scores_by_patient(actor.clinic_id, [instrument_id])
+    grouped: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    counts: dict[str, int] = defaultdict(int)
+    for course in courses:
+        counts[course.protocol_id] += 1
+        pair = course_outcome(course, scores.get((course.patient_id, instrument_id), []), tz, now)
+        if pair is None:
+            continue
+        baseline, end = pair
+        grouped[course.protocol_id].append(
+            (end.total - baseline.total, classify(instrument_id, baseline.total, end.total))
+        )
+    by_protocol = []
+    for protocol_id in sorted(counts):
+        rows = grouped.get(protocol_id, [])
+        by_protocol.append(
+            ProtocolOutcome(
+                protocol_id=protocol_id,
+                courses=counts[protocol_id],
+                measured=len(rows),
+                responders=sum(1 for _, o in rows if o in (RESPONSE, REMISSION)),
+                remitters=sum(1 for _, o in rows if o == REMISSION),
+                median_change=statistics.median(c for c, _ in rows) if rows else None,
+            )
+        )
+    active = len({c.patient_id for c in courses if c.status == CourseStatus.ACTIVE})
+    overdue = QuestionnaireAssignment.objects.filter(
+        clinic_id=actor.clinic_id, status=AssignmentStatus.PENDING, due_by__lte=now
+    ).count()
+    counts_row = alerts_of_clinic(actor=actor).aggregate(
+        open=Count("id", filter=Q(status=AlertStatus.OPEN)),
+        acknowledged=Count("id", filter=Q(status=AlertStatus.ACKNOWLEDGED)),
+    )
+    boosters = _booster_candidates(clinic_id=actor.clinic_id, tz=tz)
+    audit_record(
+        actor=actor,
+        action=AuditAction.READ,
+        object_type="outcomes_dashboard",
+        detail={"instrument_id": instrument_id, "courses": len(courses)},
+    )
+    return Dashboard(
+        instrument=get_instrument(instrument_id),
+        active_patients=active,
+        by_protocol=tuple(by_protocol),
+        overdue_count=overdue,
+        alert_counts=AlertCounts(open=counts_row["open"], acknowledged=counts_row["acknowledged"]),
+        booster_count=len(boosters),
+    )
+
+
+def journal_entries(*, actor: Actor, patient: Patient) -> list[JournalEntry]:
+    """A patient's journal, newest first; the read is audited."""
+    actor.require(Permission.JOURNAL_VIEW)
+    entries = list(JournalEntry.objects.filter(clinic_id=actor.clinic_id, patient=patient)[:100])
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="journal_entry",
+        patient_id=patient.pk,
+        detail={"entry_ids": [e.pk for e in entries]},
+    )
+    return entries
