@@ -9,10 +9,10 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field, StringConstraints
 
-from ketacare.kernel.bounds import BoundedIn
 from ketacare.accounts.api_auth import api_actor, operation
 from ketacare.accounts.permissions import Permission
 from ketacare.followup import selectors, services
+from ketacare.kernel.bounds import BoundedIn
 from ketacare.outcomes.models import IntegrationNote
 from ketacare.patients.selectors import patient_get_for_actor
 

@@ -14,6 +14,11 @@ from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketacare.accounts.access import client_address
+from ketacare.accounts.models import Membership, User
+from ketacare.accounts.permissions import Permission
+from ketacare.accounts.roles import Role
+from ketacare.audit.models import AuditAction
+from ketacare.audit.services import audit_record
 from ketacare.home.mfa import (
     ALWAYS_REQUIRED,
     confirmed_totp,
@@ -23,11 +28,6 @@ from ketacare.home.mfa import (
     safe_next,
     totp_device_for_enrolment,
 )
-from ketacare.accounts.models import Membership, User
-from ketacare.accounts.permissions import Permission
-from ketacare.accounts.roles import Role
-from ketacare.audit.models import AuditAction
-from ketacare.audit.services import audit_record
 from ketacare.kernel.bounds import BoundedForm
 from ketacare.web.access import actor_of, clinic_view
 

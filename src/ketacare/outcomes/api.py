@@ -13,8 +13,8 @@ from ketacare.accounts.api_auth import api_actor, operation
 from ketacare.accounts.permissions import Permission
 from ketacare.clinical.instruments import INSTRUMENT_IDS
 from ketacare.errors import Refused
-from ketacare.kernel.bounds import BoundedIn
 from ketacare.kernel import clock
+from ketacare.kernel.bounds import BoundedIn
 from ketacare.outcomes import selectors, services
 from ketacare.outcomes.models import ResponseSource, SafetyAlert, ScaleResponse
 from ketacare.patients.selectors import patient_get_for_actor

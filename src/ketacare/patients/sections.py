@@ -23,8 +23,8 @@ from pydantic import (
 
 from ketacare.accounts.permissions import Permission
 from ketacare.clinical.eligibility import load_eligibility_rules
-from ketacare.kernel.bounds import BoundedModel
 from ketacare.kernel import clock
+from ketacare.kernel.bounds import BoundedModel
 from ketacare.patients.codes import (
     medical_history_codes,
     normalize_icd10,

@@ -25,8 +25,8 @@ from ketacare.clinical.protocols import get_protocol, load_protocols
 from ketacare.consent.selectors import consent_status
 from ketacare.errors import KetaCareError
 from ketacare.kernel import clock
-from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.kernel.bounds import query_date, query_datetime
+from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import patient_get_for_actor, patients_of_clinic
 from ketacare.scheduling import selectors, services

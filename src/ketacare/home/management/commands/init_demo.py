@@ -5,9 +5,9 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from ketacare.home.mfa import ALWAYS_REQUIRED, demo_authenticator
 from ketacare.accounts.models import User
 from ketacare.demo import DEMO_PASSWORD, load_demo_data
+from ketacare.home.mfa import ALWAYS_REQUIRED, demo_authenticator
 
 
 class Command(BaseCommand):

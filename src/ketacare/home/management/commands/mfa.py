@@ -8,10 +8,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ketacare.home.mfa import current_code
 from ketacare.accounts.models import User
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
+from ketacare.home.mfa import current_code
 
 
 class Command(BaseCommand):
