@@ -143,8 +143,8 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/staff.html", {"rows": rows, "form": form})
 
 
-@require_POST
 @clinic_view(Permission.CLINIC_MANAGE)
+@require_POST
 def staff_mfa_reset(request: HttpRequest, membership_id: int) -> HttpResponse:
     """Remove a member's second factor (lost phone); they enrol again at next sign-in."""
     actor = actor_of(request)
