@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint fmt typecheck test-core test-app test-e2e bench docs clean
+.PHONY: help demo test test-fast lint fmt typecheck test-core test-app test-e2e bench docs clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,7 +25,7 @@ demo: $(STAMP) ## Load demo data into SQLite and serve on http://127.0.0.1:8000
 	$(BIN)/ketacare init-demo
 	$(BIN)/ketacare serve --host $(HOST) --port $(PORT)
 
-lint: $(STAMP) ## ruff, import contracts, migrations and generated docs up to date
+lint: $(STAMP) ## ruff, import contracts, migrations, generated docs and the hazard log up to date
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports
@@ -34,6 +34,7 @@ lint: $(STAMP) ## ruff, import contracts, migrations and generated docs up to da
 	$(BIN)/ketacare permissions-doc --check
 	$(BIN)/ketacare session-states-doc --check
 	$(BIN)/python -m ketacare.clinical.sources_doc --check
+	$(BIN)/python -m ketacare.clinical.hazard_doc --check
 
 typecheck: $(STAMP) ## mypy (strict for the clinical core)
 	$(BIN)/mypy src
@@ -43,8 +44,18 @@ test-core: $(STAMP) ## The pure clinical core, with its coverage (must be >= 95%
 		--cov=ketacare.clinical --cov-branch \
 		--cov-report=term-missing:skip-covered --cov-fail-under=95
 
-test-app: $(STAMP) ## Services, API, pages and browser journeys against the configured database
-	$(BIN)/pytest tests --ignore=tests/clinical -q
+# Workers for the app tier: one per core (at least 2); `make test-app WORKERS=1` runs serially.
+WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -lt 2 ] && n=2; echo $$n)
+# The app tier (everything but the pure core) must keep this much of its lines and branches covered.
+APP_COVERAGE ?= 88
+APP_COV = --cov --cov-config=tests/coverage-app.toml --cov-report=term:skip-covered \
+	--cov-fail-under=$(APP_COVERAGE)
+
+test-app: $(STAMP) ## Services, API, pages and browser journeys, in parallel, with coverage; slowest listed
+	$(BIN)/pytest tests --ignore=tests/clinical -q -n $(WORKERS) --durations=15 $(APP_COV)
+
+test-fast: test-core ## The edit loop: the core, then the app tier without the browser, in parallel
+	$(BIN)/pytest tests --ignore=tests/clinical --ignore=tests/e2e -q -n $(WORKERS) --durations=10
 
 test: lint typecheck test-core test-app ## Everything CI runs
 
@@ -52,12 +63,13 @@ fmt: $(STAMP) ## Format and fix what ruff can
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-docs: $(STAMP) ## Regenerate docs/permissions.md, docs/session-states.md, docs/clinical-sources.md
+docs: $(STAMP) ## Regenerate the generated docs (permissions, session states, sources, hazard log)
 	$(BIN)/ketacare permissions-doc
 	$(BIN)/ketacare session-states-doc
 	$(BIN)/python -m ketacare.clinical.sources_doc
+	$(BIN)/python -m ketacare.clinical.hazard_doc
 
-bench: $(STAMP) ## Benchmarks (figures go in the issue notes)
+bench: $(STAMP) ## Benchmarks at 1k/10k/100k patients (SQLite; PostgreSQL too with DATABASE_URL) into docs/performance.md
 	$(BIN)/python -m bench
 
 clean: ## Remove the virtualenv and local data

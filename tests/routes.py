@@ -25,8 +25,9 @@ PUBLIC_PAGES = {
     "mfa_verify",
     "api_docs",
 }
-# Mounted applications with their own access control (superuser-only admin) or no patient data.
-SKIPPED_PREFIXES = ("admin/", "api/v1/", "static/", "portal/")
+# Mounted applications with their own access control (superuser-only admin) or no patient data;
+# the FHIR base has its own walk (bearer tokens, OperationOutcomes) in test_route_walk.py.
+SKIPPED_PREFIXES = ("admin/", "api/v1/", "static/", "portal/", "fhir/r4/")
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ def _register_app_factories() -> None:
         "scheduling",
         "treatment",
         "outcomes",
+        "fhir",
     ):
         try:
             module = import_module(f"tests.{app}.path_values")

@@ -13,6 +13,10 @@
     ketacare permissions-doc [--check]
     ketacare session-states-doc [--check]
     ketacare worker                    run background tasks (questionnaires, reminders)
+    ketacare synth --patients N --clinics K   a synthetic network (benchmarks, demonstrations)
+    ketacare export --clinic SLUG ARCHIVE   a clinic's whole record as a zip archive
+    ketacare import ARCHIVE            load an archive into an empty KetaCare
+    ketacare fhir token create USERNAME --scope "user/*.read"
 
 Anything else (migrate, check --deploy, createsuperuser, …) passes through to Django.
 """
@@ -26,6 +30,10 @@ ALIASES = {
     "permissions-doc": "permissions_doc",
     "session-states-doc": "session_states_doc",
     "worker": "ketacare_worker",
+    "synth": "synth",
+    "outcomes-refresh": "outcomes_refresh",
+    "export": "clinic_export",
+    "import": "clinic_import",
 }
 
 

@@ -19,6 +19,7 @@ from ketacare.clinical.protocols import (
     parse_monitoring_profiles,
     parse_protocol,
 )
+from ketacare.clinical.vocabulary import build_vocabulary
 
 
 def packaged(name: str) -> str:
@@ -224,7 +225,7 @@ PROTOCOL_ERRORS = [
         "first_week = 2\nmax_per_week = 3",
         "first_week: 2 is above",
     ),
-    (IV, "requires_trd = false", 'requires_trd = "no"', "expected true or false"),
+    (IV, "requires_trd = true", 'requires_trd = "no"', "expected true or false"),
     (
         "protocols/esketamine_trd.toml",
         "allowed_mg = [56, 84]",
@@ -313,7 +314,19 @@ ELIGIBILITY = "eligibility.toml"
         ),
         ('id = "age_65_or_over"', 'id = "age_under_18"', "duplicate rule id 'age_under_18'"),
         ('classes = ["opioids"]', 'classes = ["narcotics"]', "unknown medicine class"),
-        ('names = ["lamotrigine"]', 'names = ["Lamotrigine"]', "single lowercase words"),
+        ('"interstitial_cystitis"]', '"interstial_cystitis"]', "in no vocabulary"),
+        ('codes = ["alcohol"]', 'codes = ["alcohol_use_disorder"]', "in no vocabulary"),
+        ('trial_class = "antidepressants"', 'trial_class = "ssris"', "unknown medicine class"),
+        (
+            'kind = "indication"\nfacts = ["diagnoses"]',
+            'kind = "indication"\nfacts = ["medical_history"]',
+            "an indication rule reads diagnoses",
+        ),
+        (
+            'kind = "medicine_class"\nfacts = ["medicines"]\nclasses = ["opioids"]',
+            'kind = "medicine_class"\nfacts = ["age_years"]\nclasses = ["opioids"]',
+            "reads list facts",
+        ),
         (
             'routes = ["esketamine"]\nreason = "Esketamine',
             'routes = ["nasal"]\nreason = "Esketamine',
@@ -340,6 +353,63 @@ ELIGIBILITY = "eligibility.toml"
 def test_a_malformed_eligibility_file_names_the_key(old: str, new: str, message: str) -> None:
     with pytest.raises(DataError, match=message):
         parse_eligibility_rules(parse_document(edited(ELIGIBILITY, old, new), ELIGIBILITY))
+
+
+MEDICINES = "vocabulary/medicines.toml"
+CONDITIONS = "vocabulary/conditions.toml"
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "message"),
+    [
+        (MEDICINES, 'id = "lorazepam"', 'id = "Lorazepam"', "lowercase generic name"),
+        (MEDICINES, 'id = "lorazepam"', 'id = "alprazolam"', "duplicate ingredient"),
+        (MEDICINES, 'rxnorm = "596"', 'rxnorm = "RX596"', "not an RxNorm concept id"),
+        (MEDICINES, 'classes = ["gabapentinoids"]', 'classes = ["gabapentins"]', "unknown class"),
+        (MEDICINES, 'brands = ["Ativan", "Loreev"]', 'brands = ["Ativan", "Xanax"]', "means both"),
+        (
+            MEDICINES,
+            'ingredients = ["oxycodone", "acetaminophen"]',
+            'ingredients = ["oxy"]',
+            "unknown ingredient",
+        ),
+        (MEDICINES, "[classes.lamotrigine]", "[classes.Lamotrigine]", "snake_case"),
+        (MEDICINES, 'id = "penicillins"', 'id = "Penicillins"', "snake_case"),
+        (MEDICINES, 'brands = ["Ativan", "Loreev"]', 'brands = ["Ativan", "!!"]', "no letters"),
+        (MEDICINES, 'id = "lorazepam"\nrxnorm', 'id = "lorazepam"\nrxcui', "unknown key"),
+        (CONDITIONS, 'id = "schizophrenia"', 'id = "Schizophrenia"', "snake_case"),
+        (CONDITIONS, 'id = "schizophrenia"', 'id = "psychosis"', "duplicate condition"),
+        (CONDITIONS, 'icd10 = ["F20"]', 'icd10 = ["F2O"]', "not an ICD-10-CM code or prefix"),
+        (CONDITIONS, 'snomed = ["58214004"]', 'snomed = ["5821"]', "not a SNOMED CT concept id"),
+        (CONDITIONS, 'checklist = "medical_history"', 'checklist = "history"', "expected one of"),
+        (CONDITIONS, 'synonyms = ["glaucoma"]', 'synonyms = ["glaucoma", "asthma"]', "means both"),
+        (CONDITIONS, 'id = "alcohol"\n', 'id = "Alcohol"\n', "snake_case"),
+        (CONDITIONS, '"I10" = "Essential', '"I1O" = "Essential', "not an ICD-10-CM code"),
+        (CONDITIONS, '"I10" = "Essential', '"Z00.0" = "Essential', "maps to no condition"),
+    ],
+)
+def test_a_malformed_vocabulary_names_file_and_key(
+    name: str, old: str, new: str, message: str
+) -> None:
+    medicines = edited(MEDICINES, old, new) if name == MEDICINES else packaged(MEDICINES)
+    conditions = edited(CONDITIONS, old, new) if name == CONDITIONS else packaged(CONDITIONS)
+    with pytest.raises(DataError, match=message) as error:
+        build_vocabulary(
+            parse_document(medicines, MEDICINES), parse_document(conditions, CONDITIONS)
+        )
+    assert error.value.file == name
+
+
+def test_a_protocol_naming_an_unknown_indication_condition_is_refused() -> None:
+    text = edited(
+        IV,
+        'indication_conditions = ["major_depressive_disorder"]',
+        'indication_conditions = ["mdd"]',
+    )
+    with pytest.raises(DataError, match="indication_conditions"):
+        parse_protocol(
+            parse_document(text, IV), load_dosing_constants(), load_monitoring_profiles()
+        )
 
 
 MONITORING = "monitoring.toml"

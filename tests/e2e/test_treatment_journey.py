@@ -319,8 +319,17 @@ def _intake(page: Page, clinic, shoot) -> None:
     panel.get_by_label("Pregnant?").select_option(label="No")
     panel.get_by_label("Breastfeeding?").select_option(label="No")
     panel.get_by_role("button", name="Save and continue").click()
+    # Two failed adequate trials in this episode: the IV protocol is for treatment-resistant
+    # depression, and the episode of each trial is said, not assumed.
     panel = page.get_by_role("region", name="Prior antidepressant trials")
-    panel.get_by_label("No antidepressant trials").check()
+    for row, (drug, outcome) in enumerate(
+        (("sertraline", "No response"), ("venlafaxine", "Partial response")), start=1
+    ):
+        panel.get_by_label(f"Drug, row {row}").fill(drug)
+        panel.get_by_label(f"Adequate dose?, row {row}").select_option(label="Yes")
+        panel.get_by_label(f"Weeks, row {row}").fill("8")
+        panel.get_by_label(f"Outcome, row {row}").select_option(label=outcome)
+        panel.get_by_label(f"This episode?, row {row}").select_option(label="Yes")
     panel.get_by_role("button", name="Save and continue").click()
     panel = page.get_by_role("region", name="Baseline vital signs")
     panel.get_by_label("Measured at").fill(_local(clinic, clock.now()))

@@ -72,12 +72,6 @@ def test_patient_list_paging_out_of_range_is_refused_naming_the_parameter(world,
     assert response.status_code == 422 and _field(response) == [field]
 
 
-@pytest.mark.parametrize("page", ["1e23", str(10**30), "0", "-4", "x"])
-def test_the_patient_list_page_parameter_out_of_range_answers_400_naming_it(world, page):
-    response = world.web(world.staff["nurse"]).get(f"/patients/?page={page}")
-    assert response.status_code == 400 and b"page" in response.content
-
-
 @pytest.mark.parametrize(
     "url",
     [
@@ -88,7 +82,6 @@ def test_the_patient_list_page_parameter_out_of_range_answers_400_naming_it(worl
         "/schedule/appointments/new/?start=9999-12-31T23:59",
         "/sessions/?day=9999-12-31",
         "/audit/?since=0001-01-01",
-        "/audit/?page=" + str(10**30),
     ],
 )
 def test_pages_given_dates_far_outside_the_clinical_range_answer_400(world, url):

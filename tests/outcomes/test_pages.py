@@ -86,8 +86,8 @@ def test_the_alert_list_has_a_fixed_query_budget(world, alerts, django_assert_nu
         suicidality_alert(PatientFactory(clinic=world.clinic_a))
     client = world.web(world.staff["nurse"])
     _warm(client, "/outcomes/alerts/")
-    # session, user, memberships; alerts with patient and people; audit (5); session save (3)
-    with django_assert_num_queries(12):
+    # session, user, memberships; alerts with patient and people; audit (5)
+    with django_assert_num_queries(9):
         page = client.get("/outcomes/alerts/")
     assert page.content.decode().count('data-testid="alert-row"') == alerts
 
@@ -161,8 +161,8 @@ def test_the_outcomes_panel_has_a_fixed_query_budget(world, scores, django_asser
     url = f"/outcomes/patients/{world.patient_a.pk}/"
     _warm(client, url)
     # session, user, memberships; tenancy guard; patient and its audit (1 + 5); responses;
-    # courses; sessions; assignments; open alerts; session save (3)
-    with django_assert_num_queries(18):
+    # courses; sessions; assignments; open alerts
+    with django_assert_num_queries(15):
         assert client.get(url, headers={"HX-Request": "true"}).status_code == 200
 
 
@@ -251,7 +251,9 @@ def test_the_booster_worklist_has_a_fixed_query_budget(world, patients, django_a
         _relapsed_patient(world)
     client = world.web(world.staff["prescriber"])
     _warm(client, "/outcomes/boosters/")
-    # session, user, memberships; courses with patients; scores; audit (5); session save (3)
+    # session, user, memberships; the summaries' catch-up check (the clinic's mark, then new
+    # scores, new courses, ended courses: nothing new); stored signals with patients and
+    # courses; audit (5)
     with django_assert_num_queries(13):
         page = client.get("/outcomes/boosters/")
     assert page.content.decode().count('data-testid="booster-row"') == patients
@@ -267,8 +269,8 @@ def test_the_missed_list_has_a_fixed_query_budget(world, rows, django_assert_num
         )
     client = world.web(world.staff["nurse"])
     _warm(client, "/outcomes/overdue/")
-    # session, user, memberships; assignments with patients; deliveries; audit (5); save (3)
-    with django_assert_num_queries(13):
+    # session, user, memberships; assignments with patients; deliveries; audit (5)
+    with django_assert_num_queries(10):
         page = client.get("/outcomes/overdue/")
     assert page.content.decode().count('data-testid="overdue-row"') == rows
 
@@ -281,8 +283,8 @@ def test_the_dashboard_reports_outcomes_by_protocol_with_a_fixed_budget(
         _relapsed_patient(world)
     client = world.web(world.staff["admin"])
     _warm(client, "/outcomes/dashboard/")
-    # session, user, memberships; courses; scores; overdue count; alert counts; worklist
-    # courses and scores; audit (5); session save (3)
+    # session, user, memberships; the summaries' catch-up check (4: nothing new); tallies;
+    # active patients; overdue count; alert counts; worklist count; audit (5)
     with django_assert_num_queries(17):
         page = client.get("/outcomes/dashboard/")
     html = page.content.decode()

@@ -161,6 +161,7 @@ def test_a_used_link_cannot_be_used_again(world):
         "x" * 43,
         "not-a-token",
     ],
+    ids=["never-issued", "right-length", "malformed"],  # stable ids: parallel workers agree
 )
 def test_a_forged_link_is_refused(world, token):
     assignment_row(world.patient_a)

@@ -52,12 +52,14 @@ def eligible_chart() -> dict[str, dict[str, Any]]:
                     "weeks": "8",
                     "outcome": "no_response",
                     "adequate_dose": True,
+                    "current_episode": True,
                 },
                 {
                     "drug": "venlafaxine",
                     "weeks": "10",
                     "outcome": "partial_response",
                     "adequate_dose": True,
+                    "current_episode": True,
                 },
             ]
         },

@@ -138,7 +138,7 @@ def test_intake_facts_show_what_the_screening_will_see(world):
     complete_chart(world.patient_a, world.staff["nurse"])
     body = client.get(f"/api/v1/patients/{world.patient_a.pk}/intake-facts").json()
     assert body["missing"] == []
-    assert body["facts"]["diagnoses"] == ["major_depressive_disorder"]
+    assert body["facts"]["diagnoses"] == ["F33.1"]
 
 
 def test_the_openapi_documents_each_section_with_its_own_schema(world):

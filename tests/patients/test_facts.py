@@ -7,7 +7,7 @@ import pytest
 
 from ketacare.clinical.eligibility import FACT_NAMES, AntidepressantTrial, screen
 from ketacare.clinical.protocols import get_protocol
-from ketacare.patients.codes import conditions_for_icd10, normalize_icd10
+from ketacare.patients.codes import normalize_icd10
 from ketacare.patients.facts import age_on, facts_from_chart, facts_to_json
 from ketacare.patients.sections import fact_label, fact_step
 from tests.patients.factories import eligible_chart
@@ -23,33 +23,6 @@ def _facts(sections=None, *, sex="female", born=date(1980, 5, 17), weight=Decima
         sections=eligible_chart() if sections is None else sections,
         weight_kg=weight,
     )
-
-
-@pytest.mark.parametrize(
-    ("code", "conditions"),
-    [
-        # ICD-10-CM: MDD single episode and recurrent, including in remission
-        ("F32.1", ("major_depressive_disorder",)),
-        ("F33.41", ("major_depressive_disorder",)),
-        ("f331", ("major_depressive_disorder",)),
-        # severe with psychotic features is both
-        ("F33.3", ("major_depressive_disorder", "psychosis")),
-        # not MDD: premenstrual dysphoric disorder, depression unspecified, other recurrent
-        ("F32.81", ()),
-        ("F32.A", ()),
-        ("F33.8", ()),
-        ("F20.9", ("schizophrenia",)),
-        ("F25.0", ("psychosis",)),
-        ("F10.20", ("alcohol_use_disorder",)),
-        ("F11.20", ("substance_use_disorder",)),
-        # nicotine dependence and use without a disorder are not substance use disorders here
-        ("F17.210", ()),
-        ("F12.90", ()),
-        ("F41.1", ()),
-    ],
-)
-def test_icd10_codes_map_onto_the_conditions_the_rules_look_for(code, conditions):
-    assert conditions_for_icd10(code) == conditions
 
 
 @pytest.mark.parametrize("bad", ["", "33.1", "F3", "FF3.1", "F33.12345", "U07.1"])
@@ -89,24 +62,62 @@ def test_a_complete_chart_screens_eligible_for_iv_and_esketamine():
         assert (result.status, result.fired, result.missing_facts) == ("eligible", [], [])
 
 
-def test_diagnoses_are_mapped_from_icd10_and_medicines_are_lower_case_generic_names():
+def test_diagnoses_go_as_icd10_codes_and_medicines_by_generic_and_brand_name():
     sections = eligible_chart()
     sections["diagnoses"]["items"].append({"icd10": "F20.9", "description": "Schizophrenia"})
     sections["medicines"]["items"].append({"generic_name": "Lorazepam", "brand_name": "Ativan"})
     facts = _facts(sections)
-    assert facts.diagnoses == ["major_depressive_disorder", "schizophrenia"]
-    assert facts.medicines == ["lorazepam", "sertraline"]
+    assert facts.diagnoses == ["F20.9", "F33.1"]
+    assert facts.medicines == ["Ativan", "lorazepam", "sertraline"]
     fired = {r.rule_id for r in screen(facts, protocol=get_protocol("iv_induction_6x")).fired}
     assert {"psychosis_history", "benzodiazepines"} <= fired
+
+
+def test_a_brand_name_typed_as_the_medicine_is_read_by_ingredient():
+    sections = eligible_chart()
+    sections["medicines"]["items"] = [{"generic_name": "Lyrica 75 mg"}]
+    result = screen(_facts(sections), protocol=get_protocol("iv_induction_6x"))
+    assert "gabapentinoids" in {r.rule_id for r in result.fired}
 
 
 def test_an_allergy_to_ketamine_is_a_hypersensitivity_the_screening_sees():
     sections = eligible_chart()
     sections["allergies"] = {"items": [{"substance": "Ketalar", "reaction": "rash"}]}
     facts = _facts(sections)
-    assert facts.medical_history == ["hypersensitivity_ketamine"]
+    assert facts.allergies == ["Ketalar"]
     result = screen(facts, protocol=get_protocol("iv_induction_6x"))
     assert result.status == "ineligible"
+
+
+def test_other_conditions_and_notes_reach_the_screening_line_by_line():
+    # was: "other conditions" never reached the screening, which answered eligible
+    sections = eligible_chart()
+    sections["medical_history"] = {
+        "conditions": ["hypertension"],
+        "other": ["abdominal aortic aneurysm", "Ehlers-Danlos syndrome"],
+        "notes": "Knee surgery 2019",
+    }
+    facts = _facts(sections)
+    assert facts.medical_history == [
+        "Ehlers-Danlos syndrome",
+        "Knee surgery 2019",
+        "abdominal aortic aneurysm",
+        "hypertension",
+    ]
+    result = screen(facts, protocol=get_protocol("iv_induction_6x"))
+    assert result.status == "ineligible"
+    assert "aneurysmal_vascular_disease" in {r.rule_id for r in result.fired}
+    assert {r.entry for r in result.unrecognised} == {"Ehlers-Danlos syndrome", "Knee surgery 2019"}
+
+
+def test_an_other_substance_goes_with_its_details_and_needs_review():
+    sections = eligible_chart()
+    sections["substance_use"] = {"items": [{"substance": "other", "details": "kratom daily"}]}
+    facts = _facts(sections)
+    assert facts.substance_use == ["other: kratom daily"]
+    result = screen(facts, protocol=get_protocol("iv_induction_6x"))
+    assert result.status == "needs review"
+    assert [r.entry for r in result.unrecognised] == ["other: kratom daily"]
 
 
 def test_pregnancy_is_not_asked_of_a_patient_whose_sex_at_birth_is_male():
@@ -123,11 +134,15 @@ def test_trials_keep_unknowns_so_the_engine_can_name_them():
     sections = eligible_chart()
     sections["antidepressant_trials"] = {"items": [{"drug": "Sertraline", "weeks": "8"}]}
     facts = _facts(sections)
+    # the episode was left unknown: it stays unknown (it used to default to yes)
     assert facts.antidepressant_trials == [
-        AntidepressantTrial(drug="sertraline", weeks=Decimal("8"), current_episode=True)
+        AntidepressantTrial(drug="sertraline", weeks=Decimal("8"), current_episode=None)
     ]
     result = screen(facts, protocol=get_protocol("esketamine_trd"))
-    assert "antidepressant_trials[0].outcome" in result.missing_facts
+    assert {
+        "antidepressant_trials[0].outcome",
+        "antidepressant_trials[0].current_episode",
+    } <= set(result.missing_facts)
 
 
 def test_the_snapshot_writes_decimals_the_same_however_they_were_typed():

@@ -1,5 +1,6 @@
 """The staff iCalendar feed: RFC 5545 text, no names, a secret URL that rotation revokes."""
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from ketacare.accounts.roles import Role
 from ketacare.audit.models import AuditEntry
 from ketacare.scheduling.ical import FeedEvent, escape_text, fold, render_calendar
 from ketacare.scheduling.services import calendar_feed_rotate
+from ketacare.scheduling.views import FEED_PAST_DAYS
 from tests.scheduling.factories import ChairFactory, appointment_row, course_row
 
 # --- the text format (no database) ------------------------------------------------------------
@@ -115,7 +117,24 @@ def test_every_feed_fetch_is_audited_as_an_export(world, feed):
     Client().get("/schedule/feed.ics", {"token": token})
     entry = AuditEntry.objects.filter(action="export", object_type="calendar_feed").get()
     assert entry.clinic_id == world.clinic_a.pk
-    assert entry.detail["appointment_ids"] == [appointment.pk]
+    assert entry.detail["count"] == 1
+    assert entry.detail["ids_sha256"] == hashlib.sha256(str(appointment.pk).encode()).hexdigest()
+
+
+def test_the_feed_is_bounded_in_time_and_in_events(world, feed, monkeypatch):
+    # given appointments long past, within the window, and beyond the event limit
+    _, token, _ = feed
+    course = course_row(world.patient_a, world.staff)
+    chair = ChairFactory(clinic=world.clinic_a)
+    old = appointment_row(course, chair, timezone.now() - timedelta(days=FEED_PAST_DAYS + 3))
+    for day in range(2, 6):
+        appointment_row(course, chair, timezone.now() + timedelta(days=day))
+    monkeypatch.setattr("ketacare.scheduling.views.FEED_EVENT_LIMIT", 3)
+    # when the feed is fetched
+    text = Client().get("/schedule/feed.ics", {"token": token}).content.decode()
+    # then the old appointment is outside the window and only three events go out
+    assert f"appointment-{old.pk}@" not in text
+    assert text.count("BEGIN:VEVENT") == 3
 
 
 def test_the_feed_has_a_fixed_query_budget(world, feed, django_assert_max_num_queries):

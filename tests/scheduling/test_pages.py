@@ -39,9 +39,8 @@ def test_the_day_view_makes_the_same_queries_whatever_the_bookings(
     client = world.web(world.staff["front_desk"])
     client.get("/schedule/")  # the clinic's audit chain now exists
     # session, user, memberships; schedule settings, chairs, appointments; the audit append
-    # (savepoint, lock the head, insert, update, release); the session save (savepoint, update,
-    # release)
-    with django_assert_num_queries(14):
+    # (savepoint, lock the head, insert, update, release)
+    with django_assert_num_queries(11):
         response = client.get("/schedule/", {"date": monday.isoformat()})
     assert response.status_code == 200
     assert response.content.count(b'class="appt ') == appointments
@@ -55,7 +54,7 @@ def test_the_week_view_makes_the_same_queries_whatever_the_bookings(
     fill_day(world, monday, appointments)
     client = world.web(world.staff["nurse"])
     client.get("/schedule/week/")
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(11):
         response = client.get("/schedule/week/", {"date": monday.isoformat()})
     assert response.status_code == 200
     assert response.content.count(b'class="chip"') == appointments
@@ -195,8 +194,8 @@ def test_the_patients_courses_card_has_a_fixed_query_budget(
     url = f"/schedule/patients/{world.patient_a.pk}/courses/"
     client.get(url)
     # session, user, memberships, tenancy guard, patient, courses, appointments (one query for
-    # all), the audit append (5), the session save (3)
-    with django_assert_num_queries(15):
+    # all), the audit append (5)
+    with django_assert_num_queries(12):
         response = client.get(url, headers={"HX-Request": "true"})
     assert response.content.count(b'data-testid="course-') == courses
 
@@ -212,9 +211,8 @@ def test_the_course_page_has_a_fixed_query_budget(world, sessions, django_assert
     url = f"/schedule/courses/{course.pk}/"
     client.get(url)
     # session, user, memberships, tenancy guard, course (with patient, parent, screening), the
-    # audit append (5), appointments (with chairs), chairs (booster form), booster courses, the
-    # session save (3)
-    with django_assert_num_queries(16):
+    # audit append (5), appointments (with chairs), chairs (booster form), booster courses
+    with django_assert_num_queries(13):
         response = client.get(url)
     assert response.status_code == 200
     assert response.content.count(b"/schedule/appointments/") >= sessions

@@ -192,10 +192,17 @@ def test_changing_a_fact_no_rule_used_leaves_the_screening_current(world):
         version=1,
         data={"emergency_contact_name": "Someone Else", "emergency_contact_phone": "555-0199"},
     )
+    assert screening_out_of_date(screening) == []
+
+
+def test_a_new_allergy_makes_the_screening_out_of_date(world):
+    # an allergy may be a hypersensitivity (or not be understood): the screening must run again
+    complete_chart(world.patient_a, world.staff["nurse"])
+    screening = screening_sign(actor=_actor(world, "prescriber"), screening=_run(world))
     chart_for(
         world.patient_a, world.staff["nurse"], {"allergies": {"items": [{"substance": "latex"}]}}
     )
-    assert screening_out_of_date(screening) == []
+    assert screening_out_of_date(screening) == ["allergies"]
 
 
 def test_an_out_of_date_screening_cannot_be_signed(world):

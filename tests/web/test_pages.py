@@ -133,8 +133,8 @@ def test_the_patient_list_makes_the_same_queries_whatever_its_length(
     client = world.web(world.staff["nurse"])
     client.get("/patients/")  # the clinic's audit chain now exists
     # session, user, memberships, patients; the audit append in a savepoint (lock the
-    # chain head, insert, update the head); the session save in a savepoint
-    with django_assert_num_queries(12):
+    # chain head, insert, update the head); no session save (the idle clock was just written)
+    with django_assert_num_queries(9):
         response = client.get("/patients/")
     assert response.status_code == 200
 
@@ -147,9 +147,9 @@ def test_the_patient_page_has_a_fixed_query_budget(
     client = world.web(world.staff["nurse"])
     client.get(f"/patients/{world.patient_a.pk}/")  # the clinic's audit chain now exists
     # session, user, memberships, the tenancy guard, the patient and its audit append, then
-    # the chart panels (sections, measurements, screenings, consents), and the session save;
+    # the chart panels (sections, measurements, screenings, consents), and no session save;
     # the chart's own tests check each panel with 1 and with many rows
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(16):
         assert client.get(f"/patients/{world.patient_a.pk}/").status_code == 200
 
 
@@ -210,3 +210,19 @@ def test_static_assets_are_vendored_not_from_a_cdn(world):
     html = response.content.decode()
     assert "/static/ketacare/vendor/htmx-" in html
     assert "https://" not in html and "http://cdn" not in html
+
+
+def test_a_request_soon_after_the_last_does_not_rewrite_the_session(world):
+    # given a nurse whose last own request was recorded 5 seconds ago
+    client = world.web(world.staff["nurse"])
+    client.get("/patients/")
+    _idle_for(client, 5)
+    recorded = client.session["last_activity"]
+    # when she opens another page
+    assert client.get("/patients/").status_code == 200
+    # then the idle clock is not rewritten (no session write) ...
+    assert client.session["last_activity"] == recorded
+    # ... but it is once the recorded time is 15 seconds old
+    _idle_for(client, 15)
+    client.get("/patients/")
+    assert int(time.time()) - client.session["last_activity"] < 5

@@ -154,3 +154,82 @@ def test_every_path_parameter_is_registered_with_the_tenancy_guard():
 
     parameters = {p for route in page_routes() for p in route.parameters if p.endswith("_id")}
     assert parameters <= set(PATH_OBJECTS)
+
+
+# --- the FHIR base (/fhir/r4/): bearer tokens, scopes, OperationOutcomes -------------------------
+
+
+def _fhir_client(world, user):
+    token = world.token_for(user) if user is not None else None
+    return Client(headers={"Authorization": f"Bearer {token}"} if token else {})
+
+
+def _fhir_urls(values):
+    from ketacare.fhir.registry import REGISTRY
+    from tests.fhir.path_values import fhir_ids
+
+    ids = fhir_ids(str(values["fhir_record"]))
+    assert set(ids) == set(REGISTRY), "every served type needs a record in the walk"
+    for name, resource_type in sorted(REGISTRY.items()):
+        yield resource_type, f"/fhir/r4/{name}", f"/fhir/r4/{name}/{ids[name]}"
+
+
+def _fhir_may(role, resource_type):
+    # Types not scoped to a clinic (Questionnaire definitions) are the same for everyone.
+    return role_may(role, resource_type.permission)
+
+
+def test_every_fhir_type_answers_each_role_as_the_permission_table_says(world):
+    values = path_values(world)
+    for resource_type, search_url, read_url in _fhir_urls(values):
+        for role, user in world.staff.items():
+            client = _fhir_client(world, user)
+            for url in (search_url, read_url):
+                response = client.get(url)
+                expected = 200 if _fhir_may(role, resource_type) else 403
+                assert response.status_code == expected, (url, role, response.status_code)
+                assert response["Content-Type"].startswith("application/fhir+json")
+
+
+def test_every_fhir_record_answers_404_to_other_clinics(world):
+    values = path_values(world)
+    for resource_type, _, read_url in _fhir_urls(values):
+        if not resource_type.clinic_scoped:
+            continue
+        for role, outsider in world.outsiders.items():
+            response = _fhir_client(world, outsider).get(read_url)
+            expected = 404 if _fhir_may(role, resource_type) else 403
+            assert response.status_code == expected, (read_url, role, response.status_code)
+            assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_fhir_answers_anonymous_callers_401_except_the_capability_statement(world):
+    values = path_values(world)
+    client = Client()
+    assert client.get("/fhir/r4/metadata").status_code == 200
+    for _, search_url, read_url in _fhir_urls(values):
+        for url in (search_url, read_url):
+            response = client.get(url)
+            assert response.status_code == 401, url
+            assert response["WWW-Authenticate"] == "Bearer"
+
+
+def test_fhir_bulk_export_answers_each_role_and_the_other_clinic(world, settings, tmp_path):
+    settings.KETACARE_EXPORT_DIR = str(tmp_path)
+    async_headers = {"HTTP_PREFER": "respond-async", "HTTP_ACCEPT": "application/fhir+json"}
+    kickoffs = ["/fhir/r4/$export", "/fhir/r4/Patient/$export", "/fhir/r4/Group/all/$export"]
+    status_urls = []
+    for role, user in world.staff.items():
+        for url in kickoffs:
+            response = _fhir_client(world, user).get(url, **async_headers)
+            expected = 202 if role_may(role, Permission.FHIR_BULK_EXPORT) else 403
+            assert response.status_code == expected, (url, role, response.status_code)
+            if response.status_code == 202:
+                status_urls.append(response["Content-Location"])
+    assert status_urls
+    for role, outsider in {**world.outsiders, "nurse-a": world.staff["nurse"]}.items():
+        for url in status_urls:
+            response = _fhir_client(world, outsider).get(url)
+            assert response.status_code == 404, (url, role, response.status_code)
+    for url in kickoffs + status_urls:
+        assert Client().get(url, **async_headers).status_code == 401

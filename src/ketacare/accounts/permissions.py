@@ -42,6 +42,8 @@ class Permission(StrEnum):
     OUTCOMES_VIEW = "outcomes.view"
     AUDIT_VIEW = "audit.view"
     CLINIC_MANAGE = "clinic.manage"
+    FHIR_BULK_EXPORT = "fhir.bulk_export"
+    RECORD_EXPORT = "record.export"
 
 
 ALL = frozenset(Role)
@@ -83,6 +85,10 @@ PERMISSION_TABLE: dict[Permission, frozenset[Role]] = {
     Permission.OUTCOMES_VIEW: frozenset({Role.ADMIN, *CARE_TEAM}),
     Permission.AUDIT_VIEW: frozenset({Role.ADMIN}),
     Permission.CLINIC_MANAGE: frozenset({Role.ADMIN}),
+    # A whole clinic's records leave in one file: the clinic's administrator starts that.
+    Permission.FHIR_BULK_EXPORT: frozenset({Role.ADMIN}),
+    # Giving a patient a link to download their own record (FHIR JSON and a PDF summary).
+    Permission.RECORD_EXPORT: frozenset({Role.PRESCRIBER, Role.NURSE, Role.ADMIN}),
 }
 
 

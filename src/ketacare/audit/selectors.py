@@ -1,6 +1,7 @@
 """Reads of the audit trail, always scoped to the actor's clinic."""
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
@@ -27,8 +28,11 @@ def audit_entries_for_clinic(
         entries = entries.filter(action=action)
     if patient_id is not None:
         entries = entries.filter(patient_id=patient_id)
+    # Days are the clinic's days; bounds on the column itself, so the index on time answers.
+    tz = ZoneInfo(actor.clinic.time_zone)
     if since is not None:
-        entries = entries.filter(at__date__gte=since)
+        entries = entries.filter(at__gte=datetime.combine(since, time(), tzinfo=tz))
     if until is not None:
-        entries = entries.filter(at__date__lte=until)
+        next_day = datetime.combine(until + timedelta(days=1), time(), tzinfo=tz)
+        entries = entries.filter(at__lt=next_day)
     return entries.order_by("-at", "-seq")

@@ -1,9 +1,13 @@
-"""Eligibility screening: cited rules over intake facts; eligible, needs review or ineligible."""
+"""Eligibility screening: cited rules over intake facts; eligible, needs review or ineligible.
+
+Fails closed (reference §2): every recorded entry (a diagnosis code, a history item, a line of
+free text, a medicine, an allergy, a substance) is read through the vocabularies; `eligible` only
+when every entry was understood, no caution fired and no fact a rule needs is unknown.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from functools import cache
@@ -12,6 +16,7 @@ from ketacare.clinical._data import Citation, Node, read_document
 from ketacare.clinical.dose_limits import ROUTES
 from ketacare.clinical.errors import DataError, InvalidInput
 from ketacare.clinical.protocols import Protocol
+from ketacare.clinical.vocabulary import Reading, Vocabulary, load_vocabulary
 
 ELIGIBLE = "eligible"
 NEEDS_REVIEW = "needs review"
@@ -32,7 +37,12 @@ KINDS = (
     "bp_at_or_above",
     "medicine_class",
     "trd",
+    "indication",
 )
+
+# Which vocabulary reads each list fact.
+CONDITION_FACTS = ("diagnoses", "psychiatric_history", "medical_history")
+LIST_FACTS = (*CONDITION_FACTS, "substance_use", "medicines", "allergies")
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,7 @@ class AntidepressantTrial:
     """One antidepressant trial: adequate dose (by mg or the prescriber's flag), weeks, and outcome.
 
     `outcome` is one of no_response, partial_response, response, remission, intolerance.
+    `current_episode` is None until someone says yes or no (reference §2: it stays unknown).
     """
 
     drug: str
@@ -48,14 +59,15 @@ class AntidepressantTrial:
     dose_mg: Decimal | int | None = None
     min_therapeutic_dose_mg: Decimal | int | None = None
     adequate_dose: bool | None = None
-    current_episode: bool | None = True
+    current_episode: bool | None = None
 
 
 @dataclass(frozen=True)
 class IntakeFacts:
     """What intake knows about a patient; None means unknown, an empty list means none.
 
-    Codes are lowercase snake_case (see `known_codes()`); medicines are generic names.
+    List entries are as recorded: condition codes, ICD-10-CM codes, SNOMED CT ids or free text
+    (diagnoses and history); generic, brand or combination names (medicines, allergies).
     """
 
     age_years: int | None = None
@@ -70,6 +82,7 @@ class IntakeFacts:
     substance_use: Sequence[str] | None = None
     medicines: Sequence[str] | None = None
     antidepressant_trials: Sequence[AntidepressantTrial] | None = None
+    allergies: Sequence[str] | None = None
 
 
 FACT_NAMES = tuple(f.name for f in fields(IntakeFacts))
@@ -83,16 +96,6 @@ class EligibilitySettings:
 
 
 @dataclass(frozen=True)
-class MedicineClass:
-    """A class of interacting medicines as a list of generic names."""
-
-    id: str
-    label: str
-    names: tuple[str, ...]
-    citation: Citation
-
-
-@dataclass(frozen=True)
 class TrdDefinition:
     """Treatment-resistant depression: how many adequate trials failed, and what is adequate."""
 
@@ -101,6 +104,7 @@ class TrdDefinition:
     failed_outcomes: tuple[str, ...]
     outcomes: tuple[str, ...]
     citation: Citation
+    trial_class: str = "antidepressants"
 
 
 @dataclass(frozen=True)
@@ -124,10 +128,9 @@ class Rule:
 
 @dataclass(frozen=True)
 class EligibilityRules:
-    """All rules, medicine classes and the TRD definition."""
+    """All rules and the TRD definition (medicine classes live in the vocabulary)."""
 
     rules: tuple[Rule, ...]
-    medicine_classes: dict[str, MedicineClass]
     trd: TrdDefinition
 
 
@@ -144,8 +147,18 @@ class FiredRule:
 
 
 @dataclass(frozen=True)
+class EntryReading:
+    """How one recorded entry was read: the fact, the entry, and what it was taken to mean."""
+
+    fact: str
+    entry: str
+    understood: bool
+    meaning: str
+
+
+@dataclass(frozen=True)
 class ScreeningResult:
-    """The screening outcome, every rule that fired, and the unknown facts rules needed."""
+    """The screening outcome, every rule that fired, the unknown facts and unread entries."""
 
     status: str
     fired: list[FiredRule]
@@ -155,6 +168,8 @@ class ScreeningResult:
     route: str
     protocol_id: str | None = None
     notes: list[str] = field(default_factory=list)
+    unrecognised: list[EntryReading] = field(default_factory=list)
+    readings: list[EntryReading] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -162,6 +177,15 @@ class _Outcome:
     fired: bool
     detail: str = ""
     missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Context:
+    facts: IntakeFacts
+    readings: dict[str, list[Reading]]
+    trd: TrdDefinition
+    vocabulary: Vocabulary
+    protocol: Protocol | None
 
 
 def screen(
@@ -173,8 +197,9 @@ def screen(
 ) -> ScreeningResult:
     """Screen intake facts for a protocol (or a route): eligible, needs review or ineligible.
 
-    Any exclude makes the patient ineligible; otherwise any caution, or any fact a rule needed
-    but did not have, makes it needs review. Info rules are reported but change nothing.
+    Any exclude makes the patient ineligible; otherwise any caution, any fact a rule needed but
+    did not have, or any recorded entry the vocabularies could not read makes it needs review.
+    Info rules are reported but change nothing.
     """
     if not isinstance(facts, IntakeFacts):
         raise InvalidInput("facts must be IntakeFacts", field="facts")
@@ -183,29 +208,22 @@ def screen(
     if route not in ROUTES:
         raise InvalidInput(f"give a protocol or a route ({', '.join(ROUTES)})", field="route")
     loaded = load_eligibility_rules()
-    trd = loaded.trd
-    if settings is not None and settings.adequate_trial_min_weeks is not None:
-        if settings.adequate_trial_min_weeks < 1:
-            raise InvalidInput(
-                "adequate_trial_min_weeks must be at least 1", field="adequate_trial_min_weeks"
-            )
-        trd = TrdDefinition(
-            trd.min_failed_trials,
-            settings.adequate_trial_min_weeks,
-            trd.failed_outcomes,
-            trd.outcomes,
-            trd.citation,
-        )
+    vocabulary = load_vocabulary()
+    context = _Context(
+        facts, _read_entries(facts, vocabulary), _trd(loaded.trd, settings), vocabulary, protocol
+    )
     requires_trd = protocol.requires_trd if protocol is not None else False
     fired: list[FiredRule] = []
     missing: list[str] = []
     unresolved: list[str] = []
-    used: list[str] = []
+    used: list[str] = [name for name in LIST_FACTS if getattr(facts, name) is not None]
     for rule in loaded.rules:
         if route not in rule.routes or (rule.requires_trd_protocol and not requires_trd):
             continue
+        if rule.kind == "indication" and protocol is None:
+            continue
         used.extend(rule.facts)
-        outcome = _evaluate(rule, facts, loaded, trd)
+        outcome = _evaluate(rule, context)
         if outcome.fired:
             fired.append(
                 FiredRule(
@@ -220,18 +238,26 @@ def screen(
         elif outcome.missing:
             missing.extend(outcome.missing)
             unresolved.append(rule.id)
+    readings = [
+        EntryReading(name, reading.entry, reading.understood, reading.meaning)
+        for name, entries in context.readings.items()
+        for reading in entries
+    ]
+    unrecognised = [reading for reading in readings if not reading.understood]
     severities = {rule.severity for rule in fired}
     if EXCLUDE in severities:
         status = INELIGIBLE
-    elif CAUTION in severities or missing:
+    elif CAUTION in severities or missing or unrecognised:
         status = NEEDS_REVIEW
     else:
         status = ELIGIBLE
-    notes = []
-    if facts.medicines:
-        notes.append(
-            "Medicines are matched by generic name; map brand names to generics before screening."
-        )
+    notes = [
+        f"Not understood ({reading.fact}): {reading.entry!r}: {reading.meaning}; a prescriber "
+        "must review it."
+        for reading in unrecognised
+    ]
+    if protocol is None:
+        notes.append("No protocol given: the indication was not checked.")
     return ScreeningResult(
         status=status,
         fired=fired,
@@ -241,22 +267,14 @@ def screen(
         route=route,
         protocol_id=protocol.id if protocol is not None else None,
         notes=notes,
+        unrecognised=unrecognised,
+        readings=readings,
     )
 
 
 def rule_facts() -> dict[str, tuple[str, ...]]:
     """Which intake facts each rule uses, so a signed screening goes stale when one changes."""
     return {rule.id: rule.facts for rule in load_eligibility_rules().rules}
-
-
-def known_codes() -> dict[str, tuple[str, ...]]:
-    """The codes rules look for, by fact (for the intake form's choices)."""
-    codes: dict[str, set[str]] = {}
-    for rule in load_eligibility_rules().rules:
-        for fact in rule.facts:
-            if rule.codes:
-                codes.setdefault(fact, set()).update(rule.codes)
-    return {fact: tuple(sorted(values)) for fact, values in sorted(codes.items())}
 
 
 def adequate_failed_trials(
@@ -266,28 +284,57 @@ def adequate_failed_trials(
 
     Returns the count and the trial facts that were unknown (which could change the count).
     """
-    trd = load_eligibility_rules().trd
-    if settings is not None and settings.adequate_trial_min_weeks is not None:
-        trd = TrdDefinition(
-            trd.min_failed_trials,
-            settings.adequate_trial_min_weeks,
-            trd.failed_outcomes,
-            trd.outcomes,
-            trd.citation,
+    return _count_failed(trials, _trd(load_eligibility_rules().trd, settings), load_vocabulary())
+
+
+def _trd(trd: TrdDefinition, settings: EligibilitySettings | None) -> TrdDefinition:
+    if settings is None or settings.adequate_trial_min_weeks is None:
+        return trd
+    if settings.adequate_trial_min_weeks < 1:
+        raise InvalidInput(
+            "adequate_trial_min_weeks must be at least 1", field="adequate_trial_min_weeks"
         )
-    return _count_failed(trials, trd)
+    return TrdDefinition(
+        trd.min_failed_trials,
+        settings.adequate_trial_min_weeks,
+        trd.failed_outcomes,
+        trd.outcomes,
+        trd.citation,
+        trd.trial_class,
+    )
 
 
-def _evaluate(
-    rule: Rule, facts: IntakeFacts, loaded: EligibilityRules, trd: TrdDefinition
-) -> _Outcome:
-    values = {name: getattr(facts, name) for name in rule.facts}
+def _reader(name: str, vocabulary: Vocabulary) -> Callable[[str], Reading]:
+    if name in CONDITION_FACTS:
+        return vocabulary.read_condition
+    return {
+        "substance_use": vocabulary.read_substance,
+        "medicines": vocabulary.read_medicine,
+        "allergies": vocabulary.read_allergy,
+    }[name]
+
+
+def _read_entries(facts: IntakeFacts, vocabulary: Vocabulary) -> dict[str, list[Reading]]:
+    readings: dict[str, list[Reading]] = {}
+    for name in LIST_FACTS:
+        value = getattr(facts, name)
+        if value is None:
+            continue
+        read = _reader(name, vocabulary)
+        readings[name] = [read(entry) for entry in _strings(value, name) if entry.strip()]
+    return readings
+
+
+def _evaluate(rule: Rule, context: _Context) -> _Outcome:
+    values = {name: getattr(context.facts, name) for name in rule.facts}
     if rule.kind == "trd":
-        return _evaluate_trd(values["antidepressant_trials"], trd)
+        return _evaluate_trd(values["antidepressant_trials"], context)
+    if rule.kind == "indication":
+        return _evaluate_indication(rule, context)
     if rule.kind in ("bp_above", "bp_at_or_above"):
         return _evaluate_bp(rule, values)
     if rule.kind in ("any_code", "requires_code", "medicine_class"):
-        return _evaluate_codes(rule, values, loaded)
+        return _evaluate_codes(rule, context)
     [(name, value)] = values.items()
     if value is None:
         return _Outcome(False, missing=(name,))
@@ -316,18 +363,25 @@ def _evaluate_bp(rule: Rule, values: dict[str, object]) -> _Outcome:
     return _Outcome(False, missing=tuple(missing))
 
 
-def _evaluate_codes(rule: Rule, values: dict[str, object], loaded: EligibilityRules) -> _Outcome:
-    missing = []
-    found = []
-    for name, value in values.items():
-        if value is None:
+def _matches(rule: Rule, context: _Context, wanted: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The entries (as 'fact: entry → meaning') naming a wanted concept, and the unknown facts."""
+    found: list[str] = []
+    missing: list[str] = []
+    for name in rule.facts:
+        if name not in context.readings:
             missing.append(name)
             continue
-        entries = _strings(value, name)
-        if rule.kind == "medicine_class":
-            found += [entry for entry in entries if _in_classes(entry, rule.classes, loaded)]
-        else:
-            found += [entry for entry in entries if entry.strip().lower() in rule.codes]
+        for reading in context.readings[name]:
+            hits = [concept for concept in reading.concepts if concept in wanted]
+            if hits:
+                labels = ", ".join(context.vocabulary.label(concept) for concept in hits)
+                found.append(f"{name}: {reading.entry} → {labels}")
+    return found, missing
+
+
+def _evaluate_codes(rule: Rule, context: _Context) -> _Outcome:
+    wanted = rule.classes if rule.kind == "medicine_class" else rule.codes
+    found, missing = _matches(rule, context, wanted)
     if rule.kind == "requires_code":
         if found:
             return _Outcome(False)
@@ -335,11 +389,28 @@ def _evaluate_codes(rule: Rule, values: dict[str, object], loaded: EligibilityRu
             return _Outcome(False, missing=tuple(missing))
         return _Outcome(True, f"none of {', '.join(rule.codes)} in {', '.join(rule.facts)}")
     if found:
-        return _Outcome(True, f"{', '.join(rule.facts)}: {', '.join(found)}")
+        return _Outcome(True, "; ".join(found))
     return _Outcome(False, missing=tuple(missing))
 
 
-def _evaluate_trd(trials: object, trd: TrdDefinition) -> _Outcome:
+def _evaluate_indication(rule: Rule, context: _Context) -> _Outcome:
+    assert context.protocol is not None  # noqa: S101 - screen() skips the rule without one
+    wanted = context.protocol.indication_conditions
+    found, missing = _matches(rule, context, wanted)
+    if found:
+        return _Outcome(False)
+    if missing:
+        return _Outcome(False, missing=tuple(missing))
+    labels = ", ".join(context.vocabulary.label(code) for code in wanted)
+    return _Outcome(
+        True,
+        f"{context.protocol.id} is for: {context.protocol.indication} ({labels}); no recorded "
+        "diagnosis matches",
+    )
+
+
+def _evaluate_trd(trials: object, context: _Context) -> _Outcome:
+    trd = context.trd
     if trials is None:
         return _Outcome(False, missing=("antidepressant_trials",))
     if isinstance(trials, str) or not isinstance(trials, Sequence):
@@ -347,7 +418,7 @@ def _evaluate_trd(trials: object, trd: TrdDefinition) -> _Outcome:
             "antidepressant_trials must be a list of AntidepressantTrial",
             field="antidepressant_trials",
         )
-    count, unknown = _count_failed(trials, trd)
+    count, unknown = _count_failed(trials, trd, context.vocabulary)
     if count >= trd.min_failed_trials:
         return _Outcome(False)
     if unknown:
@@ -361,7 +432,7 @@ def _evaluate_trd(trials: object, trd: TrdDefinition) -> _Outcome:
 
 
 def _count_failed(
-    trials: Sequence[AntidepressantTrial], trd: TrdDefinition
+    trials: Sequence[AntidepressantTrial], trd: TrdDefinition, vocabulary: Vocabulary
 ) -> tuple[int, list[str]]:
     failed: set[str] = set()
     unknown: list[str] = []
@@ -369,14 +440,22 @@ def _count_failed(
         prefix = f"antidepressant_trials[{index}]"
         if not isinstance(trial, AntidepressantTrial):
             raise InvalidInput(f"{prefix} must be an AntidepressantTrial", field=prefix)
-        if not trial.drug or not trial.drug.strip():
+        if not isinstance(trial.drug, str) or not trial.drug.strip():
             raise InvalidInput(f"{prefix}.drug is empty", field=f"{prefix}.drug")
         if trial.outcome is not None and trial.outcome not in trd.outcomes:
             raise InvalidInput(
                 f"{prefix}.outcome must be one of {', '.join(trd.outcomes)}, got {trial.outcome!r}",
                 field=f"{prefix}.outcome",
             )
+        for name in ("current_episode", "adequate_dose"):
+            value = getattr(trial, name)
+            if value is not None and not isinstance(value, bool):
+                raise InvalidInput(
+                    f"{prefix}.{name} must be true, false or unknown", field=f"{prefix}.{name}"
+                )
+        drugs = _trial_drugs(trial.drug, trd, vocabulary)
         verdicts = {
+            f"{prefix}.drug": None if drugs is None else bool(drugs),
             f"{prefix}.current_episode": trial.current_episode,
             f"{prefix}.outcome": None
             if trial.outcome is None
@@ -391,9 +470,22 @@ def _count_failed(
         gaps = [name for name, verdict in verdicts.items() if verdict is None]
         if gaps:
             unknown.extend(gaps)
-        else:
-            failed.add(trial.drug.strip().lower())
+        else:  # every verdict true: the drug was read (an unread one is a gap)
+            failed.update(drugs or ())
     return len(failed), unknown
+
+
+def _trial_drugs(drug: str, trd: TrdDefinition, vocabulary: Vocabulary) -> set[str] | None:
+    """The antidepressant ingredients of a trial's drug; None when the name is not understood."""
+    reading = vocabulary.read_medicine(drug)
+    if not reading.understood:
+        return None
+    return {
+        concept
+        for concept in reading.concepts
+        if concept in vocabulary.ingredients
+        and trd.trial_class in vocabulary.ingredients[concept].classes
+    }
 
 
 def _adequate_dose(trial: AntidepressantTrial, prefix: str) -> bool | None:
@@ -403,11 +495,6 @@ def _adequate_dose(trial: AntidepressantTrial, prefix: str) -> bool | None:
         return None
     dose = _number(trial.dose_mg, f"{prefix}.dose_mg")
     return dose >= _number(trial.min_therapeutic_dose_mg, f"{prefix}.min_therapeutic_dose_mg")
-
-
-def _in_classes(medicine: str, classes: tuple[str, ...], loaded: EligibilityRules) -> bool:
-    words = set(re.findall(r"[a-z]+", medicine.lower()))
-    return any(name in words for cls in classes for name in loaded.medicine_classes[cls].names)
 
 
 def _number(value: object, name: str) -> Decimal:
@@ -430,38 +517,49 @@ def _strings(value: object, name: str) -> list[str]:
 # --- loading and validation -------------------------------------------------------------------
 
 
-def parse_eligibility_rules(doc: Node) -> EligibilityRules:
-    """Validate the eligibility document; a problem raises DataError naming file and key."""
-    classes = {}
-    for class_id, node in doc.table_items("medicine_classes"):
-        names = node.texts("names")
-        if any(name != name.lower() or not name.isalpha() for name in names):
-            node.fail("names", "generic names must be single lowercase words")
-        classes[class_id] = MedicineClass(class_id, node.text("label"), names, node.citation())
-        node.close()
+def parse_eligibility_rules(doc: Node, vocabulary: Vocabulary | None = None) -> EligibilityRules:
+    """Validate the eligibility document; a problem raises DataError naming file and key.
+
+    Every code and class a rule names must be in the vocabulary of the facts it reads, so a
+    misspelt code in the rules fails on load instead of never matching.
+    """
+    vocabulary = vocabulary or load_vocabulary()
     trd_node = doc.child("trd")
     outcomes = trd_node.texts("outcomes")
     failed_outcomes = trd_node.texts("failed_outcomes")
     if not set(failed_outcomes) <= set(outcomes):
         trd_node.fail("failed_outcomes", "must be among outcomes")
+    trial_class = trd_node.text("trial_class")
+    if trial_class not in vocabulary.classes:
+        trd_node.fail("trial_class", f"unknown medicine class {trial_class!r}")
     trd = TrdDefinition(
         trd_node.integer("min_failed_trials", minimum=1),
         trd_node.integer("adequate_min_weeks", minimum=1),
         failed_outcomes,
         outcomes,
         trd_node.citation(),
+        trial_class,
     )
     trd_node.close()
-    rules = tuple(_parse_rule(node, classes) for node in doc.children("rules"))
+    rules = tuple(_parse_rule(node, vocabulary) for node in doc.children("rules"))
     ids = [rule.id for rule in rules]
     duplicates = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
     if duplicates:
         raise DataError(doc.file, "rules", f"duplicate rule id {duplicates[0]!r}")
     doc.close()
-    return EligibilityRules(rules, classes, trd)
+    return EligibilityRules(rules, trd)
 
 
-def _parse_rule(node: Node, classes: dict[str, MedicineClass]) -> Rule:
+def _known_concepts(fact: str, vocabulary: Vocabulary) -> set[str]:
+    if fact in CONDITION_FACTS:
+        return set(vocabulary.conditions)
+    if fact == "substance_use":
+        return set(vocabulary.substances)
+    known = {*vocabulary.ingredients, *vocabulary.classes}
+    return known | set(vocabulary.allergens) if fact == "allergies" else known
+
+
+def _parse_rule(node: Node, vocabulary: Vocabulary) -> Rule:
     kind = node.text("kind", choices=KINDS)
     facts = node.texts("facts")
     for fact in facts:
@@ -497,8 +595,18 @@ def _parse_rule(node: Node, classes: dict[str, MedicineClass]) -> Rule:
         diastolic=node.integer("diastolic", minimum=1) if kind.startswith("bp_") else None,
     )
     for cls in rule.classes:
-        if cls not in classes:
+        if cls not in vocabulary.classes:
             node.fail("classes", f"unknown medicine class {cls!r}")
+    if kind in ("any_code", "requires_code", "medicine_class", "indication"):
+        for fact in facts:
+            if fact not in LIST_FACTS:
+                node.fail("facts", f"a {kind} rule reads list facts ({', '.join(LIST_FACTS)})")
+    if kind == "indication" and facts != ("diagnoses",):
+        node.fail("facts", "an indication rule reads diagnoses")
+    known = set().union(*(_known_concepts(fact, vocabulary) for fact in facts))
+    for code in rule.codes:
+        if code not in known:
+            node.fail("codes", f"{code!r} is in no vocabulary of {', '.join(facts)}")
     if kind in ("bp_above", "bp_at_or_above") and set(facts) != {"systolic_mmhg", "diastolic_mmhg"}:
         node.fail("facts", "blood-pressure rules use systolic_mmhg and diastolic_mmhg")
     node.close()

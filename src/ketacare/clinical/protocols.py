@@ -16,6 +16,7 @@ from ketacare.clinical.dose_limits import (
     load_dosing_constants,
 )
 from ketacare.clinical.errors import DataError, InvalidInput
+from ketacare.clinical.vocabulary import load_vocabulary
 
 PROTOCOL_IDS: tuple[str, ...] = (
     "iv_induction_6x",
@@ -182,6 +183,8 @@ class Protocol:
     booster: BoosterPolicy | None
     preparation: tuple[str, ...]
     citation: Citation
+    # The conditions (vocabulary codes) the indication covers; screening compares the diagnoses.
+    indication_conditions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -395,9 +398,19 @@ def parse_protocol(
         booster=booster,
         preparation=doc.texts("preparation") if doc.has("preparation") else (),
         citation=doc.citation(),
+        indication_conditions=_indication_conditions(doc),
     )
     doc.close()
     return protocol
+
+
+def _indication_conditions(doc: Node) -> tuple[str, ...]:
+    codes = doc.texts("indication_conditions")
+    known = load_vocabulary().conditions
+    for index, code in enumerate(codes):
+        if code not in known:
+            doc.fail(f"indication_conditions[{index}]", f"unknown condition {code!r}")
+    return codes
 
 
 def _parse_dose(node: Node, route: str, constants: DosingConstants) -> DoseRule:

@@ -26,6 +26,7 @@ from ketacare.clinical.protocols import (
     load_protocols,
 )
 from ketacare.clinical.units import show
+from ketacare.clinical.vocabulary import load_vocabulary
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[3] / "docs" / "clinical-sources.md"
 
@@ -341,6 +342,7 @@ def _rule_condition(rule: Rule) -> str:
         "bp_at_or_above": f"systolic ≥ {rule.systolic} or diastolic ≥ {rule.diastolic} mmHg",
         "medicine_class": f"a medicine in {', '.join(rule.classes)}",
         "trd": "treatment-resistant depression not established (see definition above)",
+        "indication": "no recorded diagnosis is among the protocol's indication conditions",
     }
     return conditions[rule.kind]
 
@@ -374,12 +376,57 @@ def _eligibility() -> list[str]:
             for rule in loaded.rules
         ),
     )
-    lines += ["### Interacting medicine classes", ""]
+    return [*lines, *_vocabularies()]
+
+
+def _vocabularies() -> list[str]:
+    vocabulary = load_vocabulary()
+    with_code = sum(1 for i in vocabulary.ingredients.values() if i.rxnorm)
+    names = len(vocabulary.medicine_index)
+    lines = [
+        "## Vocabularies",
+        "",
+        "Screening reads every recorded entry through these; an entry they cannot read makes the "
+        "screening *needs review* and is named.",
+        "",
+        f"Medicines: {len(vocabulary.ingredients)} ingredients ({with_code} with an RxNorm "
+        f"ingredient code), {len(vocabulary.products)} combination products, {names} names in all "
+        f"(generic, brand, synonym); {len(vocabulary.allergens)} other allergens. "
+        f"Source: {_cite(vocabulary.medicines_citation)}",
+        "",
+    ]
     lines += _table(
-        ["class", "generic names", "source"],
+        ["class", "ingredients", "source"],
         (
-            (f"{cls.label} (`{cls.id}`)", ", ".join(cls.names), _cite(cls.citation))
-            for cls in loaded.medicine_classes.values()
+            (
+                f"{cls.label} (`{cls.id}`)",
+                ", ".join(
+                    f"{i.id} ({i.rxnorm})" if i.rxnorm else i.id
+                    for i in vocabulary.ingredients.values()
+                    if cls.id in i.classes
+                ),
+                _cite(cls.citation),
+            )
+            for cls in vocabulary.classes.values()
+        ),
+    )
+    icd_count = sum(1 for c in vocabulary.conditions.values() if c.icd10)
+    lines += [
+        f"Conditions: {len(vocabulary.conditions)} ({icd_count} with ICD-10-CM codes), "
+        f"{len(vocabulary.condition_index)} names; {len(vocabulary.substances)} substances. "
+        f"Source: {_cite(vocabulary.conditions_citation)}",
+        "",
+    ]
+    lines += _table(
+        ["condition", "ICD-10-CM", "SNOMED CT", "synonyms"],
+        (
+            (
+                f"{c.label} (`{c.id}`)",
+                ", ".join(c.icd10) or "—",
+                ", ".join(c.snomed) or "—",
+                ", ".join(c.synonyms),
+            )
+            for c in vocabulary.conditions.values()
         ),
     )
     return lines
@@ -436,7 +483,8 @@ def _protocols() -> list[str]:
         lines += [
             f"### {protocol.title} (`{protocol.id}`, version {protocol.version})",
             "",
-            f"- Route: {protocol.route}. Indication: {protocol.indication}."
+            f"- Route: {protocol.route}. Indication: {protocol.indication} (diagnoses that match: "
+            f"{', '.join(protocol.indication_conditions)})."
             + (" Requires treatment-resistant depression." if protocol.requires_trd else ""),
             f"- Dose: {_dose_rule(protocol)}. Source: {_cite(protocol.dose.citation)}",
             f"- Sessions: {schedule.sessions if schedule.sessions is not None else 'open-ended'}; "

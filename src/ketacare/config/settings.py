@@ -55,8 +55,11 @@ INSTALLED_APPS = [
     "ketacare.treatment",
     "ketacare.outcomes",
     "ketacare.followup",
+    "ketacare.fhir",
+    "ketacare.portability",
     "ketacare.home",
     "ketacare.web",
+    "ketacare.synth",
 ]
 
 MIDDLEWARE = [
@@ -155,8 +158,11 @@ LOGOUT_REDIRECT_URL = "login"
 # Idle timeout: `IdleTimeoutMiddleware` signs the user out this long after their last own
 # request (background polls do not count). The cookie's age is an absolute cap of one shift.
 KETACARE_IDLE_TIMEOUT_SECONDS = int(os.environ.get("KETACARE_IDLE_TIMEOUT_MINUTES", "15")) * 60
+# `make bench` mounts a bare page (/bench/floor/<patient>/) to measure the fixed cost of a request.
+KETACARE_BENCH_FLOOR = os.environ.get("KETACARE_BENCH_FLOOR", "0") == "1" and not PRODUCTION
 SESSION_COOKIE_AGE = 12 * 60 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Saved when changed (sign-in, clinic switch, the idle clock every 15 s), not on every request.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

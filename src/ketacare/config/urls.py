@@ -1,5 +1,6 @@
 """URL map: staff pages, the API under /api/v1/, and a health check."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -35,13 +36,20 @@ urlpatterns = [
     path("sessions/", include("ketacare.treatment.urls")),
     path("outcomes/", include("ketacare.outcomes.urls")),
     path("outcomes/", include("ketacare.followup.urls")),
+    path("records/", include("ketacare.fhir.staff_urls")),
     # The patient portal: no staff session; a link's token is the key (own access rules).
+    path("portal/record/", include("ketacare.fhir.record_urls")),
     path("portal/", include("ketacare.followup.portal_urls")),
     path("api/v1/docs", api_docs, name="api_docs"),
     path("api/v1/", api.urls),
+    # FHIR R4 (bearer tokens with SMART-style scopes; own OperationOutcome errors).
+    path("fhir/r4/", include("ketacare.fhir.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
+
+if settings.KETACARE_BENCH_FLOOR:
+    urlpatterns.append(path("bench/", include("ketacare.synth.urls")))
 
 handler403 = "ketacare.home.views.permission_denied"
 handler404 = "ketacare.home.views.not_found"

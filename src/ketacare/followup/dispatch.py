@@ -282,7 +282,7 @@ def assignments_cancel_for_cancelled_sessions(*, now: datetime | None = None) ->
 # --- sending ------------------------------------------------------------------------------
 
 
-def _claim(
+def _claim_deliveries(
     assignments: list[QuestionnaireAssignment], kind: DeliveryKind, now: datetime, worker: str
 ) -> list[QuestionnaireAssignment]:
     claimed = []
@@ -322,7 +322,7 @@ def _send_to_patient(
             .filter(pk__in=[a.pk for a in candidates])
             .values_list("pk", flat=True)
         )
-        claimed = _claim([a for a in candidates if a.pk in free], kind, now, worker)
+        claimed = _claim_deliveries([a for a in candidates if a.pk in free], kind, now, worker)
         if not claimed:
             return 0
         open_ones = pending_portal_assignments(patient=patient, now=now)
@@ -485,7 +485,7 @@ def questionnaires_email_now(*, actor: Actor, patient: Patient, now: datetime) -
         uninvited = [
             a for a in open_ones if not a.deliveries.filter(kind=DeliveryKind.INVITE).exists()
         ]
-        _claim(uninvited, DeliveryKind.INVITE, now, f"staff:{actor.user.username}")
+        _claim_deliveries(uninvited, DeliveryKind.INVITE, now, f"staff:{actor.user.username}")
         issued = portal_link_issue(
             actor=actor,
             patient=patient,

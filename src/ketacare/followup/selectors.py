@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q
-from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
@@ -19,28 +15,35 @@ from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.clinical.instruments import SCORING_TRIAGE, Instrument, get_instrument
 from ketacare.clinical.outcomes import (
-    REMISSION,
-    RESPONSE,
-    RelapseSignal,
     classify,
     load_outcome_rules,
-    relapse_signal,
 )
 from ketacare.followup.charts import Chart, Event, Score, trajectory_chart
 from ketacare.followup.policy import Policy, resolve_policy
+from ketacare.followup.summaries import (  # the rules live beside the summaries they fill
+    COURSE_MARKER,
+    BoosterCandidate,
+    choose_baseline,
+    histogram_median,
+    outcome_summaries_catch_up,
+    signal_from_json,
+)
 from ketacare.kernel import clock
 from ketacare.kernel.clinic_time import clinic_zone
 from ketacare.outcomes.models import (
     AlertStatus,
     AssignmentStatus,
+    BoosterSignal,
     IntegrationNote,
     JournalEntry,
+    OutcomeTally,
     QuestionnaireAssignment,
     QuestionnairePolicy,
     SafetyAlert,
     ScaleResponse,
 )
 from ketacare.outcomes.selectors import AlertCounts, alerts_of_clinic
+from ketacare.pagination import KeysetPage, keyset_page
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import patient_get_for_actor
 from ketacare.scheduling.models import Course, CourseKind, CourseStatus
@@ -88,24 +91,6 @@ class PatientOutcomes:
     events: tuple[Event, ...]
     first_course_start: date | None
     notes: tuple[IntegrationNote, ...] | None = None
-
-
-def _local_date(moment: datetime, tz: ZoneInfo) -> date:
-    return timezone.localtime(moment, tz).date()
-
-
-def choose_baseline(
-    responses: Sequence[ScaleResponse], course_start: date | None, tz: ZoneInfo
-) -> ScaleResponse | None:
-    """The score to compare against: the last one on or before the first course's first day
-    (the pre-dose score of session one counts), else the first score on record."""
-    if not responses:
-        return None
-    if course_start is not None:
-        before = [r for r in responses if _local_date(r.recorded_at, tz) <= course_start]
-        if before:
-            return before[-1]
-    return responses[0]
 
 
 def outcome_of(
@@ -268,78 +253,27 @@ def integration_notes_for(*, actor: Actor, patient: Patient) -> list[Integration
 # --- the booster worklist ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BoosterCandidate:
-    """A patient whose scores after a course show the core's relapse signal."""
-
-    patient: Patient
-    course: Course
-    instrument: Instrument
-    baseline: int
-    signal: RelapseSignal
-
-
-def _scores_by_patient(
-    clinic_id: int, instrument_ids: Iterable[str]
-) -> dict[tuple[int, str], list[ScaleResponse]]:
-    grouped: dict[tuple[int, str], list[ScaleResponse]] = defaultdict(list)
-    rows = (
-        ScaleResponse.objects.filter(clinic_id=clinic_id, instrument_id__in=list(instrument_ids))
-        .only("id", "patient_id", "instrument_id", "total", "recorded_at", "band")
-        .order_by("recorded_at", "id")
-    )
-    for row in rows:
-        grouped[(row.patient_id, row.instrument_id)].append(row)
-    return grouped
-
-
-def _booster_candidates(*, clinic_id: int, tz: ZoneInfo) -> list[BoosterCandidate]:
-    courses_by_patient: dict[int, list[Course]] = defaultdict(list)
-    for course in (
-        Course.objects.filter(clinic_id=clinic_id)
-        .select_related("patient")
-        .order_by("started_on", "id")
-    ):
-        courses_by_patient[course.patient_id].append(course)
-    classifiable = load_outcome_rules().classifiable
-    scores = _scores_by_patient(clinic_id, classifiable)
-    candidates = []
-    for courses in courses_by_patient.values():
-        last = courses[-1]
-        if last.status == CourseStatus.ACTIVE or last.ended_at is None:
-            continue
-        for instrument_id in classifiable:
-            series = scores.get((last.patient_id, instrument_id), [])
-            baseline = choose_baseline(series, courses[0].started_on, tz)
-            if baseline is None:
-                continue
-            # From the last course on: its response, then what came after it.
-            window = [
-                (_local_date(r.recorded_at, tz), r.total)
-                for r in series
-                if _local_date(r.recorded_at, tz) >= last.started_on and r.pk != baseline.pk
-            ]
-            signal = relapse_signal(instrument_id, window, baseline.total)
-            if signal is not None and signal.detected_on >= _local_date(last.ended_at, tz):
-                candidates.append(
-                    BoosterCandidate(
-                        patient=last.patient,
-                        course=last,
-                        instrument=get_instrument(instrument_id),
-                        baseline=baseline.total,
-                        signal=signal,
-                    )
-                )
-                break
-    candidates.sort(key=lambda c: c.signal.detected_on)
-    return candidates
-
-
-def booster_worklist(*, actor: Actor) -> list[BoosterCandidate]:
+def booster_worklist(*, actor: Actor, limit: int = LIST_LIMIT) -> list[BoosterCandidate]:
     """Patients to consider for a booster: after their last course, the core's relapse signal
-    fired and no new course has started. The evidence is the core's; the read is audited."""
+    fired and no new course has started, longest-waiting first. The evidence is the core's,
+    stored when the patient's scores or courses last changed; the read is audited."""
     actor.require(Permission.QUESTIONNAIRE_VIEW)
-    candidates = _booster_candidates(clinic_id=actor.clinic_id, tz=clinic_zone(actor.clinic))
+    outcome_summaries_catch_up(clinic=actor.clinic)
+    rows = (
+        BoosterSignal.objects.filter(clinic_id=actor.clinic_id)
+        .select_related("patient", "course")
+        .order_by("detected_on", "id")[:limit]
+    )
+    candidates = [
+        BoosterCandidate(
+            patient=row.patient,
+            course=row.course,
+            instrument=get_instrument(row.instrument_id),
+            baseline=row.baseline_total,
+            signal=signal_from_json(row.signal),
+        )
+        for row in rows
+    ]
     audit_record(
         actor=actor,
         action=AuditAction.LIST,
@@ -352,28 +286,35 @@ def booster_worklist(*, actor: Actor) -> list[BoosterCandidate]:
 # --- questionnaires ---------------------------------------------------------------------------
 
 
-def overdue_questionnaires(
-    *, actor: Actor, now: datetime | None = None, audit: bool = True
-) -> list[QuestionnaireAssignment]:
-    """Questionnaires past due and not answered (missed), newest first."""
+def overdue_page(
+    *, actor: Actor, now: datetime | None = None, after: str | None = None, audit: bool = True
+) -> KeysetPage[QuestionnaireAssignment]:
+    """A keyset page of questionnaires past due and not answered (missed), latest due first."""
     actor.require(Permission.QUESTIONNAIRE_VIEW)
     now = now or clock.now()
-    rows = list(
+    rows = (
         QuestionnaireAssignment.objects.filter(
             clinic_id=actor.clinic_id, status=AssignmentStatus.PENDING, due_by__lte=now
         )
         .select_related("patient")
         .prefetch_related("deliveries")
-        .order_by("-due_by", "id")[:LIST_LIMIT]
     )
+    page = keyset_page(rows, keys=("due_by", "id"), cursor=after, size=LIST_LIMIT, descending=True)
     if audit:
         audit_record(
             actor=actor,
             action=AuditAction.LIST,
             object_type="questionnaire_assignment",
-            detail={"overdue": True, "patient_ids": sorted({a.patient_id for a in rows})},
+            detail={"overdue": True, "patient_ids": sorted({a.patient_id for a in page})},
         )
-    return rows
+    return page
+
+
+def overdue_questionnaires(
+    *, actor: Actor, now: datetime | None = None, audit: bool = True
+) -> list[QuestionnaireAssignment]:
+    """Questionnaires past due and not answered (missed), latest due first (the first page)."""
+    return overdue_page(actor=actor, now=now, audit=audit).items
 
 
 def questionnaire_policy_for(
@@ -422,19 +363,6 @@ class Dashboard:
     booster_count: int
 
 
-def course_outcome(
-    course: Course, series: Sequence[ScaleResponse], tz: ZoneInfo, now: datetime
-) -> tuple[ScaleResponse, ScaleResponse] | None:
-    """(baseline, end) of one course: the last score on or before its first day, and the last
-    score after that up to its end (or now)."""
-    baseline = choose_baseline(series, course.started_on, tz)
-    if baseline is None or _local_date(baseline.recorded_at, tz) > course.started_on:
-        return None
-    until = course.ended_at or now
-    after = [r for r in series if r.recorded_at > baseline.recorded_at and r.recorded_at <= until]
-    return (baseline, after[-1]) if after else None
-
-
 def outcomes_dashboard(
     *, actor: Actor, instrument_id: str = PRIMARY_INSTRUMENT, now: datetime | None = None
 ) -> Dashboard:
@@ -444,34 +372,37 @@ def outcomes_dashboard(
     now = now or clock.now()
     if instrument_id not in load_outcome_rules().classifiable:
         instrument_id = PRIMARY_INSTRUMENT
-    tz = clinic_zone(actor.clinic)
-    courses = list(Course.objects.filter(clinic_id=actor.clinic_id).order_by("started_on", "id"))
-    scores = _scores_by_patient(actor.clinic_id, [instrument_id])
-    grouped: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    counts: dict[str, int] = defaultdict(int)
-    for course in courses:
-        counts[course.protocol_id] += 1
-        pair = course_outcome(course, scores.get((course.patient_id, instrument_id), []), tz, now)
-        if pair is None:
-            continue
-        baseline, end = pair
-        grouped[course.protocol_id].append(
-            (end.total - baseline.total, classify(instrument_id, baseline.total, end.total))
+    outcome_summaries_catch_up(clinic=actor.clinic)
+    tallies = {
+        (t.protocol_id, t.instrument_id): t
+        for t in OutcomeTally.objects.filter(
+            clinic_id=actor.clinic_id, instrument_id__in=[COURSE_MARKER, instrument_id]
         )
+    }
     by_protocol = []
-    for protocol_id in sorted(counts):
-        rows = grouped.get(protocol_id, [])
+    for protocol_id in sorted({p for p, i in tallies if i == COURSE_MARKER}):
+        counted, measured = (
+            tallies[(protocol_id, COURSE_MARKER)],
+            tallies.get((protocol_id, instrument_id)),
+        )
+        if not counted.courses:
+            continue
         by_protocol.append(
             ProtocolOutcome(
                 protocol_id=protocol_id,
-                courses=counts[protocol_id],
-                measured=len(rows),
-                responders=sum(1 for _, o in rows if o in (RESPONSE, REMISSION)),
-                remitters=sum(1 for _, o in rows if o == REMISSION),
-                median_change=statistics.median(c for c, _ in rows) if rows else None,
+                courses=counted.courses,
+                measured=measured.measured if measured else 0,
+                responders=measured.responders if measured else 0,
+                remitters=measured.remitters if measured else 0,
+                median_change=histogram_median(measured.changes) if measured else None,
             )
         )
-    active = len({c.patient_id for c in courses if c.status == CourseStatus.ACTIVE})
+    active = (
+        Course.objects.filter(clinic_id=actor.clinic_id, status=CourseStatus.ACTIVE)
+        .values("patient_id")
+        .distinct()
+        .count()
+    )
     overdue = QuestionnaireAssignment.objects.filter(
         clinic_id=actor.clinic_id, status=AssignmentStatus.PENDING, due_by__lte=now
     ).count()
@@ -479,12 +410,12 @@ def outcomes_dashboard(
         open=Count("id", filter=Q(status=AlertStatus.OPEN)),
         acknowledged=Count("id", filter=Q(status=AlertStatus.ACKNOWLEDGED)),
     )
-    boosters = _booster_candidates(clinic_id=actor.clinic_id, tz=tz)
+    boosters = BoosterSignal.objects.filter(clinic_id=actor.clinic_id).count()
     audit_record(
         actor=actor,
         action=AuditAction.READ,
         object_type="outcomes_dashboard",
-        detail={"instrument_id": instrument_id, "courses": len(courses)},
+        detail={"instrument_id": instrument_id, "courses": sum(p.courses for p in by_protocol)},
     )
     return Dashboard(
         instrument=get_instrument(instrument_id),
@@ -492,7 +423,7 @@ def outcomes_dashboard(
         by_protocol=tuple(by_protocol),
         overdue_count=overdue,
         alert_counts=AlertCounts(open=counts_row["open"], acknowledged=counts_row["acknowledged"]),
-        booster_count=len(boosters),
+        booster_count=boosters,
     )
 
 

@@ -14,8 +14,10 @@ from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
+from ketacare.dbstats import database_optimize
 from ketacare.followup.dispatch import dispatch_pass
 from ketacare.followup.portal import rate_counts_prune
+from ketacare.followup.summaries import outcome_summaries_catch_up_all
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +26,14 @@ TICK_EVERY = timedelta(minutes=5)
 
 @task()
 def questionnaires_tick() -> dict[str, int]:
-    """Plan and send due questionnaires and reminders, announce alerts, then queue the next."""
+    """Plan and send due questionnaires and reminders, announce alerts, bring outcome summaries
+    up to date, then queue the next."""
     now = timezone.now()
     report = dispatch_pass(now=now)
     rate_counts_prune(now=now)
+    # Keep the dashboard's and worklist's stored summaries and the planner's statistics current.
+    outcome_summaries_catch_up_all()
+    database_optimize()
     tick_ensure_scheduled(delay=TICK_EVERY)
     return asdict(report)
 

@@ -74,8 +74,8 @@ def booster_list(request: HttpRequest) -> HttpResponse:
 @clinic_view(Permission.QUESTIONNAIRE_VIEW)
 def overdue_list(request: HttpRequest) -> HttpResponse:
     """Questionnaires past due and unanswered (missed)."""
-    rows = selectors.overdue_questionnaires(actor=actor_of(request))
-    return render_page(request, "outcomes/overdue_list.html", {"rows": rows})
+    rows = selectors.overdue_page(actor=actor_of(request), after=request.GET.get("after"))
+    return render_page(request, "outcomes/overdue_list.html", {"rows": rows, "page": rows})
 
 
 # --- a patient ----------------------------------------------------------------------------

@@ -409,3 +409,90 @@ class IntegrationNote(models.Model):
 
     def __str__(self) -> str:
         return f"Integration note {self.pk} on session {self.session_id}"
+
+
+# --- outcome summaries (derived data, kept current by `ketacare.followup.summaries`) ---------
+
+
+class CourseOutcome(models.Model):
+    """One course's outcome on one instrument: baseline, end score and the core's class.
+
+    Derived from the course and the patient's scores (`followup.summaries`), refreshed when
+    either changes, so the dashboard sums rows instead of re-scoring the clinic per request.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    course = models.ForeignKey("scheduling.Course", on_delete=models.PROTECT, related_name="+")
+    protocol_id = models.CharField(max_length=64)
+    instrument_id = models.CharField(max_length=32)
+    measured = models.BooleanField(default=False)
+    baseline_total = models.IntegerField(null=True, blank=True)
+    end_total = models.IntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course", "instrument_id"], name="course_outcome_once"),
+        ]
+        indexes = [models.Index(fields=["clinic", "patient"], name="course_outcome_patient")]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} outcome of course {self.course_id}: {self.outcome or '–'}"
+
+
+class OutcomeTally(models.Model):
+    """A clinic's course outcomes summed per protocol and instrument, with a histogram of the
+    score changes (so the median needs no pass over the courses)."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    protocol_id = models.CharField(max_length=64)
+    instrument_id = models.CharField(max_length=32)
+    courses = models.IntegerField(default=0)
+    measured = models.IntegerField(default=0)
+    responders = models.IntegerField(default=0)
+    remitters = models.IntegerField(default=0)
+    changes = models.JSONField(default=dict, help_text="{change: number of courses}")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "protocol_id", "instrument_id"], name="outcome_tally_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.protocol_id} on {self.instrument_id}: {self.measured} measured"
+
+
+class BoosterSignal(models.Model):
+    """A patient on the booster worklist: after their last course the core's relapse signal
+    fired. The row exists while the signal holds and goes when it no longer does."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="+")
+    course = models.ForeignKey("scheduling.Course", on_delete=models.PROTECT, related_name="+")
+    instrument_id = models.CharField(max_length=32)
+    baseline_total = models.IntegerField()
+    detected_on = models.DateField()
+    signal = models.JSONField(help_text="The core's RelapseSignal, as it returned it.")
+
+    class Meta:
+        indexes = [models.Index(fields=["clinic", "detected_on", "id"], name="booster_signal_list")]
+
+    def __str__(self) -> str:
+        return f"Booster signal for patient {self.patient_id} ({self.detected_on})"
+
+
+class OutcomeSync(models.Model):
+    """How far a clinic's summaries have caught up: the last score and course seen, and the
+    time course endings were last read."""
+
+    clinic = models.OneToOneField(Clinic, on_delete=models.PROTECT, related_name="+")
+    last_response_id = models.BigIntegerField(default=0)
+    last_course_id = models.BigIntegerField(default=0)
+    courses_ended_before = models.DateTimeField(null=True, blank=True)
+    tz = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"Outcome summaries of clinic {self.clinic_id} up to score {self.last_response_id}"

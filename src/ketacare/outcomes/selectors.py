@@ -18,6 +18,7 @@ from ketacare.outcomes.models import (
     ScaleResponse,
 )
 from ketacare.outcomes.services import SEVERITY_ORDER
+from ketacare.pagination import KeysetPage, keyset_page
 from ketacare.patients.selectors import patient_get_for_actor
 
 PRIMARY_INSTRUMENT = "phq9"  # the dashboard's default outcome measure (any classifiable works)
@@ -54,28 +55,39 @@ def alert_counts(*, actor: Actor) -> AlertCounts:
     return AlertCounts(open=counts["open"], acknowledged=counts["acknowledged"])
 
 
-def alert_list(*, actor: Actor, include_resolved: bool = False) -> list[SafetyAlert]:
-    """Unresolved alerts, open first and most urgent first; the read is audited."""
+def alert_page(
+    *,
+    actor: Actor,
+    include_resolved: bool = False,
+    after: str | None = None,
+    size: int | None = None,
+) -> KeysetPage[SafetyAlert]:
+    """A keyset page of the clinic's alerts, newest first by when they were raised, shown open
+    first and most urgent first within the page; the read is audited."""
     actor.require(Permission.ALERT_VIEW)
     alerts = alerts_of_clinic(actor=actor).select_related(
         "patient", "acknowledged_by", "assigned_to", "resolved_by"
     )
     if not include_resolved:
         alerts = alerts.exclude(status=AlertStatus.RESOLVED)
-    rows = sorted(
-        alerts.order_by("-raised_at", "-id")[:LIST_LIMIT],
-        key=lambda a: (a.status != AlertStatus.OPEN, _severity_rank(a.severity)),
-    )
+    size = size or LIST_LIMIT
+    page = keyset_page(alerts, keys=("raised_at", "id"), cursor=after, size=size, descending=True)
+    page.items.sort(key=lambda a: (a.status != AlertStatus.OPEN, _severity_rank(a.severity)))
     audit_record(
         actor=actor,
         action=AuditAction.LIST,
         object_type="safety_alert",
         detail={
-            "alert_ids": [a.pk for a in rows],
-            "patient_ids": sorted({a.patient_id for a in rows}),
+            "alert_ids": [a.pk for a in page],
+            "patient_ids": sorted({a.patient_id for a in page}),
         },
     )
-    return rows
+    return page
+
+
+def alert_list(*, actor: Actor, include_resolved: bool = False) -> list[SafetyAlert]:
+    """Unresolved alerts (the newest page), open first and most urgent first; audited."""
+    return alert_page(actor=actor, include_resolved=include_resolved).items
 
 
 def _severity_rank(severity: str) -> int:

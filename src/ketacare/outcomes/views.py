@@ -48,11 +48,13 @@ def alert_banner(request: HttpRequest) -> HttpResponse:
 def alert_list(request: HttpRequest) -> HttpResponse:
     """Open and acknowledged safety alerts, most urgent first (resolved ones on request)."""
     include_resolved = request.GET.get("all") == "1"
-    alerts = selectors.alert_list(actor=actor_of(request), include_resolved=include_resolved)
+    alerts = selectors.alert_page(
+        actor=actor_of(request), include_resolved=include_resolved, after=request.GET.get("after")
+    )
     return render_page(
         request,
         "outcomes/alert_list.html",
-        {"alerts": alerts, "include_resolved": include_resolved},
+        {"alerts": alerts, "page": alerts, "include_resolved": include_resolved},
     )
 
 

@@ -77,7 +77,7 @@ def chart_sections(patient: Patient, position: int, rng: random.Random) -> dict[
         },
         "psychiatric_history": {"none_known": True}
         if rng.random() < 0.5
-        else {"conditions": ["psychiatric_admission"], "notes": "One admission, years ago."},
+        else {"conditions": ["psychiatric_admission"]},
         "medical_history": medical,
         "allergies": {"none_known": True}
         if rng.random() < 0.7
@@ -91,12 +91,14 @@ def chart_sections(patient: Patient, position: int, rng: random.Random) -> dict[
                     "weeks": str(rng.randint(6, 12)),
                     "outcome": "no_response",
                     "adequate_dose": True,
+                    "current_episode": True,
                 },
                 {
                     "drug": second_trial,
                     "weeks": str(rng.randint(6, 16)),
                     "outcome": "partial_response",
                     "adequate_dose": True,
+                    "current_episode": True,
                 },
             ]
         },

@@ -1,7 +1,9 @@
 """The chart, as the eligibility engine's `IntakeFacts`: the one mapping, pure and testable.
 
 A section nobody recorded gives None (unknown), so the engine answers "needs review" naming the
-fact; a section recorded as "none known" gives an empty list.
+fact; a section recorded as "none known" gives an empty list. Entries go to the core as recorded
+(ICD-10-CM codes, ticked conditions, every line of free text and notes, medicine and allergy
+names): the core reads each through its vocabularies and names any it does not understand.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from ketacare.clinical.eligibility import AntidepressantTrial, IntakeFacts
-from ketacare.patients.codes import conditions_for_icd10, hypersensitivity_codes_for_allergy
+from ketacare.patients.codes import OTHER_SUBSTANCE
 from ketacare.patients.models import PatientSexChoices
 from ketacare.patients.sections import (
     AllergiesData,
@@ -81,19 +83,25 @@ def facts_from_chart(
         weight_kg=weight_kg,
         systolic_mmhg=vitals.systolic_mmhg if vitals else None,
         diastolic_mmhg=vitals.diastolic_mmhg if vitals else None,
-        diagnoses=None
-        if diagnoses is None
-        else _unique(code for item in diagnoses.items for code in conditions_for_icd10(item.icd10)),
-        psychiatric_history=None if psychiatric is None else _unique(psychiatric.conditions),
-        medical_history=_medical_history(medical, allergies),
+        diagnoses=None if diagnoses is None else _unique(item.icd10 for item in diagnoses.items),
+        psychiatric_history=_history(psychiatric),
+        medical_history=_history(medical),
         pregnant=pregnant,
         breastfeeding=breastfeeding,
         substance_use=None
         if substances is None
-        else _unique(item.substance for item in substances.items),
+        else _unique(_substance(item.substance, item.details) for item in substances.items),
         medicines=None
         if medicines is None
-        else _unique(item.generic_name for item in medicines.items),
+        else _unique(
+            name
+            for item in medicines.items
+            for name in (item.generic_name, item.brand_name)
+            if name.strip()
+        ),
+        allergies=None
+        if allergies is None
+        else _unique(item.substance for item in allergies.items),
         antidepressant_trials=None
         if trials is None
         else [
@@ -111,19 +119,20 @@ def facts_from_chart(
     )
 
 
-def _medical_history(
-    medical: MedicalHistoryData | None, allergies: AllergiesData | None
-) -> list[str] | None:
-    # An allergy to ketamine is a hypersensitivity the screening must see even if nobody ticked
-    # it in the medical history; without a medical history the fact is still unknown.
-    allergy_codes = [
-        code
-        for item in (allergies.items if allergies else [])
-        for code in hypersensitivity_codes_for_allergy(item.substance)
-    ]
-    if medical is None:
+def _history(section: PsychiatricHistoryData | MedicalHistoryData | None) -> list[str] | None:
+    # Ticked conditions, each line of "other conditions" and the notes all go to the screening:
+    # a line it cannot read must make it "needs review", not vanish.
+    if section is None:
         return None
-    return _unique([*medical.conditions, *allergy_codes])
+    notes = [section.notes] if section.notes.strip() else []
+    return _unique([*section.conditions, *section.other, *notes])
+
+
+def _substance(code: str, details: str) -> str:
+    # "Other" alone says nothing; with its details the screening can name what was recorded.
+    if code == OTHER_SUBSTANCE and details.strip():
+        return f"{OTHER_SUBSTANCE}: {details.strip()}"
+    return code
 
 
 def _unique(values: Any) -> list[str]:
@@ -145,6 +154,7 @@ def facts_to_json(facts: IntakeFacts) -> dict[str, Any]:
         "breastfeeding": facts.breastfeeding,
         "substance_use": _list(facts.substance_use),
         "medicines": _list(facts.medicines),
+        "allergies": _list(facts.allergies),
         "antidepressant_trials": None
         if trials is None
         else [

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.forms import BaseFormSet, formset_factory
+from django.urls import reverse_lazy
 from django.utils import timezone
 
 from ketacare.kernel.bounds import BoundedForm, BoundedModelForm
@@ -50,6 +51,19 @@ class PatientForm(BoundedModelForm):
 # and validate again in the service, so the API and the pages enforce the same rules.
 
 YES_NO_UNKNOWN = [("", "Not known yet"), ("yes", "Yes"), ("no", "No")]
+
+
+def _as_you_type(kind: str, **attrs: str) -> dict[str, Any]:
+    """htmx attributes that show, as the user types, how the screening will read the entry."""
+    return {
+        "hx-get": reverse_lazy("patient_vocabulary_check"),
+        "hx-vals": f'{{"kind": "{kind}"}}',
+        "hx-trigger": "keyup changed delay:400ms, change",
+        "hx-target": "#vocabulary-check",
+        "hx-swap": "innerHTML",
+        "autocomplete": "off",
+        **attrs,
+    }
 
 
 def _tri_state(value: str | None) -> bool | None:
@@ -116,7 +130,10 @@ class DiagnosisRow(BoundedForm):
 class AllergyRow(BoundedForm):
     """One allergy."""
 
-    substance = forms.CharField(max_length=200)
+    substance = forms.CharField(
+        max_length=200,
+        widget=forms.TextInput(attrs=_as_you_type("allergy", list="medicine-names")),
+    )
     reaction = forms.CharField(max_length=200, required=False)
     severity = forms.ChoiceField(
         choices=[
@@ -133,7 +150,10 @@ class MedicineRow(BoundedForm):
     """One current medicine."""
 
     generic_name = forms.CharField(
-        max_length=100, widget=forms.TextInput(attrs={"list": "generic-names"})
+        label="Medicine (generic or brand)",
+        max_length=100,
+        widget=forms.TextInput(attrs=_as_you_type("medicine", list="medicine-names")),
+        help_text="Pick from the list as you type; a name not on it means 'needs review'.",
     )
     brand_name = forms.CharField(max_length=200, required=False)
     dose = forms.CharField(max_length=200, required=False)
@@ -194,10 +214,11 @@ class ChecklistForm(BoundedForm):
         choices=[], required=False, widget=forms.CheckboxSelectMultiple
     )
     other = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs=_as_you_type("condition", rows="2")),
         required=False,
         label="Other conditions (one per line)",
-        help_text="Anything the list does not name. The screening reads only the ticked boxes.",
+        help_text="Anything the list does not name, one per line. The screening reads each line "
+        "through its vocabulary; a line it does not understand means 'needs review'.",
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 

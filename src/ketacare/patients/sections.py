@@ -197,7 +197,11 @@ class MedicineItem(SectionData):
 
     generic_name: Annotated[
         str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=2, max_length=100)
-    ] = Field(description="Generic name, e.g. lorazepam (not Ativan).")
+    ] = Field(
+        description="The medicine as named on the label: generic, brand or combination "
+        "(e.g. lorazepam, Ativan, Percocet). The screening reads it by ingredient; a name it "
+        "does not know makes the screening 'needs review'."
+    )
     brand_name: ShortText = ""
     dose: ShortText = Field("", description="As prescribed, e.g. '1 mg'.")
     frequency: ShortText = ""
@@ -288,7 +292,9 @@ class AntidepressantTrialItem(SectionData):
     )
     weeks: Decimal | None = Field(None, ge=0, le=520, decimal_places=1)
     outcome: str | None = Field(None, description=f"One of: {', '.join(trial_outcomes())}.")
-    current_episode: bool | None = True
+    current_episode: bool | None = Field(
+        None, description="Whether the trial was in the current episode; null until known."
+    )
     notes: ShortText = ""
 
     @field_validator("outcome")
@@ -395,21 +401,24 @@ SECTION_SPECS: tuple[SectionSpec, ...] = (
         "Medical history",
         MedicalHistoryData,
         ("medical_history",),
-        "Tick every condition that applies; the screening reads the ticked conditions.",
+        "Tick every condition that applies and type any other; the screening reads each line, and "
+        "one it does not understand means 'needs review'.",
     ),
     _clinical(
         "allergies",
         "Allergies",
         AllergiesData,
-        ("medical_history",),
-        "An allergy to ketamine or esketamine counts as hypersensitivity in the screening.",
+        ("allergies",),
+        "An allergy to ketamine or esketamine (by any name) counts as hypersensitivity in the "
+        "screening; an allergen it does not know means 'needs review'.",
     ),
     _clinical(
         "medicines",
         "Current medicines",
         MedicinesData,
         ("medicines",),
-        "Generic names: the screening matches generic names, not brands.",
+        "Generic or brand names: the screening reads each by ingredient; a name it does not know "
+        "means 'needs review'.",
     ),
     _clinical(
         "substance_use",
@@ -475,6 +484,7 @@ FACT_STEPS: dict[str, str] = {
     "substance_use": "substance_use",
     "medicines": "medicines",
     "antidepressant_trials": "antidepressant_trials",
+    "allergies": "allergies",
 }
 FACT_LABELS: dict[str, str] = {
     "age_years": "Age (from date of birth)",
@@ -483,7 +493,8 @@ FACT_LABELS: dict[str, str] = {
     "diastolic_mmhg": "Blood pressure, diastolic",
     "diagnoses": "Diagnoses",
     "psychiatric_history": "Psychiatric history",
-    "medical_history": "Medical history (and allergies)",
+    "medical_history": "Medical history",
+    "allergies": "Allergies",
     "pregnant": "Pregnant",
     "breastfeeding": "Breastfeeding",
     "substance_use": "Substance use",

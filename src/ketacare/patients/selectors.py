@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
@@ -17,6 +18,7 @@ from ketacare.clinical.eligibility import IntakeFacts
 from ketacare.errors import Refused
 from ketacare.kernel import clock
 from ketacare.kernel.clinic_time import clinic_zone
+from ketacare.pagination import KeysetPage, keyset_page
 from ketacare.patients.facts import facts_from_chart, pregnancy_possible
 from ketacare.patients.models import (
     BodyMeasurement,
@@ -56,25 +58,66 @@ def patient_get_for_actor(
     return patient
 
 
+def _name_starts(search: str, key: str) -> Q:
+    """Names starting with `search`, whatever the case, through the index on the lower-cased
+    name. PostgreSQL answers the prefix from its pattern index; SQLite's LIKE ignores case and
+    so cannot use a plain index, so it gets the same prefix as a range of the index as well."""
+    prefix = search.lower()
+    condition = Q(**{f"{key}__startswith": prefix})
+    if connection.vendor == "sqlite":
+        after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        condition &= Q(**{f"{key}__gte": prefix, f"{key}__lt": after})
+    return condition
+
+
+def _patients_matching(actor: Actor, search: str) -> QuerySet[Patient]:
+    patients = patients_of_clinic(actor=actor)
+    if search:
+        patients = patients.filter(
+            _name_starts(search, "family_name_key")
+            | _name_starts(search, "given_name_key")
+            | Q(mrn=search)
+            | Q(mrn=search.upper())
+        )
+    return patients
+
+
 def patient_list(
     *, actor: Actor, search: str = "", limit: int = 50, offset: int = 0
 ) -> list[Patient]:
-    """A page of the clinic's patients, optionally filtered by name or MRN; the read is audited."""
+    """A page of the clinic's patients whose family or given name starts with `search` (any
+    case), or whose MRN it is; the read is audited."""
     actor.require(Permission.PATIENT_LIST)
-    patients = patients_of_clinic(actor=actor)
     search = search.strip()
-    if search:
-        patients = patients.filter(
-            Q(family_name__icontains=search)
-            | Q(given_name__icontains=search)
-            | Q(mrn__iexact=search)
-        )
-    page = list(patients.order_by("family_name", "given_name", "id")[offset : offset + limit])
+    rows = _patients_matching(actor, search).order_by("family_name", "given_name", "id")
+    page = list(rows[offset : offset + limit])
     audit_record(
         actor=actor,
         action=AuditAction.LIST,
         object_type="patient",
         detail={"search": search, "offset": offset, "patient_ids": [p.pk for p in page]},
+    )
+    return page
+
+
+def patient_page(
+    *, actor: Actor, search: str = "", after: str | None = None, size: int = 50
+) -> KeysetPage[Patient]:
+    """Like `patient_list`, as keyset pages by name: the last page costs what the first does."""
+    actor.require(Permission.PATIENT_LIST)
+    search = search.strip()
+    page = keyset_page(
+        _patients_matching(actor, search),
+        keys=("family_name", "given_name", "id"),
+        cursor=after,
+        size=size,
+        descending=False,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.LIST,
+        object_type="patient",
+        detail={"search": search, "after": after or "", "patient_ids": [p.pk for p in page]},
     )
     return page
 

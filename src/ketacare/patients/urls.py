@@ -5,6 +5,7 @@ from ketacare.patients import views
 urlpatterns = [
     path("", views.patient_list, name="patient_list"),
     path("new/", views.patient_new, name="patient_new"),
+    path("vocabulary/check/", views.vocabulary_check, name="patient_vocabulary_check"),
     path("<int:patient_id>/", views.patient_detail, name="patient_detail"),
     path("<int:patient_id>/edit/", views.patient_edit, name="patient_edit"),
     path("<int:patient_id>/contact/", views.contact_edit, name="patient_contact_edit"),

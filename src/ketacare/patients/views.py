@@ -12,12 +12,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ketacare.accounts.permissions import Permission
-from ketacare.clinical.eligibility import load_eligibility_rules
 from ketacare.errors import Conflict, Refused
-from ketacare.kernel.bounds import MAX_PAGE, query_int
 from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.patients import selectors, services
-from ketacare.patients.codes import COMMON_ANTIDEPRESSANTS, COMMON_ICD10
+from ketacare.patients.codes import (
+    CHECK_KINDS,
+    antidepressant_suggestions,
+    check_lines,
+    icd10_suggestions,
+    medicine_suggestions,
+)
 from ketacare.patients.facts import pregnancy_possible
 from ketacare.patients.forms import (
     MeasurementForm,
@@ -40,16 +44,10 @@ PAGE_SIZE = 50
 def patient_list(request: HttpRequest) -> HttpResponse:
     """The clinic's patients; the search box filters as you type (htmx)."""
     search = request.GET.get("q", "")[:100]
-    page = query_int(request.GET, "page", 1, high=MAX_PAGE) or 1
-    patients = selectors.patient_list(
-        actor=actor_of(request), search=search, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
+    page = selectors.patient_page(
+        actor=actor_of(request), search=search, after=request.GET.get("after"), size=PAGE_SIZE
     )
-    context = {
-        "patients": patients[:PAGE_SIZE],
-        "has_next": len(patients) > PAGE_SIZE,
-        "page": page,
-        "q": search,
-    }
+    context = {"patients": page, "page": page, "q": search}
     return render_page(request, "patients/list.html", context, partial="patients/_rows.html")
 
 
@@ -200,16 +198,12 @@ def _intake_context(chart: selectors.Chart, step: str, form: StepForm) -> dict[s
         if position + 1 < len(INTAKE_STEP_KEYS)
         else None,
         "previous_step": INTAKE_STEP_KEYS[position - 1] if position > 0 else None,
-        "common_icd10": COMMON_ICD10,
-        "medicine_names": _medicine_names(),
-        "antidepressant_names": COMMON_ANTIDEPRESSANTS,
+        "common_icd10": icd10_suggestions(),
+        "medicine_names": medicine_suggestions(),
+        "antidepressant_names": antidepressant_suggestions(),
+        "vocabulary_steps": ("psychiatric_history", "medical_history", "medicines", "allergies"),
         "pregnancy_possible": pregnancy_possible(chart.patient.sex),
     }
-
-
-def _medicine_names() -> list[str]:
-    names = {n for cls in load_eligibility_rules().medicine_classes.values() for n in cls.names}
-    return sorted(names)
 
 
 @clinic_view(Permission.CHART_EDIT)
@@ -258,6 +252,23 @@ def intake(request: HttpRequest, patient_id: int) -> HttpResponse:
 def _following(step: str) -> str:
     position = INTAKE_STEP_KEYS.index(step)
     return INTAKE_STEP_KEYS[min(position + 1, len(INTAKE_STEP_KEYS) - 1)]
+
+
+@clinic_view(Permission.CHART_EDIT)
+def vocabulary_check(request: HttpRequest) -> HttpResponse:
+    """As you type (htmx): how the screening will read each line, with close names if it will not.
+
+    Reads only the vocabulary, never a patient, so there is nothing to audit or scope.
+    """
+    kind = request.GET.get("kind", "")
+    if kind not in CHECK_KINDS:
+        kind = "condition"
+    text = request.GET.get("text") or next(
+        (str(value) for key, value in request.GET.items() if key != "kind"), ""
+    )
+    # the same fragment for htmx and a plain visit: it is a fragment either way
+    context = {"checks": check_lines(kind, text)}
+    return render_page(request, "patients/_vocabulary_check.html", context)
 
 
 @clinic_view(Permission.CHART_EDIT)

@@ -1,6 +1,6 @@
 """Chairs, treatment courses and appointments."""
 
-from datetime import time
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -91,7 +91,9 @@ class Course(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["clinic", "patient", "status"], name="course_patient_status")
+            models.Index(fields=["clinic", "patient", "status"], name="course_patient_status"),
+            # Outcome summaries find the courses that ended since they last looked.
+            models.Index(fields=["clinic", "ended_at"], name="course_clinic_ended"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -147,6 +149,17 @@ ACTIVE_APPOINTMENT_STATUSES = (
     AppointmentStatus.IN_SESSION,
     AppointmentStatus.COMPLETED,
 )
+
+
+# No appointment is longer than a day: booking keeps it inside one day's opening hours
+# (`selectors.slot_problems`). Range reads use it as the lower bound of `starts_at`, so an index
+# on the start time answers "what overlaps this week" without walking the clinic's history.
+LONGEST_APPOINTMENT = timedelta(days=1)
+
+
+def overlapping(start: datetime, end: datetime) -> models.Q:
+    """Appointments that occupy any time in [start, end), bounded on the indexed start time."""
+    return models.Q(starts_at__lt=end, starts_at__gt=start - LONGEST_APPOINTMENT, ends_at__gt=start)
 
 
 class Appointment(models.Model):

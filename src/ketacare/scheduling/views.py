@@ -4,6 +4,7 @@ Every page runs with the clinic's time zone active, so times shown and entered a
 clinic's wall-clock times.
 """
 
+import hashlib
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -49,8 +50,11 @@ from ketacare.web.forms import refusal_to_form
 from ketacare.web.htmx import render_page
 
 View = Callable[..., HttpResponse]
-FEED_PAST_DAYS = 30
-FEED_FUTURE_DAYS = 120
+# The feed's window: a fortnight back, eight weeks ahead, and at most this many events (a
+# calendar client polls the whole feed every few minutes; a clinic's full history is not its job).
+FEED_PAST_DAYS = 14
+FEED_FUTURE_DAYS = 56
+FEED_EVENT_LIMIT = 1000
 
 
 def _today(request: HttpRequest) -> date:
@@ -671,6 +675,7 @@ def schedule_feed(request: HttpRequest) -> HttpResponse:
         clinic=clinic,
         start=now - timedelta(days=FEED_PAST_DAYS),
         end=now + timedelta(days=FEED_FUTURE_DAYS),
+        limit=FEED_EVENT_LIMIT,
     )
     events = [
         FeedEvent(
@@ -695,7 +700,16 @@ def schedule_feed(request: HttpRequest) -> HttpResponse:
         object_id=feed.pk,
         username="calendar-feed",
         client_address=client_address(request),
-        detail={"appointment_ids": [a.pk for a in appointments]},
+        # What went out, without a list that grows with the clinic: the window, the count and a
+        # digest of the ids in order, against which a reconstructed list can be checked.
+        detail={
+            "from": (now - timedelta(days=FEED_PAST_DAYS)).isoformat(),
+            "until": (now + timedelta(days=FEED_FUTURE_DAYS)).isoformat(),
+            "count": len(appointments),
+            "ids_sha256": hashlib.sha256(
+                ",".join(str(a.pk) for a in appointments).encode()
+            ).hexdigest(),
+        },
     )
     body = render_calendar(
         events, name=f"{clinic.name} appointments", stamped_at=now, product="-//KetaCare//EN"

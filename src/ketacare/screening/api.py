@@ -31,6 +31,8 @@ def _out(view: selectors.ScreeningView) -> dict[str, Any]:
         "status": s.status,
         "fired": view.fired,
         "missing_facts": view.missing_facts,
+        "unrecognised": view.unrecognised,
+        "readings": view.readings,
         "notes": s.result.get("notes", []),
         "facts": s.facts,
         "facts_used": s.facts_used,

@@ -49,6 +49,15 @@ class FiredRuleOut(Schema):
     detail: str
 
 
+class EntryReadingOut(Schema):
+    """How one recorded entry was read through the vocabularies."""
+
+    fact: str
+    entry: str
+    understood: bool
+    meaning: str
+
+
 class ScreeningOut(Schema):
     """A screening: the engine's verdict, every fired rule, missing facts, and signatures."""
 
@@ -61,6 +70,10 @@ class ScreeningOut(Schema):
     status: str = Field(description="eligible, needs review or ineligible")
     fired: list[FiredRuleOut]
     missing_facts: list[str]
+    unrecognised: list[EntryReadingOut] = Field(
+        description="Recorded entries the screening could not read; each makes it needs review."
+    )
+    readings: list[EntryReadingOut] = Field(description="How every recorded entry was read.")
     notes: list[str]
     facts: dict[str, Any]
     facts_used: list[str]

@@ -93,6 +93,18 @@ class ScreeningView:
         return missing
 
     @property
+    def unrecognised(self) -> list[dict[str, Any]]:
+        """Recorded entries the vocabularies could not read (each makes it needs review)."""
+        entries: list[dict[str, Any]] = self.screening.result.get("unrecognised", [])
+        return entries
+
+    @property
+    def readings(self) -> list[dict[str, Any]]:
+        """How every recorded entry was read (fact, entry, understood, meaning)."""
+        entries: list[dict[str, Any]] = self.screening.result.get("readings", [])
+        return entries
+
+    @property
     def waiting_for(self) -> str:
         """What must happen next for this screening to allow treatment ("" when it does)."""
         s = self.screening

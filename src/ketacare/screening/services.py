@@ -62,6 +62,8 @@ def screening_run(
             "missing_facts": result.missing_facts,
             "unresolved_rules": result.unresolved_rules,
             "notes": result.notes,
+            "unrecognised": [asdict(entry) for entry in result.unrecognised],
+            "readings": [asdict(entry) for entry in result.readings],
             "protocol_title": protocol.title,
         },
         facts=facts_to_json(facts),
@@ -80,6 +82,7 @@ def screening_run(
             "status": result.status,
             "fired": [rule.rule_id for rule in result.fired],
             "missing_facts": result.missing_facts,
+            "unrecognised": [f"{entry.fact}: {entry.entry}" for entry in result.unrecognised],
             "superseded_unsigned": superseded,
         },
     )

@@ -24,6 +24,7 @@ from ketacare.scheduling.models import (
     Appointment,
     Chair,
     ClinicSchedule,
+    overlapping,
 )
 from ketacare.scheduling.selectors.courses import _appointments
 from ketacare.scheduling.selectors.times import (
@@ -79,7 +80,7 @@ def appointments_in_range(
     actor.require(Permission.SCHEDULE_VIEW)
     appointments = (
         _appointments(actor)
-        .filter(starts_at__lt=end, ends_at__gt=start)
+        .filter(overlapping(start, end))
         .select_related("patient", "chair")
         .order_by("starts_at", "id")
     )
@@ -154,12 +155,12 @@ def slot_problems(
             )
         )
     excluded = list(exclude_ids)
-    overlapping = Q(starts_at__lt=ends_at, ends_at__gt=starts_at, status__in=OCCUPYING_STATUSES)
+    occupied = overlapping(starts_at, ends_at) & Q(status__in=OCCUPYING_STATUSES)
     if chair is not None:
         if not chair.is_active:
             problems.append(SlotProblem("chair_inactive", "chair_id", f"{chair} is out of use."))
         taken = (
-            Appointment.objects.filter(overlapping, clinic_id=clinic.pk, chair_id=chair.pk)
+            Appointment.objects.filter(occupied, clinic_id=clinic.pk, chair_id=chair.pk)
             .exclude(pk__in=excluded)
             .order_by("starts_at")
             .first()
@@ -176,7 +177,7 @@ def slot_problems(
             )
     if patient_id is not None:
         busy = (
-            Appointment.objects.filter(overlapping, clinic_id=clinic.pk, patient_id=patient_id)
+            Appointment.objects.filter(occupied, clinic_id=clinic.pk, patient_id=patient_id)
             .exclude(pk__in=excluded)
             .order_by("starts_at")
             .first()

@@ -16,6 +16,7 @@ from ketacare.scheduling.models import (
     CalendarFeed,
     Chair,
     ClinicSchedule,
+    overlapping,
 )
 from ketacare.scheduling.selectors.booking import appointments_in_range
 from ketacare.scheduling.selectors.courses import chairs_of_clinic
@@ -304,15 +305,15 @@ def live_calendar_feed(*, actor: Actor) -> CalendarFeed | None:
     return CalendarFeed.objects.filter(clinic_id=actor.clinic_id, revoked_at__isnull=True).first()
 
 
-def feed_appointments(*, clinic: Clinic, start: datetime, end: datetime) -> list[Appointment]:
-    """The clinic's appointments that occupy a time in [start, end), for the staff feed."""
+def feed_appointments(
+    *, clinic: Clinic, start: datetime, end: datetime, limit: int
+) -> list[Appointment]:
+    """The clinic's appointments that occupy a time in [start, end), for the staff feed: the
+    first `limit` of them in time order."""
     return list(
         Appointment.objects.filter(
-            clinic_id=clinic.pk,
-            starts_at__lt=end,
-            ends_at__gt=start,
-            status__in=OCCUPYING_STATUSES,
+            overlapping(start, end), clinic_id=clinic.pk, status__in=OCCUPYING_STATUSES
         )
         .select_related("patient", "chair")
-        .order_by("starts_at", "id")
+        .order_by("starts_at", "id")[:limit]
     )

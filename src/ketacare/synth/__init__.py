@@ -1,0 +1,1 @@
+"""Synthetic clinic networks for benchmarks and demonstrations (`ketacare synth`)."""
