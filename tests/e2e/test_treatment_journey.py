@@ -27,7 +27,7 @@ from ketacare.scheduling.models import ClinicSchedule
 from ketacare.scheduling.selectors import clinic_zone
 from ketacare.treatment.models import SessionStatus, TreatmentSession
 from tests.browser import sign_in
-from tests.factories import ClinicFactory, PatientFactory, member
+from tests.factories import TEST_PASSWORD, ClinicFactory, PatientFactory, member
 from tests.scheduling.factories import ChairFactory, appointment_row, course_row, open_every_day
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -154,6 +154,7 @@ def _iv_session_after_pre_checks(
     expect(prescriber_page.get_by_test_id("dose")).to_contain_text("34.2 mg")
     expect(prescriber_page.get_by_text("Pump rate")).to_be_visible()
     snap(prescriber_page, "prescriber-calculates")
+    prescriber_page.locator("input[name=signing_secret]").fill(TEST_PASSWORD)
     prescriber_page.get_by_role("button", name="Sign the order").click()
     expect(prescriber_page.get_by_text("You ordered this dose")).to_be_visible()
     snap(prescriber_page, "ordered-awaiting-verification")
@@ -163,6 +164,7 @@ def _iv_session_after_pre_checks(
     expect(page.get_by_test_id("session-status")).to_have_text("Dose ordered")
     page.get_by_label("I checked the dose, weight and calculation").check()
     snap(page, "nurse-verifies")
+    page.locator("input[name=signing_secret]").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Verify the dose").click()
     expect(page.get_by_test_id("session-status")).to_have_text("Dose verified")
 
@@ -241,6 +243,7 @@ def _iv_session_after_pre_checks(
     for criterion in ("Alert", "Oriented", "Vital signs near baseline", "Walking steadily"):
         page.get_by_label(criterion, exact=True).check()
     page.get_by_label("Escort present").check()
+    page.locator("input[name=signing_secret]").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Discharge").click()
     expect(page.get_by_role("alert").filter(has_text="Discharge refused")).to_contain_text(
         "of the minimum 30 minutes of observation remain"
@@ -264,6 +267,7 @@ def _iv_session_after_pre_checks(
         page.get_by_label(criterion, exact=True).check()
     page.get_by_label("Escort present").check()
     page.get_by_label("Escort's name").fill("Jonas Lindqvist")
+    page.locator("input[name=signing_secret]").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Discharge").click()
     expect(page.get_by_test_id("session-status")).to_have_text("Discharged")
     snap(page, "discharged")
@@ -389,6 +393,7 @@ def test_an_iv_patient_from_registration_to_the_printed_session_summary(
     # The prescriber signs the screening.
     _sign_in(prescriber_page, base, "e2e.prescriber")
     prescriber_page.goto(screening_url)
+    prescriber_page.locator("input[name=signing_secret]").fill(TEST_PASSWORD)
     prescriber_page.get_by_role("button", name="Sign screening").click()
     expect(prescriber_page.get_by_text("Signed", exact=False).first).to_be_visible()
     shoot(prescriber_page, "05-screening-signed")
@@ -401,7 +406,7 @@ def test_an_iv_patient_from_registration_to_the_printed_session_summary(
     desk.goto(patient_url)
     desk.get_by_role("link", name="Consent", exact=True).first.click()
     desk.get_by_role("link", name="Record consent").first.click()
-    desk.get_by_label("Patient's full name, typed by the patient").fill("Marta Lindqvist")
+    desk.get_by_label("Full name, typed by the person signing").fill("Marta Lindqvist")
     desk.get_by_label("Witnessed by").select_option(index=1)
     desk.get_by_label("The patient has read the text").check()
     shoot(desk, "06-consent")
@@ -441,12 +446,14 @@ def test_an_esketamine_session_with_devices_the_40_minute_bp_and_the_rems_record
     prescriber_page.get_by_role("button", name="Calculate").click()
     expect(prescriber_page.get_by_test_id("dose")).to_contain_text("2 devices, 5 min rest")
     shoot(prescriber_page, "03-prescriber-orders-56-mg")
+    prescriber_page.locator("input[name=signing_secret]").fill(TEST_PASSWORD)
     prescriber_page.get_by_role("button", name="Sign the order").click()
     expect(prescriber_page.get_by_text("You ordered this dose")).to_be_visible()
 
     # The nurse verifies and supervises the first device.
     _open_session(page, session_url)
     page.get_by_label("I checked the dose, weight and calculation").check()
+    page.locator("input[name=signing_secret]").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Verify the dose").click()
     expect(page.get_by_test_id("session-status")).to_have_text("Dose verified")
     page.get_by_label("Lot number").fill("SPR-5521")
@@ -511,6 +518,7 @@ def test_an_esketamine_session_with_devices_the_40_minute_bp_and_the_rems_record
         page.get_by_label(criterion).check()
     page.get_by_label("Clinically ready at").fill(_local(clinic, ready))
     shoot(page, "09-discharge-checklist")
+    page.locator("input[name=signing_secret]").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Discharge").click()
     expect(page.get_by_test_id("session-status")).to_have_text("Discharged")
 

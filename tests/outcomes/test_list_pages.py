@@ -26,7 +26,7 @@ def _walk(client, url, testid):
 
 
 def test_missed_questionnaires_page_through_every_row_once(world, monkeypatch):
-    monkeypatch.setattr("ketacare.followup.selectors.LIST_LIMIT", 4)
+    monkeypatch.setattr("ketacare.followup.selectors.PAGE_SIZE", 4)
     now = timezone.now()
     rows = [
         assignment_row(

@@ -47,10 +47,20 @@ def key() -> str:
 
 
 def actor(user: Any, clinic: Any, role: Role | str | None = None) -> Actor:
-    """The actor a user is in a clinic (the role read from the membership when not given)."""
+    """The actor a user is in a clinic (the role read from the membership when not given).
+
+    Stamped as re-authenticated, as a signing request that carried the password would be;
+    tests/accounts/test_reauth.py covers the refusals without it.
+    """
     if role is None:
         role = user.memberships.get(clinic=clinic).role
-    return Actor(user=user, clinic=clinic, role=Role(role), client_address="127.0.0.1")
+    return Actor(
+        user=user,
+        clinic=clinic,
+        role=Role(role),
+        client_address="127.0.0.1",
+        reauthenticated_at=timezone.now(),
+    )
 
 
 @dataclass

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from ketacare.treatment.models import MonitoringEntry
+from tests.factories import TEST_PASSWORD
 from tests.treatment.factories import (
     check_in,
     course_of,
@@ -26,7 +27,8 @@ def _post(client, url, body, key=None):
         url,
         json.dumps(body, default=str),
         content_type="application/json",
-        headers={"Idempotency-Key": key or uuid.uuid4().hex},
+        # signing steps re-authenticate; other steps ignore the header
+        headers={"Idempotency-Key": key or uuid.uuid4().hex, "X-KetaCare-Reauth": TEST_PASSWORD},
     )
 
 

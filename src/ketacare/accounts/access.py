@@ -1,6 +1,7 @@
 """Who is acting, in which clinic, with which role: the one place permissions are checked."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
@@ -22,6 +23,9 @@ class Actor:
     role: Role
     client_address: str | None = None
     channel: str = "web"
+    # Set only by `accounts.reauth.reauthenticate`, for this request: the user proved again
+    # who they are (password or signing PIN) just before signing.
+    reauthenticated_at: datetime | None = None
 
     @property
     def clinic_id(self) -> int:

@@ -17,6 +17,7 @@ class Permission(StrEnum):
     PATIENT_VIEW = "patient.view"
     PATIENT_CREATE = "patient.create"
     PATIENT_EDIT = "patient.edit"
+    PATIENT_MERGE = "patient.merge"
     CHART_VIEW = "chart.view"
     CHART_EDIT = "chart.edit"
     SCREENING_RUN = "screening.run"
@@ -57,6 +58,8 @@ PERMISSION_TABLE: dict[Permission, frozenset[Role]] = {
     Permission.PATIENT_VIEW: ALL,
     Permission.PATIENT_CREATE: frozenset({Role.ADMIN, Role.FRONT_DESK, *CLINICIANS}),
     Permission.PATIENT_EDIT: frozenset({Role.ADMIN, Role.FRONT_DESK, *CLINICIANS}),
+    # Merging moves one chart's records onto another: the clinic's administrator decides.
+    Permission.PATIENT_MERGE: frozenset({Role.ADMIN}),
     Permission.CHART_VIEW: CARE_TEAM,
     Permission.CHART_EDIT: CLINICIANS,
     Permission.SCREENING_RUN: CLINICIANS,

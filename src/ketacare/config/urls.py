@@ -28,6 +28,7 @@ urlpatterns = [
     path("logout/", home_views.LogoutView.as_view(), name="logout"),
     path("clinic/switch/", home_views.switch_clinic, name="switch_clinic"),
     path("", include("ketacare.home.mfa_urls")),
+    path("account/signing-pin/", home_views.signing_pin, name="signing_pin"),
     path("patients/", include("ketacare.patients.urls")),
     path("audit/", include("ketacare.audit.urls")),
     path("screening/", include("ketacare.screening.urls")),
@@ -53,3 +54,4 @@ if settings.KETACARE_BENCH_FLOOR:
 
 handler403 = "ketacare.home.views.permission_denied"
 handler404 = "ketacare.home.views.not_found"
+handler500 = "ketacare.home.views.server_error"

@@ -51,6 +51,7 @@ from ketacare.treatment.models import TreatmentSession
 
 PRIMARY_INSTRUMENT = "phq9"  # the dashboard's default outcome measure (any classifiable works)
 LIST_LIMIT = 200
+PAGE_SIZE = 50  # rows of a keyset-paged list (more behind its "Older" link)
 
 
 PRIMARY_INSTRUMENT = "phq9"  # the dashboard's default outcome measure (any classifiable works)
@@ -91,6 +92,7 @@ class PatientOutcomes:
     events: tuple[Event, ...]
     first_course_start: date | None
     notes: tuple[IntegrationNote, ...] | None = None
+    entered_in_error: tuple[ScaleResponse, ...] = ()
 
 
 def outcome_of(
@@ -134,9 +136,9 @@ def patient_outcomes(
     )
     tz = clinic_zone(actor.clinic)
     responses = list(
-        ScaleResponse.objects.filter(clinic_id=actor.clinic_id, patient=patient).order_by(
-            "recorded_at", "id"
-        )
+        ScaleResponse.objects.filter(
+            clinic_id=actor.clinic_id, patient=patient, entered_in_error_at__isnull=True
+        ).order_by("recorded_at", "id")
     )
     courses = list(
         Course.objects.filter(clinic_id=actor.clinic_id, patient=patient).order_by(
@@ -219,6 +221,13 @@ def patient_outcomes(
         events=tuple(sorted(events, key=lambda e: e.at)),
         first_course_start=first_start,
         notes=notes,
+        entered_in_error=tuple(
+            ScaleResponse.objects.filter(
+                clinic_id=actor.clinic_id, patient=patient, entered_in_error_at__isnull=False
+            )
+            .select_related("entered_in_error_by")
+            .order_by("recorded_at", "id")
+        ),
     )
 
 
@@ -237,7 +246,7 @@ def integration_notes_for(*, actor: Actor, patient: Patient) -> list[Integration
     actor.require(Permission.INTEGRATION_NOTE_VIEW)
     notes = list(
         IntegrationNote.objects.filter(clinic_id=actor.clinic_id, patient=patient)
-        .select_related("session", "written_by")
+        .select_related("session", "written_by", "entered_in_error_by")
         .order_by("-written_at", "-id")[:LIST_LIMIT]
     )
     audit_record(
@@ -299,7 +308,7 @@ def overdue_page(
         .select_related("patient")
         .prefetch_related("deliveries")
     )
-    page = keyset_page(rows, keys=("due_by", "id"), cursor=after, size=LIST_LIMIT, descending=True)
+    page = keyset_page(rows, keys=("due_by", "id"), cursor=after, size=PAGE_SIZE, descending=True)
     if audit:
         audit_record(
             actor=actor,

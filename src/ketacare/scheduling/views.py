@@ -115,6 +115,8 @@ def _booking_initial(request: HttpRequest) -> dict[str, Any]:
         initial["chair"] = int(request.GET["chair"])
     if request.GET.get("course", "").isdigit():
         initial["course"] = int(request.GET["course"])
+    if request.GET.get("patient_mrn"):  # "Book an appointment" from the patient's chart
+        initial["patient_mrn"] = request.GET["patient_mrn"].strip()[:32]
     start = query_datetime(request.GET, "start")
     if start is not None:
         local = timezone.localtime(start) if timezone.is_aware(start) else start

@@ -13,6 +13,7 @@ class TreatmentConfig(AppConfig):
 
         register_path_object("session_id", "treatment.TreatmentSession")
         register_path_object("monitoring_entry_id", "treatment.MonitoringEntry")
+        register_path_object("adverse_event_id", "treatment.AdverseEvent")
 
         from ketacare.patients.panels import ChartPanel, chart_panel_register
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Clinic, User
@@ -78,7 +79,15 @@ def load(*, clinic: Clinic, staff: dict[Role, User], rng: random.Random) -> None
 
 
 def _actor(clinic: Clinic, user: User, role: Role) -> Actor:
-    return Actor(user=user, clinic=clinic, role=role, client_address="127.0.0.1", channel="demo")
+    # The demo loader signs as the demo staff: it is the trusted author of fictional records.
+    return Actor(
+        user=user,
+        clinic=clinic,
+        role=role,
+        client_address="127.0.0.1",
+        channel="demo",
+        reauthenticated_at=timezone.now(),
+    )
 
 
 def _size(demo: _Demo, patient: Patient) -> tuple[Decimal, Decimal]:
