@@ -79,6 +79,8 @@ def _register_app_factories() -> None:
         "screening",
         "consent",
         "scheduling",
+        "ledger",
+        "rems",
         "treatment",
         "outcomes",
         "fhir",

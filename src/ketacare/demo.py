@@ -152,7 +152,9 @@ def _ensure_patients(clinic: Clinic, admin: User, rng: random.Random) -> None:
 
 # Apps that add demo data, in dependency order. Each has `ketacare.<app>.demo.load(clinic=,
 # staff=, rng=)`, which must be idempotent: running `init-demo` twice leaves one copy.
-DEMO_APPS = ("patients", "consent", "screening", "scheduling", "treatment", "followup")
+DEMO_APPS = (
+    "patients", "consent", "screening", "scheduling", "ledger", "rems", "treatment", "followup"
+)  # fmt: skip
 
 
 def _load_app_demo_data(clinic: Clinic, staff: dict[Role, User], rng: random.Random) -> None:

@@ -28,6 +28,7 @@ from ketacare.scheduling.selectors import clinic_zone
 from ketacare.treatment.models import SessionStatus, TreatmentSession
 from tests.browser import sign_in
 from tests.factories import TEST_PASSWORD, ClinicFactory, PatientFactory, member
+from tests.ledger.support import draw_for, nurse_actor, rems_ready
 from tests.scheduling.factories import ChairFactory, appointment_row, course_row, open_every_day
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -88,6 +89,8 @@ def _clinic_with_patient(protocol_id: str, route: str):
     course = course_row(patient, staff, protocol_id=protocol_id, route=route)
     chair = ChairFactory(clinic=clinic, room="Suite A", label="Chair 2")
     appointment_row(course, chair, clock.now() - timedelta(minutes=5))
+    if route == "esketamine":
+        rems_ready(clinic, patient)
     return clinic, staff, patient
 
 
@@ -168,7 +171,9 @@ def _iv_session_after_pre_checks(
     page.get_by_role("button", name="Verify the dose").click()
     expect(page.get_by_test_id("session-status")).to_have_text("Dose verified")
 
-    # Administration: product, lot and the pump as programmed.
+    # Administration: product, lot and the pump as programmed (the dose drawn from a vial first).
+    draw_for(TreatmentSession.objects.get(), nurse_actor(TreatmentSession.objects.get().clinic),
+             lot="KH-24-0917")  # fmt: skip
     page.get_by_label("Product").fill("Ketamine HCl 50 mg/mL, diluted to 1 mg/mL in 0.9% saline")
     page.get_by_label("Lot number").fill("KH-24-0917")
     page.get_by_label("Concentration (mg/mL)").fill("1")
@@ -456,6 +461,7 @@ def test_an_esketamine_session_with_devices_the_40_minute_bp_and_the_rems_record
     page.locator("input[name=signing_secret]").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Verify the dose").click()
     expect(page.get_by_test_id("session-status")).to_have_text("Dose verified")
+    draw_for(TreatmentSession.objects.get(), nurse_actor(clinic), lot="SPR-5521")
     page.get_by_label("Lot number").fill("SPR-5521")
     shoot(page, "04-first-device")
     page.get_by_role("button", name="First device used").click()

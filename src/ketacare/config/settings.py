@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "ketacare.screening",
     "ketacare.consent",
     "ketacare.scheduling",
+    "ketacare.ledger",
+    "ketacare.rems",
     "ketacare.treatment",
     "ketacare.outcomes",
     "ketacare.followup",

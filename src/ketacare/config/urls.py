@@ -35,6 +35,8 @@ urlpatterns = [
     path("consent/", include("ketacare.consent.urls")),
     path("schedule/", include("ketacare.scheduling.urls")),
     path("sessions/", include("ketacare.treatment.urls")),
+    path("ledger/", include("ketacare.ledger.urls")),
+    path("rems/", include("ketacare.rems.urls")),
     path("outcomes/", include("ketacare.outcomes.urls")),
     path("outcomes/", include("ketacare.followup.urls")),
     path("records/", include("ketacare.fhir.staff_urls")),

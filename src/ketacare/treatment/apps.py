@@ -25,3 +25,10 @@ class TreatmentConfig(AppConfig):
                 template="treatment/_patient_sessions_loader.html",
             )
         )
+
+        from ketacare.ledger.sessions import register_session_source
+        from ketacare.rems.sessions import register_form_source
+        from ketacare.treatment.ledger_facts import TreatmentFormSource, TreatmentSessionSource
+
+        register_session_source(TreatmentSessionSource())
+        register_form_source(TreatmentFormSource())

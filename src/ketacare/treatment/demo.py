@@ -29,6 +29,7 @@ from ketacare.clinical import ClinicalError
 from ketacare.clinical.protocols import get_protocol
 from ketacare.errors import KetaCareError
 from ketacare.kernel import clock
+from ketacare.ledger import demo as ledger_demo
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import latest_height_cm, latest_weight_kg
 from ketacare.scheduling.models import Appointment, AppointmentStatus, Course
@@ -292,6 +293,7 @@ class _Steps:
         self.session.refresh_from_db()
         order = self.session.dose_orders.get(status="verified")
         esketamine = self.session.route == "esketamine"
+        lot = _at(at, lambda: ledger_demo.draw_for_dose(demo.nurse, self.session.pk, order, at))
         _at(
             at,
             lambda: services.administration_start(
@@ -300,7 +302,7 @@ class _Steps:
                 version=self._version(),
                 idempotency_key=demo.key(),
                 product=ESKETAMINE_PRODUCT if esketamine else IV_PRODUCT,
-                lot=f"{'SPR' if esketamine else 'KH'}-{demo.rng.randint(1000, 9999)}",
+                lot=lot,
                 concentration_mg_per_ml=order.concentration_mg_per_ml,
                 volume_ml=order.volume_ml,
                 rate_ml_per_h=order.rate_ml_per_h,
