@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,7 @@ class World:
         # Pages are tested past sign-in; the second factor has its own tests.
         session = client.session
         session[PASSED_SESSION_KEY] = user.pk
+        session["signed_in_at"] = session["last_activity"] = int(time.time())
         session.save()
         return client
 
