@@ -21,9 +21,15 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test,production]"
 	@touch $(STAMP)
 
-demo: $(STAMP) ## Load demo data into SQLite and serve on http://127.0.0.1:8000
-	$(BIN)/ketacare init-demo
-	$(BIN)/ketacare serve --host $(HOST) --port $(PORT)
+# The demo runs without Django's debug pages (plain 404 and 500), and every link it prints
+# (sign-in, the patient portal) names the host and port actually served, unless
+# KETACARE_PUBLIC_URL says where patients reach it.
+DEMO_ENV = DJANGO_DEBUG=0 KETACARE_PUBLIC_URL=$${KETACARE_PUBLIC_URL:-http://$(HOST):$(PORT)} \
+	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost,$(HOST)}
+
+demo: $(STAMP) ## Load demo data into SQLite and serve on http://$(HOST):$(PORT) (HOST=, PORT=)
+	$(DEMO_ENV) $(BIN)/ketacare init-demo
+	$(DEMO_ENV) $(BIN)/ketacare serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP) ## ruff, import contracts, migrations, generated docs and the hazard log up to date
 	$(BIN)/ruff check src tests bench

@@ -63,7 +63,17 @@ def _register_app_factories() -> None:
     """Pull in each app's `tests/<app>/path_values.py` (a `FACTORIES` dict), if it has one."""
     from importlib import import_module
 
-    for app in ("patients", "screening", "consent", "scheduling", "treatment", "outcomes", "fhir"):
+    for app in (
+        "patients",
+        "screening",
+        "consent",
+        "scheduling",
+        "ledger",
+        "rems",
+        "treatment",
+        "outcomes",
+        "fhir",
+    ):
         try:
             module = import_module(f"tests.{app}.path_values")
         except ModuleNotFoundError:

@@ -177,3 +177,37 @@ def test_init_demo_twice_leaves_one_copy_of_the_demo_data():
 @pytest.mark.django_db
 def test_the_permission_doc_is_up_to_date():
     call_command("permissions_doc", "--check")
+
+
+def test_the_demo_prints_links_for_the_port_it_serves(data_dir):
+    # given `make demo PORT=8101` (the Makefile passes the served address on)
+    result = _ketacare(data_dir, "init-demo", KETACARE_PUBLIC_URL="http://127.0.0.1:8101")
+    # then every printed link names that port, none the default
+    assert result.returncode == 0, result.stderr
+    assert "http://127.0.0.1:8101/login/" in result.stdout
+    assert "http://127.0.0.1:8101/portal/" in result.stdout
+    assert ":8000" not in result.stdout
+
+
+def test_the_makefile_passes_the_served_address_to_the_demo():
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    assert "KETACARE_PUBLIC_URL=$${KETACARE_PUBLIC_URL:-http://$(HOST):$(PORT)}" in makefile
+    assert "DJANGO_DEBUG=0" in makefile
+
+
+@pytest.mark.django_db
+def test_demo_staff_and_patients_have_distinct_names():
+    call_command("init_demo", verbosity=0)
+    staff = [(u.first_name, u.last_name) for u in User.objects.all()]
+    patients = [(p.given_name, p.family_name) for p in Patient.objects.all()]
+    assert len(set(staff)) == len(staff)
+    assert len(set(patients)) == len(patients)
+    assert {p.mrn[0] for p in Patient.objects.all()} == {"N", "S"}
+
+
+def test_the_plain_500_page_shows_no_debug_detail(rf):
+    from ketacare.home.views import server_error
+
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert b"Something went wrong" in response.content and b"Traceback" not in response.content

@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ketacare.config.settings")
     if argv and argv[0] == "serve":
         argv = _serve_arguments(argv[1:])
+        # Links the server writes (portal, alerts) name where it is served unless configured.
+        os.environ.setdefault("KETACARE_PUBLIC_URL", f"http://{argv[1]}")
     elif argv and argv[0] in ALIASES:
         argv = [ALIASES[argv[0]], *argv[1:]]
     from django.core.management import execute_from_command_line

@@ -114,11 +114,13 @@ def test_an_ineligible_screening_needs_a_reason_and_a_second_prescriber(live_ser
     # the first prescriber signs with a reason; it still does not allow treatment
     _sign_in(page, live_server.url, "e2e.first")
     page.goto(screening_url)
+    page.locator("input[name=signing_secret]").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Sign screening").click()
     expect(page.get_by_role("alert").first).to_contain_text("documented reason")
     page.get_by_label("Your reason for going forward (required)").fill(
         "Theophylline stopped last week by respiratory; level to be confirmed before dosing."
     )
+    page.locator("input[name=signing_secret]").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Sign screening").click()
     expect(page.get_by_test_id("allows-treatment")).to_contain_text("co-signature")
     expect(page.get_by_text("a different prescriber must co-sign")).to_be_visible()
@@ -127,6 +129,7 @@ def test_an_ineligible_screening_needs_a_reason_and_a_second_prescriber(live_ser
     # the second prescriber co-signs
     _sign_in(page, live_server.url, "e2e.second")
     page.goto(screening_url)
+    page.locator("input[name=signing_secret]").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Co-sign as second prescriber").click()
     expect(page.get_by_test_id("allows-treatment")).to_contain_text("Allows treatment")
     shoot(page, "03-cosigned")

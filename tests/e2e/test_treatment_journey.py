@@ -27,6 +27,7 @@ from ketacare.scheduling.models import ClinicSchedule
 from ketacare.scheduling.selectors import clinic_zone
 from ketacare.treatment.models import SessionStatus, TreatmentSession
 from tests.factories import TEST_PASSWORD, ClinicFactory, PatientFactory, member
+from tests.ledger.support import draw_for, nurse_actor, rems_ready
 from tests.scheduling.factories import ChairFactory, appointment_row, course_row, open_every_day
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -90,6 +91,8 @@ def _clinic_with_patient(protocol_id: str, route: str):
     course = course_row(patient, staff, protocol_id=protocol_id, route=route)
     chair = ChairFactory(clinic=clinic, room="Suite A", label="Chair 2")
     appointment_row(course, chair, clock.now() - timedelta(minutes=5))
+    if route == "esketamine":
+        rems_ready(clinic, patient)
     return clinic, staff, patient
 
 
@@ -156,6 +159,7 @@ def _iv_session_after_pre_checks(
     expect(prescriber_page.get_by_test_id("dose")).to_contain_text("34.2 mg")
     expect(prescriber_page.get_by_text("Pump rate")).to_be_visible()
     snap(prescriber_page, "prescriber-calculates")
+    prescriber_page.locator("input[name=signing_secret]").fill(TEST_PASSWORD)
     prescriber_page.get_by_role("button", name="Sign the order").click()
     expect(prescriber_page.get_by_text("You ordered this dose")).to_be_visible()
     snap(prescriber_page, "ordered-awaiting-verification")
@@ -165,10 +169,13 @@ def _iv_session_after_pre_checks(
     expect(page.get_by_test_id("session-status")).to_have_text("Dose ordered")
     page.get_by_label("I checked the dose, weight and calculation").check()
     snap(page, "nurse-verifies")
+    page.locator("input[name=signing_secret]").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Verify the dose").click()
     expect(page.get_by_test_id("session-status")).to_have_text("Dose verified")
 
-    # Administration: product, lot and the pump as programmed.
+    # Administration: product, lot and the pump as programmed (the dose drawn from a vial first).
+    draw_for(TreatmentSession.objects.get(), nurse_actor(TreatmentSession.objects.get().clinic),
+             lot="KH-24-0917")  # fmt: skip
     page.get_by_label("Product").fill("Ketamine HCl 50 mg/mL, diluted to 1 mg/mL in 0.9% saline")
     page.get_by_label("Lot number").fill("KH-24-0917")
     page.get_by_label("Concentration (mg/mL)").fill("1")
@@ -243,6 +250,7 @@ def _iv_session_after_pre_checks(
     for criterion in ("Alert", "Oriented", "Vital signs near baseline", "Walking steadily"):
         page.get_by_label(criterion, exact=True).check()
     page.get_by_label("Escort present").check()
+    page.locator("input[name=signing_secret]").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Discharge").click()
     expect(page.get_by_role("alert").filter(has_text="Discharge refused")).to_contain_text(
         "of the minimum 30 minutes of observation remain"
@@ -266,6 +274,7 @@ def _iv_session_after_pre_checks(
         page.get_by_label(criterion, exact=True).check()
     page.get_by_label("Escort present").check()
     page.get_by_label("Escort's name").fill("Jonas Lindqvist")
+    page.locator("input[name=signing_secret]").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Discharge").click()
     expect(page.get_by_test_id("session-status")).to_have_text("Discharged")
     snap(page, "discharged")
@@ -391,6 +400,7 @@ def test_an_iv_patient_from_registration_to_the_printed_session_summary(
     # The prescriber signs the screening.
     _sign_in(prescriber_page, base, "e2e.prescriber")
     prescriber_page.goto(screening_url)
+    prescriber_page.locator("input[name=signing_secret]").fill(TEST_PASSWORD)
     prescriber_page.get_by_role("button", name="Sign screening").click()
     expect(prescriber_page.get_by_text("Signed", exact=False).first).to_be_visible()
     shoot(prescriber_page, "05-screening-signed")
@@ -403,7 +413,7 @@ def test_an_iv_patient_from_registration_to_the_printed_session_summary(
     desk.goto(patient_url)
     desk.get_by_role("link", name="Consent", exact=True).first.click()
     desk.get_by_role("link", name="Record consent").first.click()
-    desk.get_by_label("Patient's full name, typed by the patient").fill("Marta Lindqvist")
+    desk.get_by_label("Full name, typed by the person signing").fill("Marta Lindqvist")
     desk.get_by_label("Witnessed by").select_option(index=1)
     desk.get_by_label("The patient has read the text").check()
     shoot(desk, "06-consent")
@@ -443,14 +453,17 @@ def test_an_esketamine_session_with_devices_the_40_minute_bp_and_the_rems_record
     prescriber_page.get_by_role("button", name="Calculate").click()
     expect(prescriber_page.get_by_test_id("dose")).to_contain_text("2 devices, 5 min rest")
     shoot(prescriber_page, "03-prescriber-orders-56-mg")
+    prescriber_page.locator("input[name=signing_secret]").fill(TEST_PASSWORD)
     prescriber_page.get_by_role("button", name="Sign the order").click()
     expect(prescriber_page.get_by_text("You ordered this dose")).to_be_visible()
 
     # The nurse verifies and supervises the first device.
     _open_session(page, session_url)
     page.get_by_label("I checked the dose, weight and calculation").check()
+    page.locator("input[name=signing_secret]").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Verify the dose").click()
     expect(page.get_by_test_id("session-status")).to_have_text("Dose verified")
+    draw_for(TreatmentSession.objects.get(), nurse_actor(clinic), lot="SPR-5521")
     page.get_by_label("Lot number").fill("SPR-5521")
     shoot(page, "04-first-device")
     page.get_by_role("button", name="First device used").click()
@@ -513,6 +526,7 @@ def test_an_esketamine_session_with_devices_the_40_minute_bp_and_the_rems_record
         page.get_by_label(criterion).check()
     page.get_by_label("Clinically ready at").fill(_local(clinic, ready))
     shoot(page, "09-discharge-checklist")
+    page.locator("input[name=signing_secret]").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Discharge").click()
     expect(page.get_by_test_id("session-status")).to_have_text("Discharged")
 

@@ -96,6 +96,14 @@ def consent_for(patient: Patient, recorder: Any, *, route: str = "iv") -> Consen
         .order_by("-number")
         .first()
     ) or consent_version(patient.clinic, recorder, route=route)
+    live = ConsentSignature.objects.filter(
+        patient=patient,
+        document_version=version,
+        withdrawn_at__isnull=True,
+        entered_in_error_at__isnull=True,
+    ).first()
+    if live is not None:  # one live signature per text
+        return live
     return ConsentSignature.objects.create(
         clinic_id=patient.clinic_id,
         patient=patient,

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from ketacare.accounts.roles import Role
 from ketacare.screening.models import Screening
-from tests.factories import member
+from tests.factories import TEST_PASSWORD, member
 from tests.patients.factories import complete_chart
 from tests.screening.factories import ScreeningFactory
 
@@ -16,7 +16,12 @@ pytestmark = pytest.mark.django_db
 
 
 def _post(client, url, body):
-    return client.post(url, json.dumps(body), content_type="application/json")
+    return client.post(
+        url,
+        json.dumps(body),
+        content_type="application/json",
+        headers={"X-KetaCare-Reauth": TEST_PASSWORD},  # signing re-authenticates
+    )
 
 
 def _count(client, url):
@@ -147,10 +152,13 @@ def test_a_prescriber_signs_from_the_page_and_a_missing_reason_keeps_the_form(wo
     client = world.web(world.staff["prescriber"])
     url = f"/screening/{screening.pk}/"
     assert "Sign screening" in client.get(url).content.decode()
-    refused = client.post(f"{url}sign/", {"version": 1, "reason": ""})
+    secret = {"signing_secret": TEST_PASSWORD}
+    refused = client.post(f"{url}sign/", {"version": 1, "reason": ""} | secret)
     assert refused.status_code == 422
     assert b"documented reason" in refused.content
-    done = client.post(f"{url}sign/", {"version": 1, "reason": "Reviewed by phone with the GP."})
+    done = client.post(
+        f"{url}sign/", {"version": 1, "reason": "Reviewed by phone with the GP."} | secret
+    )
     assert done.status_code == 302
     screening.refresh_from_db()
     assert screening.signed_by == world.staff["prescriber"]

@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.roles import Role
@@ -24,13 +25,24 @@ pytestmark = pytest.mark.django_db
 
 
 def _actor(world, role):
-    return Actor(user=world.staff[role], clinic=world.clinic_a, role=Role(role))
+    # stamped as re-authenticated, as a signing request with the password is
+    return Actor(
+        user=world.staff[role],
+        clinic=world.clinic_a,
+        role=Role(role),
+        reauthenticated_at=timezone.now(),
+    )
 
 
 def _second_prescriber(world):
     if "prescriber2" not in world.staff:
         world.staff["prescriber2"] = member(world.clinic_a, Role.PRESCRIBER, "a.prescriber2")
-    return Actor(user=world.staff["prescriber2"], clinic=world.clinic_a, role=Role.PRESCRIBER)
+    return Actor(
+        user=world.staff["prescriber2"],
+        clinic=world.clinic_a,
+        role=Role.PRESCRIBER,
+        reauthenticated_at=timezone.now(),
+    )
 
 
 def _run(world, protocol_id="iv_induction_6x"):

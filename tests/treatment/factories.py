@@ -15,11 +15,13 @@ from django.utils import timezone
 from ketacare.accounts.access import Actor
 from ketacare.accounts.roles import Role
 from ketacare.kernel import clock
+from ketacare.ledger.models import Draw
 from ketacare.patients.models import Patient
 from ketacare.scheduling.models import Appointment, Course
 from ketacare.treatment import services
 from ketacare.treatment.models import SessionStatus, TreatmentSession
 from tests.factories import member
+from tests.ledger.support import draw_for, rems_ready
 from tests.scheduling.factories import appointment_row, course_row
 
 _keys = iter(range(10**9))
@@ -47,10 +49,20 @@ def key() -> str:
 
 
 def actor(user: Any, clinic: Any, role: Role | str | None = None) -> Actor:
-    """The actor a user is in a clinic (the role read from the membership when not given)."""
+    """The actor a user is in a clinic (the role read from the membership when not given).
+
+    Stamped as re-authenticated, as a signing request that carried the password would be;
+    tests/accounts/test_reauth.py covers the refusals without it.
+    """
     if role is None:
         role = user.memberships.get(clinic=clinic).role
-    return Actor(user=user, clinic=clinic, role=Role(role), client_address="127.0.0.1")
+    return Actor(
+        user=user,
+        clinic=clinic,
+        role=Role(role),
+        client_address="127.0.0.1",
+        reauthenticated_at=timezone.now(),
+    )
 
 
 @dataclass
@@ -108,6 +120,8 @@ def check_in(
 ) -> TreatmentSession:
     """A session checked in by the nurse for today's appointment of a new course."""
     appointment = todays_appointment(course_of(patient, staff, protocol_id))
+    if PROTOCOL_ROUTE[protocol_id] == "esketamine":
+        rems_ready(patient.clinic, patient)
     return services.session_check_in(
         actor=team.nurse, idempotency_key=key(), appointment_id=appointment.pk
     )
@@ -188,6 +202,8 @@ def start(team: Team, session: TreatmentSession, **overrides: Any) -> Any:
     }
     values.update(overrides)
     by = values.pop("by", team.nurse)
+    if values.pop("draw", True) and not Draw.objects.filter(session_id=current.pk).exists():
+        draw_for(current, team.nurse, lot=values["lot"])
     return services.administration_start(
         actor=by,
         session_id=session.pk,

@@ -26,4 +26,26 @@ def _entry(clinic, patient, staff):
     ).pk
 
 
-FACTORIES = {"session_id": _session, "monitoring_entry_id": _entry}
+def _adverse_event(clinic, patient, staff):
+    from django.utils import timezone
+
+    from ketacare.treatment.models import AdverseEvent
+
+    session = session_row(clinic, patient, staff)
+    return AdverseEvent.objects.create(
+        clinic=clinic,
+        session=session,
+        kind="nausea_vomiting",
+        severity="mild",
+        onset_at=timezone.now(),
+        outcome="ongoing",
+        recorded_by=staff["nurse"],
+        recorded_at=timezone.now(),
+    ).pk
+
+
+FACTORIES = {
+    "session_id": _session,
+    "monitoring_entry_id": _entry,
+    "adverse_event_id": _adverse_event,
+}

@@ -6,7 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from ketacare.treatment.models import MonitoringEntry
+from ketacare.treatment.models import MonitoringEntry, TreatmentSession
+from tests.factories import TEST_PASSWORD
+from tests.ledger.support import draw_for, nurse_actor
 from tests.treatment.factories import (
     check_in,
     course_of,
@@ -26,7 +28,8 @@ def _post(client, url, body, key=None):
         url,
         json.dumps(body, default=str),
         content_type="application/json",
-        headers={"Idempotency-Key": key or uuid.uuid4().hex},
+        # signing steps re-authenticate; other steps ignore the header
+        headers={"Idempotency-Key": key or uuid.uuid4().hex, "X-KetaCare-Reauth": TEST_PASSWORD},
     )
 
 
@@ -88,6 +91,7 @@ def test_an_iv_session_runs_end_to_end_through_the_api(world, session_clock):
     assert verified.status_code == 200, verified.content
     assert verified.json()["verified_by"]["display_name"]
     version = nurse.get(url).json()["version"]
+    draw_for(TreatmentSession.objects.get(pk=session["id"]), nurse_actor(world.clinic_a), "K-2291")
     started = _post(
         nurse,
         f"{url}/administration",

@@ -5,6 +5,8 @@ import random
 import pytest
 
 from ketacare.accounts.roles import Role
+from ketacare.ledger import demo as ledger_demo
+from ketacare.rems import demo as rems_demo
 from ketacare.scheduling import demo as scheduling_demo
 from ketacare.treatment import demo
 from ketacare.treatment.models import MonitoringEntry, SessionStatus, TreatmentSession
@@ -23,6 +25,8 @@ def staged(world):
     ready_for(patients[11], world.staff, route="esketamine")
     staff = {Role(role): user for role, user in world.staff.items()}
     scheduling_demo.load(clinic=world.clinic_a, staff=staff, rng=random.Random(1))
+    ledger_demo.load(clinic=world.clinic_a, staff=staff, rng=random.Random(1))
+    rems_demo.load(clinic=world.clinic_a, staff=staff, rng=random.Random(1))
     return patients, staff
 
 

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from ketacare.treatment.models import MonitoringEntry, SessionStatus
+from tests.factories import TEST_PASSWORD
 from tests.treatment.factories import (
     all_criteria,
     check_in,
@@ -136,6 +137,7 @@ def test_a_hard_stop_is_shown_on_the_order_form(world, team):
             "container_volume_ml": "200",
             "duration_min": "40",
             "override_reason": "please",
+            "signing_secret": TEST_PASSWORD,
         },
     )
     assert response.status_code == 422
@@ -156,7 +158,12 @@ def test_the_orderer_posting_a_verification_is_refused(world, team):
     session = walk_to(team, check_in(team, world.patient_a, world.staff), "ordered")
     response = world.web(world.staff["prescriber"]).post(
         _url(session, "dose-order/verify/"),
-        {"version": fresh(session).version, "idempotency_key": _key(), "confirm": "on"},
+        {
+            "version": fresh(session).version,
+            "idempotency_key": _key(),
+            "confirm": "on",
+            "signing_secret": TEST_PASSWORD,
+        },
     )
     assert response.status_code == 422
     assert b"second clinician" in response.content
@@ -203,7 +210,11 @@ def test_the_observation_countdown_and_the_discharge_refusal(world, team, sessio
     nurse = world.web(world.staff["nurse"])
     page = nurse.get(_url(session))
     assert re.search(rb"2[45]:\d\d left", page.content)
-    data = {"version": fresh(session).version, "idempotency_key": _key()}
+    data = {
+        "version": fresh(session).version,
+        "idempotency_key": _key(),
+        "signing_secret": TEST_PASSWORD,
+    }
     data.update({f"criterion_{name}": "on" for name in all_criteria(session)})
     response = nurse.post(_url(session, "discharge/"), data)
     assert response.status_code == 422

@@ -157,8 +157,12 @@ def test_the_audit_page_has_a_fixed_query_budget(world, django_assert_max_num_qu
     for _ in range(30):
         world.web(world.staff["nurse"]).get(f"/patients/{world.patient_a.pk}/")
     client = world.web(world.staff["admin"])
-    with django_assert_max_num_queries(8):
+    # 8 as before, plus one for the names and MRNs of every patient on the page
+    with django_assert_max_num_queries(9):
         assert client.get("/audit/").status_code == 200
+    # filtering by MRN adds the lookup (exists + ids)
+    with django_assert_max_num_queries(11):
+        assert client.get("/audit/", {"patient": world.patient_a.mrn}).status_code == 200
 
 
 def test_htmx_search_returns_only_the_rows(world):

@@ -1,6 +1,7 @@
 """Who is acting, in which clinic, with which role: the one place permissions are checked."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -19,6 +20,9 @@ class Actor:
     role: Role
     client_address: str | None = None
     channel: str = "web"
+    # Set only by `accounts.reauth.reauthenticate`, for this request: the user proved again
+    # who they are (password or signing PIN) just before signing.
+    reauthenticated_at: datetime | None = None
 
     @property
     def clinic_id(self) -> int:

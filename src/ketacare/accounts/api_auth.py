@@ -11,6 +11,7 @@ from ninja.security import HttpBearer
 from ketacare.accounts.access import Actor, client_address
 from ketacare.accounts.models import ApiToken, Membership, hash_token
 from ketacare.accounts.permissions import Permission
+from ketacare.accounts.reauth import SIGNING_SECRET_HEADER, reauthenticate
 from ketacare.accounts.roles import Role
 from ketacare.accounts.tenancy import ensure_path_objects_in_clinic
 
@@ -54,11 +55,15 @@ class BearerToken(HttpBearer):
             client_address=client_address(request),
             channel="api",
         )
+        secret = request.headers.get(SIGNING_SECRET_HEADER)
+        if secret is not None:  # signing: the caller proves again who they are
+            actor = reauthenticate(actor=actor, secret=secret)
+        # Known before the checks, so a refusal is audited on the acting clinic's trail.
+        request.actor = actor  # type: ignore[attr-defined]
         if self.permission is not None:
             actor.require(self.permission)
         if request.resolver_match is not None:
             ensure_path_objects_in_clinic(request.resolver_match.kwargs, actor.clinic_id)
-        request.actor = actor  # type: ignore[attr-defined]
         return actor
 
 

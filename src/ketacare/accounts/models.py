@@ -22,6 +22,13 @@ class Clinic(models.Model):
         "or your local emergency number.",
         help_text="Shown to patients whose answers raise a safety alert.",
     )
+    # Numbers a patient can tap on a phone (tel: links): the clinic, and the crisis line.
+    phone = models.CharField(max_length=32, blank=True, help_text="The clinic's phone number.")
+    crisis_phone = models.CharField(
+        max_length=32,
+        default="988",
+        help_text="The crisis line patients can call or text (988 in the US).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -29,6 +36,22 @@ class Clinic(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def phone_href(self) -> str:
+        """The clinic's phone as a tel: address (digits and a leading +)."""
+        return tel_href(self.phone)
+
+    @property
+    def crisis_phone_href(self) -> str:
+        """The crisis line as a tel: address."""
+        return tel_href(self.crisis_phone)
+
+
+def tel_href(number: str) -> str:
+    """A tel: address for a typed number: '(555) 010-4477' → 'tel:5550104477'."""
+    digits = "".join(ch for ch in number if ch.isdigit())
+    return f"tel:{'+' if number.strip().startswith('+') else ''}{digits}" if digits else ""
 
 
 class User(AbstractUser):
@@ -92,3 +115,18 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key_hint}… ({self.user})"
+
+
+class SigningPin(models.Model):
+    """A user's signing PIN (hashed) and their run of wrong signing secrets."""
+
+    user = models.OneToOneField(
+        "accounts.User", on_delete=models.CASCADE, related_name="signing_pin"
+    )
+    pin_hash = models.CharField(max_length=200, blank=True)
+    set_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"signing PIN of {self.user_id}"

@@ -17,6 +17,7 @@ class Permission(StrEnum):
     PATIENT_VIEW = "patient.view"
     PATIENT_CREATE = "patient.create"
     PATIENT_EDIT = "patient.edit"
+    PATIENT_MERGE = "patient.merge"
     CHART_VIEW = "chart.view"
     CHART_EDIT = "chart.edit"
     SCREENING_RUN = "screening.run"
@@ -41,6 +42,20 @@ class Permission(StrEnum):
     JOURNAL_VIEW = "journal.view"
     OUTCOMES_VIEW = "outcomes.view"
     AUDIT_VIEW = "audit.view"
+    LEDGER_VIEW = "ledger.view"
+    LEDGER_MANAGE = "ledger.manage"
+    LEDGER_RECEIVE = "ledger.receive"
+    LEDGER_DRAW = "ledger.draw"
+    LEDGER_WITNESS = "ledger.witness"
+    LEDGER_COUNT = "ledger.count"
+    LEDGER_ADJUST = "ledger.adjust"
+    LEDGER_DESTROY = "ledger.destroy"
+    LEDGER_REPORT = "ledger.report"
+    REMS_VIEW = "rems.view"
+    REMS_MANAGE = "rems.manage"
+    REMS_ENROL = "rems.enrol"
+    REMS_FORM_SIGN = "rems.form_sign"
+    REMS_FORM_SUBMIT = "rems.form_submit"
     CLINIC_MANAGE = "clinic.manage"
     FHIR_BULK_EXPORT = "fhir.bulk_export"
     RECORD_EXPORT = "record.export"
@@ -57,6 +72,8 @@ PERMISSION_TABLE: dict[Permission, frozenset[Role]] = {
     Permission.PATIENT_VIEW: ALL,
     Permission.PATIENT_CREATE: frozenset({Role.ADMIN, Role.FRONT_DESK, *CLINICIANS}),
     Permission.PATIENT_EDIT: frozenset({Role.ADMIN, Role.FRONT_DESK, *CLINICIANS}),
+    # Merging moves one chart's records onto another: the clinic's administrator decides.
+    Permission.PATIENT_MERGE: frozenset({Role.ADMIN}),
     Permission.CHART_VIEW: CARE_TEAM,
     Permission.CHART_EDIT: CLINICIANS,
     Permission.SCREENING_RUN: CLINICIANS,
@@ -84,6 +101,25 @@ PERMISSION_TABLE: dict[Permission, frozenset[Role]] = {
     Permission.JOURNAL_VIEW: frozenset({Role.THERAPIST, Role.PRESCRIBER}),
     Permission.OUTCOMES_VIEW: frozenset({Role.ADMIN, *CARE_TEAM}),
     Permission.AUDIT_VIEW: frozenset({Role.ADMIN}),
+    # Controlled substances: clinicians handle stock; the clinic admin (the registrant's
+    # manager) sets up, receives, counts and reports but never draws a dose. Waste and
+    # destruction are witnessed by licensed clinicians. Reports name patients and addresses.
+    Permission.LEDGER_VIEW: frozenset({Role.ADMIN, *CLINICIANS}),
+    Permission.LEDGER_MANAGE: frozenset({Role.ADMIN}),
+    Permission.LEDGER_RECEIVE: frozenset({Role.ADMIN, *CLINICIANS}),
+    Permission.LEDGER_DRAW: CLINICIANS,
+    Permission.LEDGER_WITNESS: CLINICIANS,
+    Permission.LEDGER_COUNT: frozenset({Role.ADMIN, *CLINICIANS}),
+    Permission.LEDGER_ADJUST: frozenset({Role.ADMIN, Role.PRESCRIBER}),
+    Permission.LEDGER_DESTROY: frozenset({Role.ADMIN, Role.PRESCRIBER}),
+    Permission.LEDGER_REPORT: frozenset({Role.ADMIN, Role.PRESCRIBER}),
+    # SPRAVATO REMS: the admin keeps the setting's certification; clinicians enrol patients
+    # and sign monitoring forms; the admin may also submit forms already signed.
+    Permission.REMS_VIEW: frozenset({Role.ADMIN, *CLINICIANS}),
+    Permission.REMS_MANAGE: frozenset({Role.ADMIN}),
+    Permission.REMS_ENROL: CLINICIANS,
+    Permission.REMS_FORM_SIGN: CLINICIANS,
+    Permission.REMS_FORM_SUBMIT: frozenset({Role.ADMIN, *CLINICIANS}),
     Permission.CLINIC_MANAGE: frozenset({Role.ADMIN}),
     # A whole clinic's records leave in one file: the clinic's administrator starts that.
     Permission.FHIR_BULK_EXPORT: frozenset({Role.ADMIN}),

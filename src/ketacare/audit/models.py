@@ -22,6 +22,7 @@ class AuditAction(models.TextChoices):
     LOGIN_FAILED = "login_failed", "Failed log-in"
     LOCKED_OUT = "locked_out", "Locked out"
     MFA = "mfa", "Second factor"
+    DENIED = "denied", "Refused attempt"
 
 
 class ChainHead(models.Model):

@@ -1,5 +1,6 @@
 """Reads of the audit trail, always scoped to the actor's clinic."""
 
+from collections.abc import Collection
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ def audit_entries_for_clinic(
     actor: Actor,
     username: str = "",
     action: str = "",
-    patient_id: int | None = None,
+    patient_ids: Collection[int] | None = None,
     since: date | None = None,
     until: date | None = None,
 ) -> QuerySet[AuditEntry]:
@@ -26,8 +27,8 @@ def audit_entries_for_clinic(
         entries = entries.filter(actor_username__iexact=username)
     if action:
         entries = entries.filter(action=action)
-    if patient_id is not None:
-        entries = entries.filter(patient_id=patient_id)
+    if patient_ids is not None:
+        entries = entries.filter(patient_id__in=list(patient_ids))
     # Days are the clinic's days; bounds on the column itself, so the index on time answers.
     tz = ZoneInfo(actor.clinic.time_zone)
     if since is not None:

@@ -7,7 +7,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
+from ketacare.accounts.access import Actor
 from ketacare.accounts.api_auth import BearerToken
+from ketacare.audit.denials import denial_record
 from ketacare.clinical import ClinicalError
 from ketacare.errors import KetaCareError
 
@@ -23,6 +25,11 @@ api = NinjaAPI(
     auth=BearerToken(),
     urls_namespace="api",
 )
+
+
+def _actor_or_none(request: HttpRequest) -> Actor | None:
+    actor = getattr(request, "actor", None)
+    return actor if isinstance(actor, Actor) else None
 
 
 def _field_from_location(location: list[Any] | tuple[Any, ...]) -> str:
@@ -77,11 +84,13 @@ def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 
 @api.exception_handler(PermissionDenied)
 def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    denial_record(request=request, actor=_actor_or_none(request), exc=exc)
     return api.create_response(request, {"detail": str(exc) or "Not allowed."}, status=403)
 
 
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    denial_record(request=request, actor=_actor_or_none(request), exc=exc)
     return api.create_response(request, {"detail": str(exc) or "Not found."}, status=404)
 
 

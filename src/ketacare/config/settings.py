@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "ketacare.screening",
     "ketacare.consent",
     "ketacare.scheduling",
+    "ketacare.ledger",
+    "ketacare.rems",
     "ketacare.treatment",
     "ketacare.outcomes",
     "ketacare.followup",
@@ -70,6 +72,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "ketacare.accounts.middleware.ActiveClinicMiddleware",
+    # A signing form's password or PIN stamps the actor for this request only.
+    "ketacare.home.signing.SigningReauthMiddleware",
+    # After the actor is known: refused attempts go on the acting clinic's trail.
+    "ketacare.audit.denials.DenialAuditMiddleware",
     # Axes goes last so it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -174,6 +180,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Off production the app serves its own static files even with DEBUG off (the demo runs so,
+# to show plain error pages); production collects them (`collectstatic`).
+WHITENOISE_USE_FINDERS = not PRODUCTION
 STATIC_ROOT = Path(os.environ.get("KETACARE_STATIC_ROOT", DATA_DIR / "static"))
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root

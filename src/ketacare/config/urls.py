@@ -19,12 +19,15 @@ urlpatterns = [
     path("login/", home_views.LoginView.as_view(), name="login"),
     path("logout/", home_views.LogoutView.as_view(), name="logout"),
     path("clinic/switch/", home_views.switch_clinic, name="switch_clinic"),
+    path("account/signing-pin/", home_views.signing_pin, name="signing_pin"),
     path("patients/", include("ketacare.patients.urls")),
     path("audit/", include("ketacare.audit.urls")),
     path("screening/", include("ketacare.screening.urls")),
     path("consent/", include("ketacare.consent.urls")),
     path("schedule/", include("ketacare.scheduling.urls")),
     path("sessions/", include("ketacare.treatment.urls")),
+    path("ledger/", include("ketacare.ledger.urls")),
+    path("rems/", include("ketacare.rems.urls")),
     path("outcomes/", include("ketacare.outcomes.urls")),
     path("outcomes/", include("ketacare.followup.urls")),
     path("records/", include("ketacare.fhir.staff_urls")),
@@ -43,3 +46,4 @@ if settings.KETACARE_BENCH_FLOOR:
 
 handler403 = "ketacare.home.views.permission_denied"
 handler404 = "ketacare.home.views.not_found"
+handler500 = "ketacare.home.views.server_error"

@@ -162,6 +162,8 @@ def record_signature(
         signed_at=payload.signed_at,
         witnessed_by_id=payload.witnessed_by_id,
         idempotency_key=idempotency_key,
+        representative_name=payload.representative_name,
+        representative_relationship=payload.representative_relationship,
     )
     signature = selectors.consent_signature_get_for_actor(
         actor=actor, signature_id=signature.pk, audit=False

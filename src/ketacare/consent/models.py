@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 
 from ketacare.accounts.models import Clinic
+from ketacare.audit.corrections import EnteredInError, entered_in_error_constraint
+from ketacare.consent.signers import RepresentativeRelationship
 from ketacare.patients.models import Patient
 
 
@@ -70,8 +72,8 @@ class ConsentDocumentVersion(models.Model):
         super().save(*args, **kwargs)
 
 
-class ConsentSignature(models.Model):
-    """A patient's signature on one version: typed name, time, witness. Never changed."""
+class ConsentSignature(EnteredInError):
+    """A patient's (or representative's) signature on one version: typed name, time, witness."""
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
@@ -79,6 +81,11 @@ class ConsentSignature(models.Model):
         ConsentDocumentVersion, on_delete=models.PROTECT, related_name="signatures"
     )
     signed_name = models.CharField(max_length=200)
+    # Empty when the patient signed; otherwise the representative who signed, and how related.
+    representative_name = models.CharField(max_length=200, blank=True)
+    representative_relationship = models.CharField(
+        max_length=30, choices=RepresentativeRelationship.choices, blank=True
+    )
     signed_at = models.DateTimeField()
     body_sha256 = models.CharField(max_length=64, help_text="Hash of the text as signed.")
     witnessed_by = models.ForeignKey(
@@ -113,6 +120,18 @@ class ConsentSignature(models.Model):
                 condition=models.Q(withdrawn_at__isnull=True) | ~models.Q(withdrawn_reason=""),
                 name="consent_withdrawal_has_reason",
             ),
+            # A resubmitted form must not leave two live signatures on the same text.
+            models.UniqueConstraint(
+                fields=["patient", "document_version"],
+                condition=models.Q(withdrawn_at__isnull=True, entered_in_error_at__isnull=True),
+                name="consent_one_active_signature_per_version",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(representative_name="", representative_relationship="")
+                | (~models.Q(representative_name="") & ~models.Q(representative_relationship="")),
+                name="consent_representative_named_with_relationship",
+            ),
+            entered_in_error_constraint("consent_signature"),
         ]
 
     def __str__(self) -> str:

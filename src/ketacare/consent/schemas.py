@@ -1,12 +1,13 @@
 """API schemas for consent documents and signatures."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from ninja import Schema
 from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from ketacare.consent.models import ConsentRoute
+from ketacare.consent.signers import RepresentativeRelationship
 from ketacare.patients.schemas import UserRef
 
 
@@ -75,9 +76,15 @@ class ConsentSignatureIn(Schema):
     document_version_id: int = Field(ge=1, description="Must be the route's current version.")
     signed_name: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)
-    ] = Field(description="The patient's full name, typed by the patient.")
+    ] = Field(description="The signer's full name, typed by the signer (the patient's own name).")
     signed_at: datetime = Field(description="When the patient signed, with its time zone.")
     witnessed_by_id: int = Field(ge=1, description="A staff member of the clinic.")
+    representative_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=200)
+    ] = Field("", description="When a representative signs: their full name (= `signed_name`).")
+    representative_relationship: RepresentativeRelationship | Literal[""] = Field(
+        "", description="When a representative signs: how they are related to the patient."
+    )
 
     @field_validator("signed_at")
     @classmethod
@@ -110,6 +117,10 @@ class ConsentSignatureOut(Schema):
     recorded_by: UserRef
     recorded_at: datetime
     withdrawn_at: datetime | None
+    representative_name: str
+    representative_relationship: str
+    entered_in_error_at: datetime | None
+    entered_in_error_reason: str
     withdrawn_by: UserRef | None
     withdrawn_reason: str
 

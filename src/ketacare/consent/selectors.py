@@ -52,6 +52,7 @@ def consent_status(*, patient: Patient, route: str) -> ConsentStatus:
             clinic_id=patient.clinic_id,
             patient=patient,
             withdrawn_at__isnull=True,
+            entered_in_error_at__isnull=True,
             document_version__document__route=route,
         )
         .select_related("document_version")
@@ -172,7 +173,9 @@ def _route_consents(
             (
                 s
                 for s in signatures
-                if s.withdrawn_at is None and s.document_version.document.route == route
+                if s.withdrawn_at is None
+                and s.entered_in_error_at is None
+                and s.document_version.document.route == route
             ),
             None,
         )
@@ -183,7 +186,13 @@ def _route_consents(
 def _signatures_of(patient: Patient) -> list[ConsentSignature]:
     return list(
         ConsentSignature.objects.filter(clinic_id=patient.clinic_id, patient=patient)
-        .select_related("document_version__document", "witnessed_by", "recorded_by", "withdrawn_by")
+        .select_related(
+            "document_version__document",
+            "witnessed_by",
+            "recorded_by",
+            "withdrawn_by",
+            "entered_in_error_by",
+        )
         .order_by("-signed_at", "-id")
     )
 

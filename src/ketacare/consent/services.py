@@ -10,6 +10,7 @@ from django.utils import timezone
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Membership, User
 from ketacare.accounts.permissions import Permission
+from ketacare.audit.corrections import entered_in_error_mark
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.consent.models import (
@@ -17,6 +18,12 @@ from ketacare.consent.models import (
     ConsentDocumentVersion,
     ConsentRoute,
     ConsentSignature,
+)
+from ketacare.consent.signers import (
+    RepresentativeRelationship,
+    name_words,
+    representative_name_matches,
+    signature_names_match,
 )
 from ketacare.errors import Conflict, Refused
 from ketacare.kernel import clock
@@ -140,12 +147,16 @@ def consent_signature_record(
     signed_at: datetime,
     witnessed_by_id: int,
     idempotency_key: str = "",
+    representative_name: str = "",
+    representative_relationship: str = "",
     at: datetime | None = None,
 ) -> ConsentSignature:
-    """Record that the patient signed this version (the route's current one), witnessed.
+    """Record that the patient (or a named representative) signed the route's current text.
 
-    A retry with the same idempotency key returns the first record instead of a second one.
-    `at` backdates the recording for demo data (default: now).
+    The typed name must be the patient's own name, or the representative's recorded name when
+    a representative signs with their relationship (`signature_name_mismatch` otherwise). A retry
+    with the same idempotency key returns the first record; a second live signature on the same
+    text is refused (`consent_already_signed`). `at` backdates the recording for demo data.
     """
     actor.require(Permission.CONSENT_RECORD)
     if patient.clinic_id != actor.clinic_id:
@@ -183,6 +194,31 @@ def consent_signature_record(
     signed_name = " ".join(signed_name.split())
     if len(signed_name) < 2:
         raise Refused("The patient types their full name to sign.", field="signed_name")
+    representative_name = " ".join(representative_name.split())
+    _check_signer(
+        patient=patient,
+        signed_name=signed_name,
+        representative_name=representative_name,
+        relationship=representative_relationship,
+    )
+    live = (
+        ConsentSignature.objects.select_for_update()
+        .filter(
+            clinic_id=actor.clinic_id,
+            patient=patient,
+            document_version=version,
+            withdrawn_at__isnull=True,
+            entered_in_error_at__isnull=True,
+        )
+        .first()
+    )
+    if live is not None:
+        raise Conflict(
+            f"{patient.display_name} already signed version {version.number} of this text "
+            f"({live.signed_at:%Y-%m-%d %H:%M}); it is recorded once. Open the signed copy.",
+            field="document_version_id",
+            code="consent_already_signed",
+        )
     if timezone.is_naive(signed_at):
         raise Refused("Give the signing time with its time zone.", field="signed_at")
     if clock.is_future(signed_at):
@@ -201,6 +237,8 @@ def consent_signature_record(
                 recorded_by=actor.user,
                 recorded_at=at or clock.now(),
                 idempotency_key=idempotency_key,
+                representative_name=representative_name,
+                representative_relationship=representative_relationship,
             )
     except IntegrityError as exc:  # the same submission, racing itself
         earlier = ConsentSignature.objects.filter(
@@ -222,8 +260,68 @@ def consent_signature_record(
             "version": version.number,
             "sha256": version.body_sha256,
             "witnessed_by": witness.pk,
+            "representative": representative_relationship or None,
         },
     )
+    return signature
+
+
+def _check_signer(
+    *, patient: Patient, signed_name: str, representative_name: str, relationship: str
+) -> None:
+    if relationship or representative_name:
+        if relationship not in RepresentativeRelationship.values:
+            raise Refused(
+                "Say how the representative is related to the patient.",
+                field="representative_relationship",
+                code="representative_relationship_required",
+            )
+        if len(name_words(representative_name)) < 2:
+            raise Refused(
+                "Record the representative's full name.",
+                field="representative_name",
+                code="representative_name_required",
+            )
+        if not representative_name_matches(
+            typed=signed_name, representative_name=representative_name
+        ):
+            raise Refused(
+                f"The typed signature '{signed_name}' is not the representative's name "
+                f"'{representative_name}'; the representative types their own name.",
+                field="signed_name",
+                code="signature_name_mismatch",
+            )
+        return
+    givens = [patient.given_name, patient.preferred_name]
+    if not signature_names_match(
+        typed=signed_name, given_names=givens, family_name=patient.family_name
+    ):
+        raise Refused(
+            f"The typed signature '{signed_name}' is not {patient.display_name}'s name. The "
+            "patient types their own name; if someone signs for them, record that person as "
+            "their representative with the relationship.",
+            field="signed_name",
+            code="signature_name_mismatch",
+        )
+
+
+@transaction.atomic
+def consent_signature_enter_in_error(
+    *, actor: Actor, signature: ConsentSignature, reason: str
+) -> ConsentSignature:
+    """Mark a signature recorded by mistake: it stays visible, stops counting as consent."""
+    actor.require(Permission.CONSENT_RECORD)
+    if signature.clinic_id != actor.clinic_id:
+        raise Http404("Consent signature not found.")
+    entered_in_error_mark(
+        actor=actor,
+        model=ConsentSignature,
+        pk=signature.pk,
+        object_type="consent_signature",
+        patient_id=signature.patient_id,
+        reason=reason,
+    )
+    signature.refresh_from_db()
     return signature
 
 

@@ -12,6 +12,11 @@ urlpatterns = [
     path("patients/<int:patient_id>/sign/", views.signature_new, name="consent_sign"),
     path("signatures/<int:signature_id>/", views.signature_detail, name="consent_signature"),
     path(
+        "signatures/<int:signature_id>/entered-in-error/",
+        views.signature_entered_in_error,
+        name="consent_entered_in_error",
+    ),
+    path(
         "signatures/<int:signature_id>/withdraw/",
         views.signature_withdraw,
         name="consent_withdraw",

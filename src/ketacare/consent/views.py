@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from ketacare.accounts.permissions import Permission
 from ketacare.consent import selectors, services
 from ketacare.consent.models import ConsentRoute
+from ketacare.consent.signers import RepresentativeRelationship
 from ketacare.consent.texts import TITLES, default_body
 from ketacare.errors import Conflict, Refused
 from ketacare.kernel.clinic_time import in_clinic_time
@@ -38,7 +39,20 @@ class SignatureForm(forms.Form):
 
     document_version_id = forms.IntegerField(widget=forms.HiddenInput)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
-    signed_name = forms.CharField(max_length=200, label="Patient's full name, typed by the patient")
+    signed_name = forms.CharField(
+        max_length=200,
+        label="Full name, typed by the person signing (the patient, or their representative)",
+    )
+    representative_name = forms.CharField(
+        max_length=200,
+        required=False,
+        label="If a representative signs for the patient: the representative's full name",
+    )
+    representative_relationship = forms.ChoiceField(
+        choices=[("", "— the patient signs —"), *RepresentativeRelationship.choices],
+        required=False,
+        label="Representative's relationship to the patient",
+    )
     signed_at = forms.DateTimeField(
         label="Date and time signed",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -48,6 +62,12 @@ class SignatureForm(forms.Form):
         label="The patient has read the text (or had it read to them) and had their questions "
         "answered."
     )
+
+
+class EnteredInErrorForm(forms.Form):
+    """Why a record was entered in error."""
+
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
 
 class WithdrawForm(forms.Form):
@@ -203,6 +223,8 @@ def signature_new(request: HttpRequest, patient_id: int) -> HttpResponse:
                 signed_at=form.cleaned_data["signed_at"],
                 witnessed_by_id=form.cleaned_data["witnessed_by"],
                 idempotency_key=form.cleaned_data["idempotency_key"],
+                representative_name=form.cleaned_data["representative_name"],
+                representative_relationship=form.cleaned_data["representative_relationship"],
             )
         except (Conflict, Refused) as refusal:
             refusal_to_form(form, refusal, on_field=False)
@@ -237,8 +259,31 @@ def signature_detail(request: HttpRequest, signature_id: int) -> HttpResponse:
             "patient": signature.patient,
             "hash_matches": services.body_sha256(version.body) == signature.body_sha256,
             "withdraw_form": WithdrawForm(),
+            "error_form": EnteredInErrorForm(),
         },
     )
+
+
+@clinic_view(Permission.CONSENT_RECORD)
+@require_POST
+def signature_entered_in_error(request: HttpRequest, signature_id: int) -> HttpResponse:
+    """Mark a signature recorded by mistake (wrong patient, wrong text), with the reason."""
+    actor = actor_of(request)
+    signature = selectors.consent_signature_get_for_actor(
+        actor=actor, signature_id=signature_id, audit=False
+    )
+    form = EnteredInErrorForm(request.POST)
+    try:
+        services.consent_signature_enter_in_error(
+            actor=actor,
+            signature=signature,
+            reason=form.data.get("reason", ""),
+        )
+    except (Conflict, Refused) as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, "Marked entered in error; the record stays visible.")
+    return redirect("consent_signature", signature_id=signature_id)
 
 
 @clinic_view(Permission.CONSENT_RECORD)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
@@ -45,12 +45,20 @@ class BoosterOut(Schema):
 
 
 class IntegrationNoteIn(Schema):
-    """A therapist's note on one of the patient's treatment sessions."""
+    """A therapist's note, on one of the patient's treatment sessions or on its own.
+
+    With `template` "dap" or "birp", `sections` holds each of its sections and `body` is made
+    from them; with "free" (the default), `body` is the note.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    session_id: int = Field(ge=1)
-    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=20000)]
+    session_id: int | None = Field(None, ge=1)
+    template: Literal["free", "dap", "birp"] = "free"
+    sections: dict[str, Annotated[str, StringConstraints(max_length=6000)]] = Field(
+        default_factory=dict
+    )
+    body: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000)] = ""
     idempotency_key: Annotated[
         str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
     ]
@@ -61,8 +69,12 @@ class IntegrationNoteOut(Schema):
 
     id: int
     patient_id: int
-    session_id: int
+    session_id: int | None
+    template: str
+    sections: dict[str, str]
     body: str
+    entered_in_error_at: datetime | None
+    entered_in_error_reason: str
     written_by_id: int
     written_at: datetime
 
@@ -163,5 +175,7 @@ def create_integration_note(
         session_id=payload.session_id,
         body=payload.body,
         idempotency_key=payload.idempotency_key,
+        template=payload.template,
+        sections=payload.sections,
     )
     return Status(201, note)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from ketacare.accounts.access import client_address
+from ketacare.clinical.aftercare import Aftercare, discharge_instructions
 from ketacare.clinical.instruments import Instrument
 from ketacare.errors import KetaCareError
 from ketacare.followup import portal
@@ -26,6 +28,7 @@ from ketacare.outcomes.models import (
     PortalLinkPurpose,
     QuestionnaireAssignment,
 )
+from ketacare.treatment.selectors import recent_discharge_of
 
 PortalView = Callable[..., HttpResponse]
 
@@ -34,6 +37,10 @@ CLOSED_PAGES = {
     LinkState.EXPIRED: (410, "This link has expired", "Your clinic can send you a new one."),
     LinkState.USED: (410, "This link has already been used", "There is nothing left to answer."),
 }
+
+
+# The portal shows the last treatment's aftercare for two days (the night's sleep and the next day).
+AFTERCARE_SHOWN_FOR = timedelta(days=2)
 
 
 def _headers(response: HttpResponse) -> HttpResponse:
@@ -136,8 +143,22 @@ def portal_home(request: HttpRequest, link: PortalLink, token: str) -> HttpRespo
     return render(
         request,
         "outcomes/portal/home.html",
-        _context(link, token, rows=rows, done=done, total=len(rows), next_row=next_row),
+        _context(
+            link,
+            token,
+            rows=rows,
+            done=done,
+            total=len(rows),
+            next_row=next_row,
+            aftercare=_aftercare(link),
+        ),
     )
+
+
+def _aftercare(link: PortalLink) -> Aftercare | None:
+    """After a treatment in the last two days, its discharge instructions by route."""
+    session = recent_discharge_of(patient=link.patient, within=AFTERCARE_SHOWN_FOR)
+    return discharge_instructions(session.route) if session is not None else None
 
 
 def _pending(link: PortalLink, assignment: int) -> QuestionnaireAssignment | None:

@@ -92,6 +92,7 @@ class PatientOutcomes:
     events: tuple[Event, ...]
     first_course_start: date | None
     notes: tuple[IntegrationNote, ...] | None = None
+    entered_in_error: tuple[ScaleResponse, ...] = ()
 
 
 def outcome_of(
@@ -135,9 +136,9 @@ def patient_outcomes(
     )
     tz = clinic_zone(actor.clinic)
     responses = list(
-        ScaleResponse.objects.filter(clinic_id=actor.clinic_id, patient=patient).order_by(
-            "recorded_at", "id"
-        )
+        ScaleResponse.objects.filter(
+            clinic_id=actor.clinic_id, patient=patient, entered_in_error_at__isnull=True
+        ).order_by("recorded_at", "id")
     )
     courses = list(
         Course.objects.filter(clinic_id=actor.clinic_id, patient=patient).order_by(
@@ -220,6 +221,13 @@ def patient_outcomes(
         events=tuple(sorted(events, key=lambda e: e.at)),
         first_course_start=first_start,
         notes=notes,
+        entered_in_error=tuple(
+            ScaleResponse.objects.filter(
+                clinic_id=actor.clinic_id, patient=patient, entered_in_error_at__isnull=False
+            )
+            .select_related("entered_in_error_by")
+            .order_by("recorded_at", "id")
+        ),
     )
 
 
@@ -238,7 +246,7 @@ def integration_notes_for(*, actor: Actor, patient: Patient) -> list[Integration
     actor.require(Permission.INTEGRATION_NOTE_VIEW)
     notes = list(
         IntegrationNote.objects.filter(clinic_id=actor.clinic_id, patient=patient)
-        .select_related("session", "written_by")
+        .select_related("session", "written_by", "entered_in_error_by")
         .order_by("-written_at", "-id")[:LIST_LIMIT]
     )
     audit_record(

@@ -9,9 +9,11 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.http import Http404
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
+from ketacare.audit.corrections import entered_in_error_mark
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.clinical import InvalidInput
@@ -19,6 +21,7 @@ from ketacare.clinical.instruments import (
     get_instrument,
 )
 from ketacare.errors import Refused
+from ketacare.followup.note_templates import NOTE_TEMPLATES, note_body
 from ketacare.followup.policy import DEFAULT_POLICY, portal_instruments, resolve_policy
 from ketacare.kernel import clock
 from ketacare.kernel.versions import ensure_version
@@ -191,15 +194,31 @@ def questionnaires_assign_now(
 
 @transaction.atomic
 def integration_note_write(
-    *, actor: Actor, patient: Patient, session_id: int, body: str, idempotency_key: str
+    *,
+    actor: Actor,
+    patient: Patient,
+    session_id: int | None,
+    body: str,
+    idempotency_key: str,
+    template: str = "free",
+    sections: dict[str, str] | None = None,
 ) -> IntegrationNote:
-    """Record a therapist's integration note on one of the patient's treatment sessions.
+    """Record a therapist's integration note, on one of the patient's sessions or on its own.
 
-    A note is never edited (an addendum is a new note); a retried form writes it once.
+    A template (DAP, BIRP) asks for every one of its sections; the note's text is made from
+    them. A note is never edited (an addendum is a new note); a retried form writes it once.
     """
     actor.require(Permission.INTEGRATION_NOTE_WRITE)
     if patient.clinic_id != actor.clinic_id:
         raise Refused("That patient is not in your clinic.", field="patient_id")
+    spec = NOTE_TEMPLATES.get(template)
+    if spec is None:
+        raise Refused("Choose one of the note templates.", field="template", code="choice")
+    sections = {key: (sections or {}).get(key, "").strip() for key, _ in spec.sections}
+    for key, label in spec.sections:
+        if not sections[key]:
+            raise Refused(f"Write the {label.lower()} section.", field=key)
+    body = note_body(spec, sections, body)
     body = body.strip()
     if len(body) < 3:
         raise Refused("Write the note before saving it.", field="body")
@@ -212,15 +231,19 @@ def integration_note_write(
     ).first()
     if existing is not None:
         return existing
-    session = TreatmentSession.objects.filter(
-        pk=session_id, clinic_id=actor.clinic_id, patient=patient
-    ).first()
-    if session is None:
-        raise Refused("Choose one of this patient's treatment sessions.", field="session_id")
+    session = None
+    if session_id:
+        session = TreatmentSession.objects.filter(
+            pk=session_id, clinic_id=actor.clinic_id, patient=patient
+        ).first()
+        if session is None:
+            raise Refused("Choose one of this patient's treatment sessions.", field="session_id")
     note = IntegrationNote.objects.create(
         clinic_id=actor.clinic_id,
         patient=patient,
         session=session,
+        template=template,
+        sections=sections,
         body=body,
         written_by=actor.user,
         written_at=clock.now(),
@@ -232,6 +255,33 @@ def integration_note_write(
         object_type="integration_note",
         object_id=note.pk,
         patient_id=patient.pk,
-        detail={"session_id": session.pk, "chars": len(body)},
+        detail={
+            "session_id": session.pk if session else None,
+            "template": template,
+            "chars": len(body),
+        },
     )
+    return note
+
+
+@transaction.atomic
+def integration_note_enter_in_error(
+    *, actor: Actor, patient: Patient, note_id: int, reason: str
+) -> IntegrationNote:
+    """Mark a note entered in error (wrong patient, wrong session): kept, with the reason."""
+    actor.require(Permission.INTEGRATION_NOTE_WRITE)
+    note = IntegrationNote.objects.filter(
+        pk=note_id, clinic_id=actor.clinic_id, patient=patient
+    ).first()
+    if note is None:
+        raise Http404("Note not found.")
+    entered_in_error_mark(
+        actor=actor,
+        model=IntegrationNote,
+        pk=note.pk,
+        object_type="integration_note",
+        patient_id=patient.pk,
+        reason=reason,
+    )
+    note.refresh_from_db()
     return note

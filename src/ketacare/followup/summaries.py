@@ -83,7 +83,11 @@ def _scores_by_patient(
     clinic_id: int, instrument_ids: Iterable[str], patient_ids: Sequence[int] | None = None
 ) -> dict[tuple[int, str], list[ScaleResponse]]:
     grouped: dict[tuple[int, str], list[ScaleResponse]] = defaultdict(list)
-    rows = ScaleResponse.objects.filter(clinic_id=clinic_id, instrument_id__in=list(instrument_ids))
+    rows = ScaleResponse.objects.filter(
+        clinic_id=clinic_id,
+        instrument_id__in=list(instrument_ids),
+        entered_in_error_at__isnull=True,
+    )
     if patient_ids is not None:
         rows = rows.filter(patient_id__in=list(patient_ids))
     rows = rows.only("id", "patient_id", "instrument_id", "total", "recorded_at", "band").order_by(

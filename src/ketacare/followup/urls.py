@@ -24,6 +24,11 @@ urlpatterns = [
         name="patient_integration_notes",
     ),
     path(
+        "patients/<int:patient_id>/integration-notes/<int:note_id>/entered-in-error/",
+        views.integration_note_entered_in_error,
+        name="integration_note_entered_in_error",
+    ),
+    path(
         "patients/<int:patient_id>/integration-notes/new/",
         views.integration_note_new,
         name="integration_note_new",

@@ -18,6 +18,7 @@ from ketacare.clinical.outcomes import load_outcome_rules
 from ketacare.clinical.protocols import PROTOCOL_IDS, get_protocol
 from ketacare.errors import KetaCareError
 from ketacare.followup import dispatch, selectors, services
+from ketacare.followup.note_templates import NOTE_TEMPLATES
 from ketacare.followup.policy import DEFAULT_POLICY, portal_instruments
 from ketacare.followup.portal import (
     JOURNAL_LINK_LIFETIME,
@@ -312,6 +313,7 @@ def patient_integration_notes(request: HttpRequest, patient_id: int) -> HttpResp
             "patient": patient,
             "notes": notes,
             "sessions": sessions,
+            "templates": list(NOTE_TEMPLATES.values()),
             "idempotency_key": secrets.token_hex(16),
         },
     )
@@ -328,15 +330,45 @@ def integration_note_new(request: HttpRequest, patient_id: int) -> HttpResponse:
         permission=Permission.INTEGRATION_NOTE_WRITE,
         audit=False,
     )
+    template = request.POST.get("template", "free")
+    spec = NOTE_TEMPLATES.get(template)
     try:
         services.integration_note_write(
             actor=actor,
             patient=patient,
-            session_id=_int(request.POST.get("session_id")) or 0,
+            session_id=_int(request.POST.get("session_id")) or None,
             body=request.POST.get("body", ""),
             idempotency_key=request.POST.get("idempotency_key", ""),
+            template=template,
+            sections={
+                key: request.POST.get(f"{template}_{key}", "")
+                for key, _ in (spec.sections if spec else ())
+            },
         )
         messages.success(request, "Integration note saved.")
+    except KetaCareError as refusal:
+        messages.error(request, refusal.message)
+    return redirect("patient_integration_notes", patient_id=patient_id)
+
+
+@clinic_view(Permission.INTEGRATION_NOTE_WRITE)
+@require_POST
+def integration_note_entered_in_error(
+    request: HttpRequest, patient_id: int, note_id: int
+) -> HttpResponse:
+    """Mark a note entered in error, with the reason; it stays on the list."""
+    actor = actor_of(request)
+    patient = patient_get_for_actor(
+        actor=actor,
+        patient_id=patient_id,
+        permission=Permission.INTEGRATION_NOTE_WRITE,
+        audit=False,
+    )
+    try:
+        services.integration_note_enter_in_error(
+            actor=actor, patient=patient, note_id=note_id, reason=request.POST.get("reason", "")
+        )
+        messages.success(request, "Note marked entered in error; it stays on the list.")
     except KetaCareError as refusal:
         messages.error(request, refusal.message)
     return redirect("patient_integration_notes", patient_id=patient_id)

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
@@ -13,8 +15,10 @@ from django.views.decorators.http import require_POST
 from ketacare.accounts.access import actor_for, client_address, memberships_for
 from ketacare.accounts.middleware import ACTIVE_CLINIC_SESSION_KEY
 from ketacare.accounts.permissions import Permission
+from ketacare.accounts.reauth import signing_pin_set
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
+from ketacare.errors import Refused
 from ketacare.web.access import actor_of, clinic_view
 
 
@@ -88,3 +92,44 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """404 page; a record of another clinic lands here too."""
     return render(request, "404.html", {}, status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500 page: plain, self-contained (no context processors that might fail again)."""
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("500.html").render(), status=500)
+
+
+class SigningPinForm(forms.Form):
+    """Set a signing PIN: the current password authorises it."""
+
+    password = forms.CharField(
+        label="Your current password", widget=forms.PasswordInput(attrs={"autocomplete": "off"})
+    )
+    pin = forms.CharField(
+        label="New signing PIN (4 to 8 digits)",
+        max_length=8,
+        widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+
+@clinic_view(Permission.PATIENT_LIST)
+def signing_pin(request: HttpRequest) -> HttpResponse:
+    """Set or change the short PIN that signs orders, verifications, screenings and discharges."""
+    form = SigningPinForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            signing_pin_set(
+                actor=actor_of(request),
+                password=form.cleaned_data["password"],
+                pin=form.cleaned_data["pin"],
+            )
+        except Refused as refusal:
+            form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
+            status = 422
+        else:
+            messages.success(request, "Your signing PIN is set.")
+            return redirect("home")
+    return render(request, "web/signing_pin.html", {"form": form}, status=status)

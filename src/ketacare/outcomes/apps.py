@@ -12,3 +12,5 @@ class OutcomesConfig(AppConfig):
         from ketacare.accounts.tenancy import register_path_object
 
         register_path_object("alert_id", "outcomes.SafetyAlert")
+        register_path_object("note_id", "outcomes.IntegrationNote")
+        register_path_object("response_id", "outcomes.ScaleResponse")

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 
 from ketacare.accounts.models import Clinic
+from ketacare.audit.corrections import EnteredInError, entered_in_error_constraint
 from ketacare.patients.models import Patient
 
 
@@ -18,11 +19,12 @@ class ResponseSource(models.TextChoices):
     STAFF = "staff", "Entered by staff"
 
 
-class ScaleResponse(models.Model):
+class ScaleResponse(EnteredInError):
     """One completed instrument for a patient, scored by `ketacare.clinical.instruments.score`.
 
     The score is stored as computed at the time, with the answers, so it can be re-derived and
-    checked; it is never edited (a correction is a new response).
+    checked; it is never edited (a correction is a new response). A response entered in error
+    (the wrong patient's answers) is kept with its reason and leaves every trajectory and rule.
     """
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
@@ -49,6 +51,7 @@ class ScaleResponse(models.Model):
             ),
         ]
         constraints = [
+            entered_in_error_constraint("scale_response"),
             models.UniqueConstraint(
                 fields=["clinic", "idempotency_key"],
                 condition=~models.Q(idempotency_key=""),
@@ -383,14 +386,25 @@ class SafetyAlert(models.Model):
 # --- integration therapy ----------------------------------------------------------------------
 
 
-class IntegrationNote(models.Model):
-    """A therapist's integration-session note, tied to one treatment session; never edited."""
+class IntegrationNote(EnteredInError):
+    """A therapist's integration note, on a treatment session or on its own; never edited.
+
+    A note written from a template (DAP, BIRP) keeps its sections as well as the text; a note
+    entered in error (wrong patient) stays visible with the reason.
+    """
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="integration_notes")
     session = models.ForeignKey(
-        "treatment.TreatmentSession", on_delete=models.PROTECT, related_name="integration_notes"
+        "treatment.TreatmentSession",
+        on_delete=models.PROTECT,
+        related_name="integration_notes",
+        null=True,
+        blank=True,
+        help_text="Empty for a note that needs no treatment session (an integration visit).",
     )
+    template = models.CharField(max_length=20, default="free")
+    sections = models.JSONField(default=dict, blank=True)
     body = models.TextField()
     written_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -403,6 +417,7 @@ class IntegrationNote(models.Model):
             models.UniqueConstraint(
                 fields=["clinic", "idempotency_key"], name="integration_note_idempotent"
             ),
+            entered_in_error_constraint("integration_note"),
         ]
         indexes = [models.Index(fields=["clinic", "patient", "-written_at"], name="note_recent")]
         ordering = ["-written_at", "-id"]

@@ -20,6 +20,7 @@ from django.http import Http404
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Membership
 from ketacare.accounts.permissions import PERMISSION_TABLE, Permission
+from ketacare.audit.corrections import entered_in_error_mark
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.clinical.instruments import (
@@ -268,6 +269,7 @@ def _previous_response(response: ScaleResponse) -> ScaleResponse | None:
             clinic_id=response.clinic_id,
             patient_id=response.patient_id,
             instrument_id=response.instrument_id,
+            entered_in_error_at__isnull=True,
         )
         .filter(
             Q(recorded_at__lt=response.recorded_at)
@@ -415,3 +417,27 @@ def audit_patient_write(
         client_address=client_address,
         detail=detail,
     )
+
+
+@transaction.atomic
+def scale_response_enter_in_error(*, actor: Actor, response_id: int, reason: str) -> ScaleResponse:
+    """Mark a questionnaire response entered in error: kept with its reason, no longer counted.
+
+    Its score leaves trajectories, outcome classification and deterioration checks; a safety
+    alert it raised stays open until someone resolves it (an alert is never dropped silently).
+    """
+    actor.require(Permission.CHART_EDIT)
+    response = ScaleResponse.objects.filter(pk=response_id, clinic_id=actor.clinic_id).first()
+    if response is None:
+        raise Http404("Questionnaire response not found.")
+    entered_in_error_mark(
+        actor=actor,
+        model=ScaleResponse,
+        pk=response.pk,
+        object_type="scale_response",
+        patient_id=response.patient_id,
+        reason=reason,
+        detail={"instrument_id": response.instrument_id, "total": response.total},
+    )
+    response.refresh_from_db()
+    return response

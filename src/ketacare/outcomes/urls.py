@@ -12,4 +12,9 @@ urlpatterns = [
     path("alerts/<int:alert_id>/acknowledge/", views.alert_acknowledge, name="alert_acknowledge"),
     path("alerts/<int:alert_id>/assign/", views.alert_assign, name="alert_assign"),
     path("alerts/<int:alert_id>/resolve/", views.alert_resolve, name="alert_resolve"),
+    path(
+        "responses/<int:response_id>/entered-in-error/",
+        views.scale_response_entered_in_error,
+        name="scale_response_entered_in_error",
+    ),
 ]

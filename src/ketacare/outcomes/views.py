@@ -142,3 +142,18 @@ def home_panel(request: HttpRequest) -> HttpResponse:
         "acknowledged_alerts": [a for a in alerts if a.status == "acknowledged"],
     }
     return render_page(request, "outcomes/_home_panel.html", context)
+
+
+@clinic_view(Permission.CHART_EDIT)
+@require_POST
+def scale_response_entered_in_error(request: HttpRequest, response_id: int) -> HttpResponse:
+    """Mark a questionnaire response entered in error, with the reason; it stays listed."""
+    try:
+        response = services.scale_response_enter_in_error(
+            actor=actor_of(request), response_id=response_id, reason=request.POST.get("reason", "")
+        )
+    except KetaCareError as refusal:
+        messages.error(request, refusal.message)
+        return redirect("home")
+    messages.success(request, "Response marked entered in error; it no longer counts.")
+    return redirect("patient_outcomes", patient_id=response.patient_id)

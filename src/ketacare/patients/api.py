@@ -3,12 +3,13 @@
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Header, Query, Router, Schema, Status
 from pydantic import ConfigDict, Field, create_model
 
 from ketacare.accounts.api_auth import api_actor, operation
 from ketacare.accounts.permissions import Permission
 from ketacare.patients import selectors, services
+from ketacare.patients.duplicates import patient_merge
 from ketacare.patients.facts import facts_to_json
 from ketacare.patients.models import (
     BodyMeasurement,
@@ -24,6 +25,7 @@ from ketacare.patients.schemas import (
     MeasurementIn,
     MeasurementOut,
     PatientIn,
+    PatientMergeIn,
     PatientOut,
     PatientPatchIn,
     RevisionOut,
@@ -50,12 +52,31 @@ def list_patients(request: HttpRequest, params: Query[PatientListParams]) -> lis
 
 
 @operation(router.post, "/patients", Permission.PATIENT_CREATE, response={201: PatientOut})
-def create_patient(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
-    """Register a patient in your clinic."""
+def create_patient(
+    request: HttpRequest,
+    payload: PatientIn,
+    idempotency_key: str = Header("", alias="Idempotency-Key", max_length=64),  # type: ignore[type-arg]
+) -> Status[Patient]:
+    """Register a patient in your clinic (409 `possible_duplicate` names a chart it may repeat)."""
     data = payload.model_dump()
     data["email"] = data["email"] or ""
-    patient = services.patient_create(actor=api_actor(request), **data)
+    patient = services.patient_create(
+        actor=api_actor(request), idempotency_key=idempotency_key, **data
+    )
     return Status(201, patient)
+
+
+@operation(
+    router.post, "/patients/{patient_id}/merge", Permission.PATIENT_MERGE, response=PatientOut
+)
+def merge_patient(request: HttpRequest, patient_id: int, payload: PatientMergeIn) -> Patient:
+    """Merge a duplicate chart (`merge_id`) into this one: its records move here, audited."""
+    return patient_merge(
+        actor=api_actor(request),
+        keep_id=patient_id,
+        merge_id=payload.merge_id,
+        reason=payload.reason,
+    )
 
 
 @operation(router.get, "/patients/{patient_id}", Permission.PATIENT_VIEW, response=PatientOut)

@@ -45,6 +45,24 @@ class PatientForm(forms.ModelForm):  # type: ignore[type-arg]
         return value
 
 
+class PatientRegisterForm(PatientForm):
+    """Registration: a key so Back-then-Save registers once, and a duplicate confirmation."""
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+    confirm_not_duplicate = forms.BooleanField(
+        required=False, label="This is a different person: register a new chart"
+    )
+
+
+class PatientMergeForm(forms.Form):
+    """Which duplicate chart (by MRN) to merge into this one, and why."""
+
+    merge_mrn = forms.CharField(label="MRN of the duplicate chart", max_length=32)
+    reason = forms.CharField(
+        label="Why these charts are the same patient", widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 # --- chart sections -----------------------------------------------------------------------------
 # The forms parse and present; the section schemas (ketacare.patients.sections) are the contract
 # and validate again in the service, so the API and the pages enforce the same rules.

@@ -5,7 +5,7 @@ from typing import Any
 from django.db import models
 from django.db.models.functions import Lower
 
-from ketacare.accounts.models import Clinic
+from ketacare.accounts.models import Clinic, tel_href
 from ketacare.audit.models import AppendOnlyError
 
 
@@ -72,10 +72,33 @@ class Patient(models.Model):
     intake_completed_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    idempotency_key = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The registration form's key: a resubmit registers once.",
+    )
+    # A duplicate chart merged into another keeps its demographics and history, read-only.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_charts"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
+    merged_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    merge_reason = models.TextField(blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["clinic", "mrn"], name="patient_mrn_unique_in_clinic"),
+            models.UniqueConstraint(
+                fields=["clinic", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="patient_idempotency_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(merged_into__isnull=True) | ~models.Q(merge_reason=""),
+                name="patient_merge_has_reason",
+            ),
         ]
         indexes = [
             models.Index(fields=["clinic", "family_name", "given_name"], name="patient_clinic_name")
@@ -88,6 +111,11 @@ class Patient(models.Model):
     @property
     def display_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
+
+    @property
+    def phone_href(self) -> str:
+        """The patient's phone as a tel: address, for a tap on a phone or tablet."""
+        return tel_href(self.phone)
 
     @property
     def initials(self) -> str:

@@ -45,8 +45,22 @@ class PatientIn(Schema):
     mrn: Annotated[
         str, StringConstraints(strip_whitespace=True, max_length=32, pattern=r"^[A-Za-z0-9-]*$")
     ] = ""
+    confirm_not_duplicate: bool = Field(
+        False,
+        description="Register even though a chart with the same name and birth date, phone or "
+        "email exists (otherwise 409 `possible_duplicate` names it).",
+    )
 
     _dob = field_validator("date_of_birth")(_not_in_future)
+
+
+class PatientMergeIn(Schema):
+    """Merge the chart `merge_id` into the chart in the path; `reason` says why they are one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    merge_id: int
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
 class PatientPatchIn(Schema):

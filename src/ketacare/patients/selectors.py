@@ -89,7 +89,11 @@ def patient_list(
     case), or whose MRN it is; the read is audited."""
     actor.require(Permission.PATIENT_LIST)
     search = search.strip()
-    rows = _patients_matching(actor, search).order_by("family_name", "given_name", "id")
+    rows = (
+        _patients_matching(actor, search)
+        .filter(merged_into__isnull=True)
+        .order_by("family_name", "given_name", "id")
+    )
     page = list(rows[offset : offset + limit])
     audit_record(
         actor=actor,
@@ -107,7 +111,7 @@ def patient_page(
     actor.require(Permission.PATIENT_LIST)
     search = search.strip()
     page = keyset_page(
-        _patients_matching(actor, search),
+        _patients_matching(actor, search).filter(merged_into__isnull=True),
         keys=("family_name", "given_name", "id"),
         cursor=after,
         size=size,
@@ -435,3 +439,21 @@ def intake_facts_for(*, patient: Patient, today: date | None = None) -> IntakeFa
         sections=sections,
         weight_kg=latest_weight_kg(patient=patient),
     )
+
+
+def patients_for_audit_search(actor: Actor, query: str) -> dict[int, str]:
+    """The clinic's patients matching an MRN exactly or every word of a name, as {id: label}."""
+    patients = Patient.objects.filter(clinic_id=actor.clinic_id)
+    by_mrn = patients.filter(mrn__iexact=query)
+    matches = by_mrn
+    if not by_mrn.exists():
+        matches = patients
+        for word in query.split()[:4]:
+            matches = matches.filter(Q(family_name__icontains=word) | Q(given_name__icontains=word))
+    return {p.pk: str(p) for p in matches.order_by("family_name", "given_name")[:200]}
+
+
+def patients_for_audit_labels(actor: Actor, patient_ids: list[int]) -> dict[int, str]:
+    """Labels of the clinic's patients among `patient_ids`, as {id: "Family, Given (MRN)"}."""
+    patients = Patient.objects.filter(clinic_id=actor.clinic_id, pk__in=patient_ids)
+    return {p.pk: str(p) for p in patients}

@@ -10,12 +10,14 @@ from django.db.models import F
 from django.http import Http404
 
 from ketacare.accounts.access import Actor
+from ketacare.accounts.models import Clinic
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.errors import Conflict, Refused
 from ketacare.kernel import clock
 from ketacare.kernel.versions import ensure_version, stale_version
+from ketacare.patients.duplicates import duplicates_message, patient_duplicates_find
 from ketacare.patients.models import (
     HEIGHT_CM_RANGE,
     WEIGHT_KG_RANGE,
@@ -43,25 +45,79 @@ EDITABLE_FIELDS = (
 )
 
 
-def _next_mrn(clinic_id: int) -> str:
-    count = Patient.objects.filter(clinic_id=clinic_id).count()
-    return f"KC{count + 1:06d}"
+def _next_mrn(clinic: Clinic) -> str:
+    """The clinic's next MRN in its one format: the clinic's letter and five digits (N00016)."""
+    prefix = (clinic.slug[:1] or "K").upper()
+    taken = set(
+        Patient.objects.filter(clinic_id=clinic.pk, mrn__startswith=prefix).values_list(
+            "mrn", flat=True
+        )
+    )
+    number = Patient.objects.filter(clinic_id=clinic.pk).count() + 1
+    while f"{prefix}{number:05d}" in taken:
+        number += 1
+    return f"{prefix}{number:05d}"
 
 
 @transaction.atomic
-def patient_create(*, actor: Actor, mrn: str = "", **fields: Any) -> Patient:
-    """Register a patient in the actor's clinic; an MRN is assigned when none is given."""
+def patient_create(
+    *,
+    actor: Actor,
+    mrn: str = "",
+    idempotency_key: str = "",
+    confirm_not_duplicate: bool = False,
+    **fields: Any,
+) -> Patient:
+    """Register a patient in the actor's clinic; an MRN is assigned when none is given.
+
+    A resubmitted form (the same idempotency key) returns the chart it created the first time.
+    A chart with the same name and birth date, phone or email is refused as a possible duplicate
+    (code `possible_duplicate`) unless the caller confirms this is a different person.
+    """
     actor.require(Permission.PATIENT_CREATE)
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Unknown patient fields: {', '.join(sorted(unknown))}")
-    mrn = mrn or _next_mrn(actor.clinic_id)
+    idempotency_key = idempotency_key.strip()[:64]
+    if idempotency_key:
+        earlier = Patient.objects.filter(
+            clinic_id=actor.clinic_id, idempotency_key=idempotency_key
+        ).first()
+        if earlier is not None:
+            return earlier
+    if not confirm_not_duplicate:
+        duplicates = patient_duplicates_find(
+            actor=actor,
+            given_name=fields.get("given_name", ""),
+            family_name=fields.get("family_name", ""),
+            date_of_birth=fields.get("date_of_birth"),
+            phone=fields.get("phone", ""),
+            email=fields.get("email", ""),
+        )
+        if duplicates:
+            raise Conflict(
+                duplicates_message(duplicates),
+                field="confirm_not_duplicate",
+                code="possible_duplicate",
+            )
+    mrn = mrn or _next_mrn(actor.clinic)
     if Patient.objects.filter(clinic_id=actor.clinic_id, mrn=mrn).exists():
         raise Conflict(f"MRN {mrn} is already used in this clinic.", field="mrn")
     try:
         with transaction.atomic():
-            patient = Patient.objects.create(clinic=actor.clinic, mrn=mrn, **fields)
-    except IntegrityError as exc:  # two registrations racing for the same MRN
+            patient = Patient.objects.create(
+                clinic=actor.clinic, mrn=mrn, idempotency_key=idempotency_key, **fields
+            )
+    except IntegrityError as exc:  # two registrations racing for the same MRN or key
+        earlier = (
+            Patient.objects.filter(
+                clinic_id=actor.clinic_id, idempotency_key=idempotency_key
+            ).first()
+            if idempotency_key
+            else None
+        )
+        if earlier is not None:
+            return earlier
         raise Conflict(f"MRN {mrn} is already used in this clinic.", field="mrn") from exc
     audit_record(
         actor=actor,
@@ -69,7 +125,7 @@ def patient_create(*, actor: Actor, mrn: str = "", **fields: Any) -> Patient:
         object_type="patient",
         object_id=patient.pk,
         patient_id=patient.pk,
-        detail={"fields": sorted(fields)},
+        detail={"fields": sorted(fields), "duplicate_confirmed": confirm_not_duplicate},
     )
     _record_demographics(actor=actor, patient=patient, changed=sorted(fields))
     return patient

@@ -8,6 +8,7 @@ urlpatterns = [
     path("vocabulary/check/", views.vocabulary_check, name="patient_vocabulary_check"),
     path("<int:patient_id>/", views.patient_detail, name="patient_detail"),
     path("<int:patient_id>/edit/", views.patient_edit, name="patient_edit"),
+    path("<int:patient_id>/merge/", views.patient_merge, name="patient_merge"),
     path("<int:patient_id>/contact/", views.contact_edit, name="patient_contact_edit"),
     path("<int:patient_id>/intake/", views.intake, name="patient_intake"),
     path("<int:patient_id>/intake/finish/", views.intake_finish, name="patient_intake_finish"),

@@ -1,5 +1,6 @@
 """Patient pages: list, register, the chart, the intake, and the chart's history."""
 
+import uuid
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -22,10 +23,14 @@ from ketacare.patients.codes import (
     icd10_suggestions,
     medicine_suggestions,
 )
+from ketacare.patients.duplicates import PossibleDuplicate, patient_duplicates_find
+from ketacare.patients.duplicates import patient_merge as merge_charts
 from ketacare.patients.facts import pregnancy_possible
 from ketacare.patients.forms import (
     MeasurementForm,
     PatientForm,
+    PatientMergeForm,
+    PatientRegisterForm,
     SectionForm,
     VoidForm,
     section_form,
@@ -53,14 +58,73 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 @clinic_view(Permission.PATIENT_CREATE)
 def patient_new(request: HttpRequest) -> HttpResponse:
-    """Register a patient."""
-    form = PatientForm(request.POST or None)
+    """Register a patient; a possible duplicate is named and must be confirmed as a new person."""
+    actor = actor_of(request)
+    form = PatientRegisterForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex})
+    duplicates: list[PossibleDuplicate] = []
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
-        patient = services.patient_create(actor=actor_of(request), **data)
-        messages.success(request, f"{patient.display_name} registered as {patient.mrn}.")
-        return redirect("patient_detail", patient_id=patient.pk)
-    return render_page(request, "patients/form.html", {"form": form, "patient": None})
+        try:
+            patient = services.patient_create(actor=actor, **data)
+        except Conflict as conflict:
+            if conflict.code != "possible_duplicate":
+                raise
+            duplicates = patient_duplicates_find(
+                actor=actor,
+                given_name=data["given_name"],
+                family_name=data["family_name"],
+                date_of_birth=data["date_of_birth"],
+                phone=data.get("phone", ""),
+                email=data.get("email", ""),
+            )
+            status = 409
+        else:
+            messages.success(request, f"{patient.display_name} registered as {patient.mrn}.")
+            return redirect("patient_detail", patient_id=patient.pk)
+    return render_page(
+        request,
+        "patients/form.html",
+        {"form": form, "patient": None, "duplicates": duplicates},
+        status=status,
+    )
+
+
+@clinic_view(Permission.PATIENT_MERGE)
+def patient_merge(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Merge a duplicate chart (named by MRN) into this one, with a reason."""
+    actor = actor_of(request)
+    keep = selectors.patient_get_for_actor(
+        actor=actor, patient_id=patient_id, permission=Permission.PATIENT_MERGE
+    )
+    form = PatientMergeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        other = (
+            selectors.patients_of_clinic(actor=actor)
+            .filter(mrn__iexact=form.cleaned_data["merge_mrn"].strip())
+            .first()
+        )
+        if other is None:
+            form.add_error("merge_mrn", "No chart of this clinic has this MRN.")
+            status = 422
+        else:
+            try:
+                merge_charts(
+                    actor=actor,
+                    keep_id=keep.pk,
+                    merge_id=other.pk,
+                    reason=form.cleaned_data["reason"],
+                )
+            except (Refused, Conflict) as refusal:
+                form.add_error(None, refusal.message)
+                status = refusal.status_code
+            else:
+                messages.success(request, f"{other.mrn} merged into {keep.mrn}.")
+                return redirect("patient_detail", patient_id=keep.pk)
+    return render_page(
+        request, "patients/merge.html", {"form": form, "patient": keep}, status=status
+    )
 
 
 @clinic_view(Permission.PATIENT_VIEW)

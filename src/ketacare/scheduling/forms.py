@@ -59,8 +59,8 @@ class CourseChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 
 def protocol_choices() -> list[tuple[str, str]]:
-    """The packaged protocols, by title."""
-    return sorted(
+    """The packaged protocols, by title; none chosen until the prescriber chooses."""
+    return [("", "— choose the protocol —")] + sorted(
         ((p.id, f"{p.title} ({p.route})") for p in load_protocols().values()),
         key=lambda choice: choice[1],
     )

@@ -117,6 +117,8 @@ def _booking_initial(request: HttpRequest) -> dict[str, Any]:
         initial["chair"] = int(request.GET["chair"])
     if request.GET.get("course", "").isdigit():
         initial["course"] = int(request.GET["course"])
+    if request.GET.get("patient_mrn"):  # "Book an appointment" from the patient's chart
+        initial["patient_mrn"] = request.GET["patient_mrn"].strip()[:32]
     try:
         start = datetime.fromisoformat(request.GET.get("start", ""))
     except ValueError:

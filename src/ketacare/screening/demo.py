@@ -8,6 +8,8 @@ as a prescriber would. Running it twice leaves one copy.
 import random
 from datetime import timedelta
 
+from django.utils import timezone
+
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Clinic, User
 from ketacare.accounts.roles import Role
@@ -32,7 +34,14 @@ def load(*, clinic: Clinic, staff: dict[Role, User], rng: random.Random) -> None
     if nurse is None or prescriber is None:
         return
     as_nurse = Actor(user=nurse, clinic=clinic, role=Role.NURSE, channel="demo")
-    as_prescriber = Actor(user=prescriber, clinic=clinic, role=Role.PRESCRIBER, channel="demo")
+    # The demo loader signs as the demo prescriber: the trusted author of fictional records.
+    as_prescriber = Actor(
+        user=prescriber,
+        clinic=clinic,
+        role=Role.PRESCRIBER,
+        channel="demo",
+        reauthenticated_at=timezone.now(),
+    )
     for position, patient in enumerate(clinic.patients.order_by("mrn")[:15], start=1):
         protocol_id = PROTOCOL_BY_POSITION.get(position)
         if protocol_id is None or patient.intake_status != IntakeStatus.COMPLETE:

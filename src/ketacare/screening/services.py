@@ -9,6 +9,7 @@ from django.http import Http404
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
+from ketacare.accounts.reauth import reauth_require
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.clinical.eligibility import screen
@@ -145,8 +146,10 @@ def screening_sign(
 
     Signing makes this the route's screening: older ones for the route are superseded. An
     ineligible screening still needs a second prescriber's co-signature to allow treatment.
+    The signer re-authenticates (password or signing PIN) in the same request.
     """
     actor.require(Permission.SCREENING_SIGN)
+    reauth_require(actor, what="the screening")
     screening = _locked(actor, screening)
     _check_version(screening, version)
     if screening.signed_by_id is not None:
@@ -197,8 +200,9 @@ def screening_cosign(
     version: int | None = None,
     at: datetime | None = None,
 ) -> Screening:
-    """A second prescriber co-signs an ineligible screening so it may go forward."""
+    """A second prescriber co-signs an ineligible screening (re-authenticated) so it may go on."""
     actor.require(Permission.SCREENING_SIGN)
+    reauth_require(actor, what="the co-signature")
     screening = _locked(actor, screening)
     _check_version(screening, version)
     if screening.status != ScreeningStatus.INELIGIBLE:

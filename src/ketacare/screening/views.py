@@ -20,8 +20,10 @@ from ketacare.web.htmx import render_page
 
 
 def protocol_choices() -> list[tuple[str, str]]:
-    """The packaged protocols, as (id, title) for a select."""
-    return [(p.id, f"{p.title} ({p.route})") for p in load_protocols().values()]
+    """The packaged protocols, as (id, title) for a select; none chosen until someone chooses."""
+    return [("", "— choose the protocol —")] + [
+        (p.id, f"{p.title} ({p.route})") for p in load_protocols().values()
+    ]
 
 
 class RunForm(forms.Form):

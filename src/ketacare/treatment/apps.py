@@ -13,6 +13,7 @@ class TreatmentConfig(AppConfig):
 
         register_path_object("session_id", "treatment.TreatmentSession")
         register_path_object("monitoring_entry_id", "treatment.MonitoringEntry")
+        register_path_object("adverse_event_id", "treatment.AdverseEvent")
 
         from ketacare.patients.panels import ChartPanel, chart_panel_register
 
@@ -24,3 +25,10 @@ class TreatmentConfig(AppConfig):
                 template="treatment/_patient_sessions_loader.html",
             )
         )
+
+        from ketacare.ledger.sessions import register_session_source
+        from ketacare.rems.sessions import register_form_source
+        from ketacare.treatment.ledger_facts import TreatmentFormSource, TreatmentSessionSource
+
+        register_session_source(TreatmentSessionSource())
+        register_form_source(TreatmentFormSource())

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Clinic, User
@@ -28,6 +29,7 @@ from ketacare.clinical import ClinicalError
 from ketacare.clinical.protocols import get_protocol
 from ketacare.errors import KetaCareError
 from ketacare.kernel import clock
+from ketacare.ledger import demo as ledger_demo
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import latest_height_cm, latest_weight_kg
 from ketacare.scheduling.models import Appointment, AppointmentStatus, Course
@@ -78,7 +80,15 @@ def load(*, clinic: Clinic, staff: dict[Role, User], rng: random.Random) -> None
 
 
 def _actor(clinic: Clinic, user: User, role: Role) -> Actor:
-    return Actor(user=user, clinic=clinic, role=role, client_address="127.0.0.1", channel="demo")
+    # The demo loader signs as the demo staff: it is the trusted author of fictional records.
+    return Actor(
+        user=user,
+        clinic=clinic,
+        role=role,
+        client_address="127.0.0.1",
+        channel="demo",
+        reauthenticated_at=timezone.now(),
+    )
 
 
 def _size(demo: _Demo, patient: Patient) -> tuple[Decimal, Decimal]:
@@ -283,6 +293,7 @@ class _Steps:
         self.session.refresh_from_db()
         order = self.session.dose_orders.get(status="verified")
         esketamine = self.session.route == "esketamine"
+        lot = _at(at, lambda: ledger_demo.draw_for_dose(demo.nurse, self.session.pk, order, at))
         _at(
             at,
             lambda: services.administration_start(
@@ -291,7 +302,7 @@ class _Steps:
                 version=self._version(),
                 idempotency_key=demo.key(),
                 product=ESKETAMINE_PRODUCT if esketamine else IV_PRODUCT,
-                lot=f"{'SPR' if esketamine else 'KH'}-{demo.rng.randint(1000, 9999)}",
+                lot=lot,
                 concentration_mg_per_ml=order.concentration_mg_per_ml,
                 volume_ml=order.volume_ml,
                 rate_ml_per_h=order.rate_ml_per_h,

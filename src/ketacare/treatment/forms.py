@@ -414,7 +414,10 @@ class AdverseEventForm(KeyedForm):
     intervention = forms.CharField(
         label="Intervention", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    outcome = forms.ChoiceField(label="Outcome", choices=AdverseEventOutcome.choices)
+    # No default: "resolved" pre-selected was recorded for events nobody had followed up.
+    outcome = forms.ChoiceField(
+        label="Outcome so far", choices=[("", "— choose —"), *AdverseEventOutcome.choices]
+    )
 
 
 class DischargeForm(VersionedForm):

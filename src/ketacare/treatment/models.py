@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 
 from ketacare.accounts.models import Clinic
+from ketacare.audit.corrections import EnteredInError, entered_in_error_constraint
 from ketacare.kernel.choices import DANGER, OK, WARN, ColouredChoices
 from ketacare.outcomes.models import ScaleResponse
 from ketacare.patients.models import Patient
@@ -111,8 +112,12 @@ class MonitoringAction(models.TextChoices):
     OTHER = "other", "Other (see note)"
 
 
-class MonitoringEntry(models.Model):
-    """One set of observations on the session's timeline, with the alarms the core raised."""
+class MonitoringEntry(EnteredInError):
+    """One set of observations on the session's timeline, with the alarms the core raised.
+
+    A reading entered in error stays on the timeline, struck through with its reason, and no
+    longer counts for alarms, readings due or discharge.
+    """
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="entries")
@@ -151,6 +156,7 @@ class MonitoringEntry(models.Model):
                 condition=models.Q(moaas__isnull=True) | models.Q(moaas__lte=5),
                 name="entry_moaas_0_to_5",
             ),
+            entered_in_error_constraint("monitoring_entry"),
         ]
         ordering = ["taken_at", "id"]
 
@@ -479,8 +485,18 @@ class AdverseEventOutcome(models.TextChoices):
     TRANSFERRED = "transferred", "Transferred for further care"
 
 
-class AdverseEvent(models.Model):
-    """An adverse event in a session: type, severity, time, intervention and outcome."""
+# An adverse event followed to one of these has reached its outcome.
+FINAL_ADVERSE_EVENT_OUTCOMES = frozenset(
+    {AdverseEventOutcome.RESOLVED.value, AdverseEventOutcome.TRANSFERRED.value}
+)
+
+
+class AdverseEvent(EnteredInError):
+    """An adverse event in a session: type, severity, time, intervention and outcome.
+
+    `outcome` is the outcome as first recorded; follow-ups (`AdverseEventFollowUp`) carry it on
+    until the event is resolved or the patient is transferred.
+    """
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
     session = models.ForeignKey(
@@ -499,9 +515,45 @@ class AdverseEvent(models.Model):
 
     class Meta:
         ordering = ["onset_at", "id"]
+        constraints = [entered_in_error_constraint("adverse_event")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.severity}) in session {self.session_id}"
+
+    @property
+    def outcome_now(self) -> str:
+        """The outcome as last followed up (the first outcome if never followed up)."""
+        follow_ups = list(self.follow_ups.all())
+        return follow_ups[-1].outcome if follow_ups else self.outcome
+
+    @property
+    def followed_to_outcome(self) -> bool:
+        """Resolved or transferred: nothing more is expected of the clinic."""
+        return self.outcome_now in FINAL_ADVERSE_EVENT_OUTCOMES
+
+
+class AdverseEventFollowUp(models.Model):
+    """A later look at an adverse event: its outcome now, what was seen or done. Never changed."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
+    adverse_event = models.ForeignKey(
+        AdverseEvent, on_delete=models.PROTECT, related_name="follow_ups"
+    )
+    outcome = models.CharField(max_length=20, choices=AdverseEventOutcome.choices)
+    note = models.TextField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(note=""), name="ae_follow_up_has_a_note")
+        ]
+
+    def __str__(self) -> str:
+        return f"follow-up of {self.adverse_event_id}: {self.outcome}"
 
 
 class Discharge(models.Model):

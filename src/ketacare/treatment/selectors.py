@@ -32,6 +32,7 @@ from ketacare.treatment import rules
 from ketacare.treatment.models import (
     Administration,
     AdverseEvent,
+    AdverseEventFollowUp,
     Discharge,
     DoseOrder,
     DoseOrderStatus,
@@ -156,8 +157,13 @@ class SessionRecord:
 
     @property
     def unanswered_alarms(self) -> list[MonitoringEntry]:
-        """Readings with an alarm and no recorded action."""
-        return unanswered_alarms(self.entries)
+        """Readings with an alarm and no recorded action (entered in error: not counted)."""
+        return unanswered_alarms(self.counted_entries)
+
+    @property
+    def counted_entries(self) -> list[MonitoringEntry]:
+        """The readings that count: every one not entered in error."""
+        return [e for e in self.entries if e.entered_in_error_at is None]
 
     @property
     def observation_ends_at(self) -> datetime | None:
@@ -195,7 +201,7 @@ class SessionRecord:
     @property
     def due(self) -> list[DueReading]:
         """Readings due by the protocol: the interval during and after dosing, fixed BP times."""
-        return due_readings(self.protocol, self.session, self.entries, self.now)
+        return due_readings(self.protocol, self.session, self.counted_entries, self.now)
 
     @property
     def timeline_version(self) -> str:
@@ -269,12 +275,20 @@ def _record(session: TreatmentSession) -> SessionRecord:
     )
     entries = list(
         MonitoringEntry.objects.filter(session=session)
-        .select_related("recorded_by", "action_by")
+        .select_related("recorded_by", "action_by", "entered_in_error_by")
         .order_by("taken_at", "id")
     )
     adverse_events = list(
         AdverseEvent.objects.filter(session=session)
-        .select_related("recorded_by")
+        .select_related("recorded_by", "entered_in_error_by")
+        .prefetch_related(
+            Prefetch(
+                "follow_ups",
+                queryset=AdverseEventFollowUp.objects.select_related("recorded_by").order_by(
+                    "recorded_at", "id"
+                ),
+            )
+        )
         .order_by("onset_at", "id")
     )
     decisions = list(
@@ -322,13 +336,14 @@ class Timeline:
 
     @property
     def due(self) -> list[DueReading]:
-        """Readings due next."""
-        return due_readings(self.protocol, self.session, self.entries, self.now)
+        """Readings due next (readings entered in error do not count)."""
+        counted = [e for e in self.entries if e.entered_in_error_at is None]
+        return due_readings(self.protocol, self.session, counted, self.now)
 
     @property
     def unanswered_alarms(self) -> list[MonitoringEntry]:
-        """Readings with an alarm and no recorded action."""
-        return unanswered_alarms(self.entries)
+        """Readings with an alarm and no recorded action (entered in error: not counted)."""
+        return unanswered_alarms([e for e in self.entries if e.entered_in_error_at is None])
 
     @property
     def timeline_version(self) -> str:
@@ -595,3 +610,17 @@ def rems_record(*, actor: Actor, session_id: int) -> RemsRecord:
 def local_day(moment: datetime, clinic: Any) -> date:
     """The clinic-local calendar day of a moment."""
     return local_date(moment, clinic_zone(clinic))
+
+
+def recent_discharge_of(*, patient: Patient, within: timedelta) -> TreatmentSession | None:
+    """The patient's most recent discharged session within `within` of now (for aftercare)."""
+    return (
+        TreatmentSession.objects.filter(
+            clinic_id=patient.clinic_id,
+            patient=patient,
+            status=S.DISCHARGED,
+            discharged_at__gte=clock.now() - within,
+        )
+        .order_by("-discharged_at")
+        .first()
+    )

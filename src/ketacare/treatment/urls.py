@@ -3,9 +3,12 @@
 from django.urls import path
 
 from ketacare.treatment import views
+from ketacare.treatment.views import board, corrections
 
 urlpatterns = [
     path("", views.session_list, name="session_list"),
+    path("board/", board.session_board, name="session_board"),
+    path("board/exceptions/", board.board_exceptions, name="session_board_exceptions"),
     path("check-in/", views.session_check_in, name="session_check_in"),
     path("patients/<int:patient_id>/", views.patient_sessions, name="patient_sessions"),
     path("<int:session_id>/", views.session_detail, name="session_detail"),
@@ -42,6 +45,21 @@ urlpatterns = [
         name="session_monitoring_action",
     ),
     path("<int:session_id>/adverse-events/", views.adverse_event, name="session_adverse_event"),
+    path(
+        "<int:session_id>/monitoring/<int:monitoring_entry_id>/entered-in-error/",
+        corrections.monitoring_entry_entered_in_error,
+        name="session_reading_entered_in_error",
+    ),
+    path(
+        "<int:session_id>/adverse-events/<int:adverse_event_id>/entered-in-error/",
+        corrections.adverse_event_entered_in_error,
+        name="session_adverse_event_entered_in_error",
+    ),
+    path(
+        "<int:session_id>/adverse-events/<int:adverse_event_id>/follow-up/",
+        corrections.adverse_event_follow_up,
+        name="session_adverse_event_follow_up",
+    ),
     path("<int:session_id>/discharge/", views.discharge, name="session_discharge"),
     path("<int:session_id>/cancel/", views.cancel, name="session_cancel"),
     path("<int:session_id>/summary/", views.session_summary, name="session_summary"),

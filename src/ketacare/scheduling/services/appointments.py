@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
@@ -87,12 +87,14 @@ def _book(
         if chair is None:
             raise Refused("A treatment session needs a chair.", field="chair_id")
         course = _lock_course(course)
-        if ConsentSignature.objects.filter(
-            pk=course.consent_id, withdrawn_at__isnull=False
-        ).exists():
+        if (
+            ConsentSignature.objects.filter(pk=course.consent_id)
+            .filter(Q(withdrawn_at__isnull=False) | Q(entered_in_error_at__isnull=False))
+            .exists()
+        ):
             raise Refused(
-                "The patient withdrew the consent this course rests on; no more sessions can "
-                "be booked in it.",
+                "The consent this course rests on was withdrawn or entered in error; no more "
+                "sessions can be booked in it.",
                 field="course_id",
                 code="consent_withdrawn",
             )

@@ -20,6 +20,11 @@ from ketacare.treatment.services.administration import (
     infusion_change_record,
 )
 from ketacare.treatment.services.check_in import session_check_in
+from ketacare.treatment.services.corrections import (
+    adverse_event_enter_in_error,
+    adverse_event_follow_up,
+    monitoring_entry_enter_in_error,
+)
 from ketacare.treatment.services.discharge import (
     discharge_record,
     session_cancel,
@@ -40,6 +45,8 @@ __all__ = [
     "MAX_TEXT",
     "administration_complete",
     "administration_start",
+    "adverse_event_enter_in_error",
+    "adverse_event_follow_up",
     "adverse_event_record",
     "discharge_record",
     "dose_order_create",
@@ -48,6 +55,7 @@ __all__ = [
     "esketamine_device_record",
     "infusion_change_record",
     "monitoring_action_record",
+    "monitoring_entry_enter_in_error",
     "monitoring_entry_record",
     "predose_check_record",
     "session_cancel",

@@ -24,6 +24,7 @@ from ketacare.treatment.models import (
     TreatmentSession,
 )
 from ketacare.treatment.plans import protocol_of
+from ketacare.treatment.services import controlled
 from ketacare.treatment.services.steps import (
     S,
     _audit,
@@ -102,6 +103,8 @@ def administration_start(
     if not clearance.may_start:
         code = "start_blocked" if clearance.blocking else "start_needs_decision"
         raise Refused(clearance.reason, field="status", code=code)
+    controlled.rems_gate(session, dosing=True)
+    controlled.require_draw(session, order)
     protocol = protocol_of(session)
     route = protocol.route
     if route == "iv":
@@ -136,6 +139,7 @@ def administration_start(
         started_by=actor.user,
     )
     _move(session, S.DOSING, dosing_started_at=moment)
+    controlled.open_monitoring_form(session)
     single_shot = route in ("im", "sublingual", "oral") or (
         route == "esketamine" and (order.devices or 0) <= 1
     )
@@ -173,6 +177,7 @@ def _end_dosing(
     administration.stopped_at = at
     administration.stopped_by = actor.user
     administration.save(update_fields=["state", "stopped_at", "stopped_by"])
+    controlled.record_given(actor, session, administration, at)
     _move(session, S.OBSERVATION, dosing_ended_at=at)
 
 

@@ -18,6 +18,7 @@ from ketacare.treatment import states
 from ketacare.treatment.models import (
     TreatmentSession,
 )
+from ketacare.treatment.services import controlled
 from ketacare.treatment.services.steps import S, _audit, _replay, _settle
 
 # --- check-in -----------------------------------------------------------------------------------
@@ -137,6 +138,7 @@ def session_check_in(
         checked_in_by=actor.user,
         checked_in_at=now,
     )
+    controlled.rems_gate(session, dosing=False)  # the setting's REMS certification (rolls back)
     if appointment is not None:
         if appointment.status == AppointmentStatus.BOOKED:
             appointment_set_status(

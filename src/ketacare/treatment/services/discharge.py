@@ -7,6 +7,7 @@ from django.db import transaction
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
+from ketacare.accounts.reauth import reauth_require
 from ketacare.audit.models import AuditAction
 from ketacare.clinical.monitoring import discharge_check
 from ketacare.errors import Refused
@@ -57,8 +58,9 @@ def discharge_record(
     """Discharge after the minimum observation with every criterion met, per the core.
 
     Earlier, with a criterion unmet, or with an alarm nobody answered, only a prescriber may
-    discharge, recording why.
+    discharge, recording why. The clinician re-authenticates (password or signing PIN).
     """
+    reauth_require(actor, what="the discharge")
     session, replayed = _begin_versioned_step(
         actor,
         Permission.SESSION_RUN,
@@ -76,7 +78,9 @@ def discharge_record(
     protocol = protocol_of(session)
     now = clock.now()
     check = discharge_check(protocol, session.dosing_ended_at, now, dict(criteria))
-    silent = unanswered_alarms(list(MonitoringEntry.objects.filter(session=session)))
+    silent = unanswered_alarms(
+        list(MonitoringEntry.objects.filter(session=session, entered_in_error_at__isnull=True))
+    )
     problems = [check.reason] if not check.may_discharge else []
     if silent:
         zone = clinic_zone(session.clinic)

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
+from ketacare.accounts.reauth import reauth_require
 from ketacare.audit.models import AuditAction
 from ketacare.errors import Conflict, Refused
 from ketacare.kernel import clock
@@ -45,8 +46,9 @@ def dose_order_create(
     """The prescriber orders the dose the core computes from today's weight.
 
     A warning outside the protocol's range needs `override_reason`; a hard stop is refused
-    whatever the reason.
+    whatever the reason. The prescriber re-authenticates (password or signing PIN).
     """
+    reauth_require(actor, what="the dose order")
     session, replayed = _begin_versioned_step(
         actor,
         Permission.DOSE_ORDER,
@@ -110,7 +112,11 @@ def dose_order_create(
 def dose_order_verify(
     *, actor: Actor, session_id: int, version: int, idempotency_key: str
 ) -> DoseOrder:
-    """A second clinician, not the orderer, verifies the order; the core recomputes it first."""
+    """A second clinician, not the orderer, verifies the order; the core recomputes it first.
+
+    The verifier re-authenticates (password or signing PIN).
+    """
+    reauth_require(actor, what="the verification")
     session, replayed = _begin_versioned_step(
         actor,
         Permission.DOSE_VERIFY,

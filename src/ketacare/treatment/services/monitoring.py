@@ -54,9 +54,9 @@ def _reading(
     """Store a reading with the alarms the core raises for it, given the readings before it."""
     protocol = protocol_of(session)
     earlier = list(
-        MonitoringEntry.objects.filter(session=session, taken_at__lte=taken_at).order_by(
-            "taken_at", "id"
-        )
+        MonitoringEntry.objects.filter(
+            session=session, taken_at__lte=taken_at, entered_in_error_at__isnull=True
+        ).order_by("taken_at", "id")
     )
     reading = VitalReading(
         taken_at=taken_at,

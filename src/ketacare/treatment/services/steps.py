@@ -211,7 +211,9 @@ def _clearance(session: TreatmentSession) -> rules.Clearance:
     return rules.start_clearance(
         protocol=protocol_of(session),
         pre_check=_current_pre_check(session),
-        entries=list(MonitoringEntry.objects.filter(session=session)),
+        entries=list(
+            MonitoringEntry.objects.filter(session=session, entered_in_error_at__isnull=True)
+        ),
         decisions=list(StartDecision.objects.filter(session=session)),
     )
 

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from ketacare.accounts.permissions import Permission
+from ketacare.clinical.aftercare import discharge_instructions
 from ketacare.errors import KetaCareError
 from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.treatment import selectors
@@ -28,6 +29,7 @@ def session_summary(request: HttpRequest, session_id: int) -> HttpResponse:
             "patient": record.session.patient,
             "protocol": record.protocol,
             "print_view": True,
+            "aftercare": discharge_instructions(record.session.route),
         },
     )
 

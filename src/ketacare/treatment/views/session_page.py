@@ -24,6 +24,7 @@ from ketacare.treatment.forms import (
     StartDecisionForm,
     VerifyForm,
 )
+from ketacare.treatment.models import AdverseEventOutcome
 from ketacare.treatment.selectors import SessionRecord
 from ketacare.treatment.views.common import S
 from ketacare.web.access import actor_of, clinic_view
@@ -99,6 +100,7 @@ def _context(
         "protocol": record.protocol,
         "forms": built,
         "S": {s.name: s.value for s in S},
+        "ae_outcomes": AdverseEventOutcome.choices,
         "is_orderer": record.order is not None and record.order.ordered_by_id == actor.user.pk,
     }
 

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -15,7 +16,9 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         logins = load_demo_data()
         self.stdout.write(
-            self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000 with:")
+            self.style.SUCCESS(
+                f"Demo data ready. Sign in at {settings.KETACARE_PUBLIC_URL}/login/ with:"
+            )
         )
         for login in logins:
             self.stdout.write(f"  {login.username:<22} {login.role:<11} ({login.clinic})")
