@@ -67,3 +67,48 @@ def shoot(request: pytest.FixtureRequest):
         return path
 
     return take
+
+
+def totp_now(key: bytes, *, not_before_step: int = 0) -> str:
+    """The authenticator code for `key` now (or for the step after one already used)."""
+    import time
+
+    from django_otp.oath import totp
+
+    step = int(time.time()) // 30
+    if not_before_step > step + 1:  # the app would show it only in the next window
+        time.sleep(30 - time.time() % 30 + 0.5)
+        step = int(time.time()) // 30
+    step = max(step, not_before_step)
+    return f"{totp(key, step=30, t0=0, digits=6, drift=step - int(time.time()) // 30):06d}"
+
+
+def pass_second_factor(page: Page, username: str) -> None:
+    """On the enrolment or verification page, type the code an authenticator app would show."""
+    import base64
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if "/mfa/enrol/" in page.url:
+        secret = page.get_by_test_id("totp-secret").inner_text().replace(" ", "")
+        key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+        page.get_by_label("The six-digit code the app shows now").fill(totp_now(key))
+        page.get_by_role("button", name="Confirm").click()
+        page.get_by_role("link", name="Continue").click()
+    elif "/mfa/verify/" in page.url:
+        device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+        code = totp_now(device.bin_key, not_before_step=(device.last_t or -1) + 1)
+        page.get_by_label("Code").fill(code)
+        page.get_by_role("button", name="Verify").click()
+
+
+def sign_in(page: Page, base_url: str, username: str, password: str | None = None) -> None:
+    """Sign in through the form, with the second factor when the role needs one."""
+    from tests.factories import TEST_PASSWORD
+
+    page.goto(f"{base_url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password or TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    pass_second_factor(page, username)

@@ -14,7 +14,17 @@ from typing import Any
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # Pages anyone may reach, or that check membership themselves.
-PUBLIC_PAGES = {"login", "logout", "switch_clinic", "healthz", "schedule_feed"}
+PUBLIC_PAGES = {
+    "login",
+    "logout",
+    "switch_clinic",
+    "healthz",
+    "schedule_feed",
+    # The second factor's own pages: any signed-in user, before any clinic permission applies.
+    "mfa_enrol",
+    "mfa_verify",
+    "api_docs",
+}
 # Mounted applications with their own access control (superuser-only admin) or no patient data;
 # the FHIR base has its own walk (bearer tokens, OperationOutcomes) in test_route_walk.py.
 SKIPPED_PREFIXES = ("admin/", "api/v1/", "static/", "portal/", "fhir/r4/")
@@ -64,6 +74,7 @@ def _register_app_factories() -> None:
     from importlib import import_module
 
     for app in (
+        "accounts",
         "patients",
         "screening",
         "consent",

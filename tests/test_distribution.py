@@ -22,6 +22,7 @@ NETWORK_TABLES = {
     "audit_chainhead": "one row per chain; the chain key names its clinic ('clinic:<id>')",
     "outcomes_portalratecount": "rate-limit counters per address or link: no patient data",
     "fhir_tokenscope": "an API token's scopes; the token row carries the clinic; no patient data",
+    "accounts_signingpin": "a person's signing PIN, like the user row: no patient data",
 }
 
 

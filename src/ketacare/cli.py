@@ -5,7 +5,11 @@
     ketacare clinic create SLUG "Name"
     ketacare user create USERNAME --clinic SLUG --role ROLE   (password on stdin)
     ketacare token create USERNAME
-    ketacare audit verify
+    ketacare audit verify [--checkpoints FILE] [--require-checkpoint] | checkpoint
+    ketacare mfa reset USERNAME        remove a user's second factor (they enrol again)
+    ketacare mfa code USERNAME         the current code of a demo user's authenticator
+    ketacare backup DIR [--encrypt]    a consistent copy of the database with a manifest
+    ketacare restore DIR               into an empty database; then verifies it
     ketacare permissions-doc [--check]
     ketacare session-states-doc [--check]
     ketacare worker                    run background tasks (questionnaires, reminders)

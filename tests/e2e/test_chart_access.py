@@ -6,6 +6,7 @@ from playwright.sync_api import Page, expect
 from ketacare.accounts.roles import Role
 from ketacare.patients.models import ChartSection
 from ketacare.screening.models import Screening
+from tests.browser import sign_in
 from tests.factories import TEST_PASSWORD, ClinicFactory, PatientFactory, member
 from tests.patients.factories import chart_for, complete_chart, eligible_chart
 
@@ -13,10 +14,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def _sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base_url, username)
     expect(page.get_by_test_id("active-clinic")).to_be_visible()
 
 

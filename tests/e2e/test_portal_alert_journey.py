@@ -12,7 +12,8 @@ from ketacare.accounts.roles import Role
 from ketacare.outcomes.models import SafetyAlert, ScaleResponse
 from ketacare.scheduling.models import Course
 from ketacare.treatment.models import TreatmentSession
-from tests.factories import TEST_PASSWORD, ClinicFactory, PatientFactory, member
+from tests.browser import sign_in
+from tests.factories import ClinicFactory, PatientFactory, member
 from tests.outcomes.factories import assignment_row, link_for, phq9_answers, response_row
 from tests.scheduling.factories import course_row
 
@@ -53,10 +54,7 @@ PHQ9_ANSWERS = [
 
 
 def _sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base_url, username)
 
 
 def _fits_the_screen(page: Page) -> bool:

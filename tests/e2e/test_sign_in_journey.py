@@ -4,16 +4,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from ketacare.accounts.roles import Role
-from tests.factories import TEST_PASSWORD, ClinicFactory, PatientFactory, member
+from tests.browser import sign_in
+from tests.factories import ClinicFactory, PatientFactory, member
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def _sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base_url, username)
 
 
 def test_a_nurse_signs_in_opens_a_patient_and_signs_out(live_server, page, shoot):

@@ -26,6 +26,7 @@ from ketacare.patients.models import BodyMeasurement
 from ketacare.scheduling.models import ClinicSchedule
 from ketacare.scheduling.selectors import clinic_zone
 from ketacare.treatment.models import SessionStatus, TreatmentSession
+from tests.browser import sign_in
 from tests.factories import TEST_PASSWORD, ClinicFactory, PatientFactory, member
 from tests.ledger.support import draw_for, nurse_actor, rems_ready
 from tests.scheduling.factories import ChairFactory, appointment_row, course_row, open_every_day
@@ -65,10 +66,7 @@ def _quiet_background_polls(page: Page) -> None:
 
 def _sign_in(page: Page, base_url: str, username: str) -> None:
     _quiet_background_polls(page)
-    page.goto(f"{base_url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base_url, username)
     expect(page.get_by_test_id("active-clinic")).to_be_visible()
 
 

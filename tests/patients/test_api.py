@@ -59,7 +59,7 @@ def test_search_matches_family_name(world):
     [
         ({**NEW_PATIENT, "shoe_size": 9}, "shoe_size", "unknown field"),
         ({**NEW_PATIENT, "date_of_birth": "yesterday"}, "date_of_birth", ""),
-        ({**NEW_PATIENT, "date_of_birth": "2999-01-01"}, "date_of_birth", "future"),
+        ({**NEW_PATIENT, "date_of_birth": "2090-01-01"}, "date_of_birth", "future"),
         ({k: v for k, v in NEW_PATIENT.items() if k != "family_name"}, "family_name", "required"),
         ({**NEW_PATIENT, "given_name": ""}, "given_name", ""),
         ({**NEW_PATIENT, "sex": "sometimes"}, "sex", ""),

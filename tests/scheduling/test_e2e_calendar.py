@@ -5,17 +5,15 @@ from playwright.sync_api import Page, expect
 
 from ketacare.accounts.roles import Role
 from ketacare.scheduling.models import Appointment, Course
-from tests.factories import TEST_PASSWORD, ClinicFactory, PatientFactory, member
+from tests.browser import sign_in
+from tests.factories import ClinicFactory, PatientFactory, member
 from tests.scheduling.factories import ChairFactory, next_monday, ready_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def _sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base_url, username)
 
 
 def test_a_course_is_previewed_started_and_then_extended_from_the_calendar(

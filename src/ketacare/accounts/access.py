@@ -2,7 +2,10 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
@@ -40,9 +43,49 @@ class Actor:
             )
 
 
+@lru_cache(maxsize=4)
+def _networks(spec: tuple[str, ...]) -> tuple[IPv4Network | IPv6Network, ...]:
+    return tuple(ip_network(item, strict=False) for item in spec)
+
+
+def _trusted(address: IPv4Address | IPv6Address) -> bool:
+    networks = _networks(tuple(settings.KETACARE_TRUSTED_PROXIES))
+    return any(address in network for network in networks)
+
+
+def _address(text: str) -> IPv4Address | IPv6Address | None:
+    try:
+        return ip_address(text.strip())
+    except ValueError:
+        return None
+
+
 def client_address(request: HttpRequest) -> str | None:
-    """The caller's address as the server saw it (the proxy sets REMOTE_ADDR in production)."""
-    return request.META.get("REMOTE_ADDR")
+    """The caller's address: the peer, or the forwarded client when the peer is a trusted proxy.
+
+    `X-Forwarded-For` is read only when the connection came from `KETACARE_TRUSTED_PROXIES`,
+    right to left, skipping the trusted proxies themselves: the first other address is the
+    client. Anything a client wrote into the header before that is ignored.
+    """
+    peer = request.META.get("REMOTE_ADDR")
+    peer_address = _address(peer or "")
+    if peer_address is None or not _trusted(peer_address):
+        return peer
+    hops = [hop for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    client = peer
+    for hop in reversed(hops):
+        hop_address = _address(hop)
+        if hop_address is None:
+            break
+        client = str(hop_address)
+        if not _trusted(hop_address):
+            break
+    return client
+
+
+def axes_client_address(request: HttpRequest) -> str:
+    """The address django-axes locks on: the same client address the audit records."""
+    return client_address(request) or ""
 
 
 def memberships_for(user: User) -> list[Membership]:

@@ -7,3 +7,10 @@ class AccountsConfig(AppConfig):
     name = "ketacare.accounts"
     label = "accounts"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from ketacare.accounts.tenancy import register_path_object
+        from ketacare.kernel import stored_dates
+
+        register_path_object("membership_id", "accounts.Membership")
+        stored_dates.install()

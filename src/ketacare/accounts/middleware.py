@@ -32,6 +32,7 @@ class ActiveClinicMiddleware:
 
 
 LAST_ACTIVITY_SESSION_KEY = "last_activity"
+SIGNED_IN_AT_SESSION_KEY = "signed_in_at"
 # htmx polls (alert banner, session timeline) send this header: they are not the user acting,
 # so they neither count as activity nor keep an unattended screen signed in.
 BACKGROUND_HEADER = "X-KetaCare-Background"
@@ -45,7 +46,12 @@ ACTIVITY_RESOLUTION_SECONDS = 15
 
 
 class IdleTimeoutMiddleware:
-    """Sign the user out after `KETACARE_IDLE_TIMEOUT_SECONDS` without a request of their own."""
+    """Sign the user out when idle too long, and at the absolute cap whatever they do.
+
+    Idle: `KETACARE_IDLE_TIMEOUT_SECONDS` without a request of their own. Absolute: the
+    session ends `SESSION_COOKIE_AGE` (12 hours) after sign-in even if used all along, since
+    saving the session on every request would otherwise move the cookie's expiry forever.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -55,7 +61,12 @@ class IdleTimeoutMiddleware:
         if user is not None and user.is_authenticated:
             now = int(time.time())
             last = request.session.get(LAST_ACTIVITY_SESSION_KEY)
-            if last is not None and now - last > settings.KETACARE_IDLE_TIMEOUT_SECONDS:
+            signed_in_at = request.session.setdefault(SIGNED_IN_AT_SESSION_KEY, now)
+            if (
+                last is not None
+                and now - last > settings.KETACARE_IDLE_TIMEOUT_SECONDS
+                or now - signed_in_at > settings.SESSION_COOKIE_AGE
+            ):
                 logout(request)
             elif not request.headers.get(BACKGROUND_HEADER) and (
                 last is None or now - last >= ACTIVITY_RESOLUTION_SECONDS

@@ -22,6 +22,12 @@ class Clinic(models.Model):
         "or your local emergency number.",
         help_text="Shown to patients whose answers raise a safety alert.",
     )
+    # Admins and prescribers always sign in with a second factor; these roles must too.
+    mfa_roles = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Roles besides admin and prescriber that must use a second factor here.",
+    )
     # Numbers a patient can tap on a phone (tel: links): the clinic, and the crisis line.
     phone = models.CharField(max_length=32, blank=True, help_text="The clinic's phone number.")
     crisis_phone = models.CharField(

@@ -13,6 +13,8 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
 
+from ketacare.kernel.bounds import parse_record_id
+
 PATH_OBJECTS: dict[str, str] = {}
 
 
@@ -33,5 +35,8 @@ def ensure_path_objects_in_clinic(kwargs: Mapping[str, Any], clinic_id: int) -> 
                 "in the app's AppConfig.ready()."
             )
         model = apps.get_model(label)
-        if not model._default_manager.filter(pk=value, clinic_id=clinic_id).exists():
+        record_id = parse_record_id(value)  # "abc", 2**70: no such row, not a server error
+        if record_id is None or not (
+            model._default_manager.filter(pk=record_id, clinic_id=clinic_id).exists()
+        ):
             raise Http404(f"{model._meta.verbose_name.capitalize()} not found.")

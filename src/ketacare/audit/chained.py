@@ -150,11 +150,18 @@ def _verify_chain(
     return count, None
 
 
-def chains_verify(*, checkpoints: Path | None = None, use_checkpoints: bool = True) -> VerifyReport:
-    """Recompute every chain of every kind, and hold each to its last signed checkpoint."""
+def chains_verify(
+    *, checkpoints: Path | None = None, use_checkpoints: bool = True, pinned: Heads | None = None
+) -> VerifyReport:
+    """Recompute every chain of every kind, and hold each to its last signed checkpoint.
+
+    `pinned` holds the chains to given heads instead (a backup's signed manifest).
+    """
     problems: list[ChainProblem] = []
-    pinned: Heads = {}
     lines, last_at = 0, ""
+    if pinned is not None:
+        use_checkpoints = False
+    pinned = dict(pinned or {})
     if use_checkpoints:
         try:
             state = read_checkpoints(checkpoints)

@@ -16,6 +16,7 @@ from ketacare.accounts.access import Actor
 from ketacare.accounts.tenancy import PATH_OBJECTS
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
+from ketacare.kernel.bounds import parse_record_id
 
 
 def other_clinic_targets(kwargs: dict[str, Any], clinic_id: int) -> list[dict[str, str]]:
@@ -27,6 +28,9 @@ def other_clinic_targets(kwargs: dict[str, Any], clinic_id: int) -> list[dict[st
             continue
         model = apps.get_model(label)
         manager = model._default_manager
+        value = parse_record_id(value)  # "abc" or 2**70 names no row anywhere
+        if value is None:
+            continue
         if (
             manager.filter(pk=value).exists()
             and not manager.filter(pk=value, clinic_id=clinic_id).exists()

@@ -1,23 +1,15 @@
 """The clinic admin's view of the audit trail."""
 
-from datetime import date
-
 from django.http import HttpRequest, HttpResponse
 
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.lookup import patient_labels, patients_matching
 from ketacare.audit.models import AuditAction
 from ketacare.audit.selectors import audit_entries_for_clinic
+from ketacare.kernel.bounds import query_date
 from ketacare.pagination import keyset_page
 from ketacare.web.access import actor_of, clinic_view
 from ketacare.web.htmx import render_page
-
-
-def _date_or_none(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 @clinic_view(Permission.AUDIT_VIEW)
@@ -34,8 +26,8 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         else "",
         # An MRN or a name that matches nobody shows nothing, never the unfiltered trail.
         patient_ids=None if matched is None else list(matched),
-        since=_date_or_none(request.GET.get("since", "")),
-        until=_date_or_none(request.GET.get("until", "")),
+        since=query_date(request.GET, "since"),
+        until=query_date(request.GET, "until"),
     )
     # Keyset pages: the thousandth page costs what the first does, and nothing counts the trail.
     page = keyset_page(

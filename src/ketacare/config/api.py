@@ -13,7 +13,70 @@ from ketacare.audit.denials import denial_record
 from ketacare.clinical import ClinicalError
 from ketacare.errors import KetaCareError
 
-api = NinjaAPI(
+# Every operation may answer these; the document says so, with the one error shape they share.
+ERROR_RESPONSES = {
+    "400": "A parameter is malformed (named in errors[].field).",
+    "401": "No valid bearer token.",
+    "403": "The role may not do this (x-permission).",
+    "404": "No such record in the caller's clinic.",
+    "409": "The record changed since it was read (stale version) or the action conflicts.",
+    "413": "The request body is too large.",
+    "415": "The body is not JSON (Content-Type: application/json).",
+    "422": "Invalid input or a refused action (errors[].field names the field).",
+}
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+# Clinic hours are local wall-clock times: JSON Schema's "time" would demand an offset.
+LOCAL_TIME = {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$"}
+
+
+def _local_times(node: Any) -> None:
+    if isinstance(node, dict):
+        if node.get("format") == "time":
+            del node["format"]
+            node.update(LOCAL_TIME)
+            node.setdefault("description", "Clinic-local time of day, without an offset.")
+        for value in node.values():
+            _local_times(value)
+    elif isinstance(node, list):
+        for value in node:
+            _local_times(value)
+
+
+class KetaCareAPI(NinjaAPI):
+    """The NinjaAPI whose OpenAPI document also lists every error an operation can answer."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for methods in schema["paths"].values():
+            for operation in methods.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in ERROR_RESPONSES.items():
+                    responses.setdefault(status, {"description": description, "content": error})
+        _local_times(schema)
+        return schema
+
+
+api = KetaCareAPI(
     title="KetaCare API",
     version="1",
     description=(
@@ -24,6 +87,8 @@ api = NinjaAPI(
     ),
     auth=BearerToken(),
     urls_namespace="api",
+    # The interactive docs are served by config/urls.py, for signed-in staff only.
+    docs_url=None,
 )
 
 

@@ -39,7 +39,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # its vendored Swagger UI files, so the API docs load nothing from a CDN
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
     "ketacare.accounts",
@@ -63,15 +67,19 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "ketacare.web.security.SecurityHeadersMiddleware",
+    "ketacare.web.security.InputGateMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "ketacare.accounts.middleware.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "ketacare.accounts.middleware.ActiveClinicMiddleware",
+    "ketacare.home.mfa.SecondFactorMiddleware",
     # A signing form's password or PIN stamps the actor for this request only.
     "ketacare.home.signing.SigningReauthMiddleware",
     # After the actor is known: refused attempts go on the acting clinic's trail.
@@ -166,13 +174,27 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 
+# Second factor (django-otp): the issuer shown in authenticator apps.
+OTP_TOTP_ISSUER = os.environ.get("KETACARE_TOTP_ISSUER", "KetaCare")
+
 # django-axes: lock the username/address pair after repeated failures.
 AXES_FAILURE_LIMIT = int(os.environ.get("KETACARE_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours: 15 minutes
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Locked sign-ins answer 429 and are written to the audit trail.
+AXES_LOCKOUT_CALLABLE = "ketacare.home.mfa_views.locked_out"
 AXES_VERBOSE = False
+# The same client address as the audit trail and the portal limit (trusted proxies only).
+AXES_CLIENT_IP_CALLABLE = "ketacare.accounts.access.axes_client_address"
+
+# Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated,
+# e.g. "127.0.0.1,10.0.0.0/24"). Empty: the peer address is the client, whatever the header says.
+KETACARE_TRUSTED_PROXIES = [
+    item.strip()
+    for item in os.environ.get("KETACARE_TRUSTED_PROXIES", "").split(",")
+    if item.strip()
+]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("KETACARE_TIME_ZONE", "America/New_York")

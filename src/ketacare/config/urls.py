@@ -2,8 +2,10 @@
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
+from ninja.openapi.docs import Swagger
 
 from ketacare.config.api import api
 from ketacare.home import views as home_views
@@ -14,11 +16,18 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
+@login_required
+def api_docs(request: HttpRequest) -> HttpResponse:
+    """The API's interactive docs: Swagger UI as shipped with django-ninja (no CDN)."""
+    return Swagger().render_page(request, api)
+
+
 urlpatterns = [
     path("", home_views.home, name="home"),
     path("login/", home_views.LoginView.as_view(), name="login"),
     path("logout/", home_views.LogoutView.as_view(), name="logout"),
     path("clinic/switch/", home_views.switch_clinic, name="switch_clinic"),
+    path("", include("ketacare.home.mfa_urls")),
     path("account/signing-pin/", home_views.signing_pin, name="signing_pin"),
     path("patients/", include("ketacare.patients.urls")),
     path("audit/", include("ketacare.audit.urls")),
@@ -34,6 +43,7 @@ urlpatterns = [
     # The patient portal: no staff session; a link's token is the key (own access rules).
     path("portal/record/", include("ketacare.fhir.record_urls")),
     path("portal/", include("ketacare.followup.portal_urls")),
+    path("api/v1/docs", api_docs, name="api_docs"),
     path("api/v1/", api.urls),
     # FHIR R4 (bearer tokens with SMART-style scopes; own OperationOutcome errors).
     path("fhir/r4/", include("ketacare.fhir.urls")),

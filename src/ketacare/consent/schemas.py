@@ -8,10 +8,11 @@ from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from ketacare.consent.models import ConsentRoute
 from ketacare.consent.signers import RepresentativeRelationship
+from ketacare.kernel.bounds import BoundedIn
 from ketacare.patients.schemas import UserRef
 
 
-class ConsentPublishIn(Schema):
+class ConsentPublishIn(BoundedIn):
     """A new version of the clinic's consent text for a route."""
 
     model_config = ConfigDict(extra="forbid")
@@ -68,7 +69,7 @@ class ConsentDocumentOut(Schema):
     versions: list[ConsentVersionSummaryOut]
 
 
-class ConsentSignatureIn(Schema):
+class ConsentSignatureIn(BoundedIn):
     """The patient's typed signature on a version, when, and the staff witness."""
 
     model_config = ConfigDict(extra="forbid")
@@ -94,7 +95,7 @@ class ConsentSignatureIn(Schema):
         return value
 
 
-class ConsentWithdrawIn(Schema):
+class ConsentWithdrawIn(BoundedIn):
     """Why the patient withdraws consent."""
 
     model_config = ConfigDict(extra="forbid")

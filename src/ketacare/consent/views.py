@@ -16,6 +16,7 @@ from ketacare.consent.models import ConsentRoute
 from ketacare.consent.signers import RepresentativeRelationship
 from ketacare.consent.texts import TITLES, default_body
 from ketacare.errors import Conflict, Refused
+from ketacare.kernel.bounds import BoundedForm
 from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.patients.selectors import patient_get_for_actor
 from ketacare.web.access import actor_of, clinic_view
@@ -23,7 +24,7 @@ from ketacare.web.forms import refusal_to_form
 from ketacare.web.htmx import render_page
 
 
-class PublishForm(forms.Form):
+class PublishForm(BoundedForm):
     """A new version of a route's consent text."""
 
     title = forms.CharField(max_length=200)
@@ -34,7 +35,7 @@ class PublishForm(forms.Form):
     based_on = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
 
-class SignatureForm(forms.Form):
+class SignatureForm(BoundedForm):
     """The patient's typed signature, when, and the staff witness."""
 
     document_version_id = forms.IntegerField(widget=forms.HiddenInput)
@@ -64,13 +65,13 @@ class SignatureForm(forms.Form):
     )
 
 
-class EnteredInErrorForm(forms.Form):
+class EnteredInErrorForm(BoundedForm):
     """Why a record was entered in error."""
 
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(BoundedForm):
     """Why the patient withdraws consent."""
 
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)

@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field, StringConstraints
 from ketacare.accounts.api_auth import api_actor, operation
 from ketacare.accounts.permissions import Permission
 from ketacare.followup import selectors, services
+from ketacare.kernel.bounds import BoundedIn
 from ketacare.outcomes.models import IntegrationNote
 from ketacare.patients.selectors import patient_get_for_actor
 
@@ -44,7 +45,7 @@ class BoosterOut(Schema):
     reason: str
 
 
-class IntegrationNoteIn(Schema):
+class IntegrationNoteIn(BoundedIn):
     """A therapist's note, on one of the patient's treatment sessions or on its own.
 
     With `template` "dap" or "birp", `sections` holds each of its sections and `body` is made

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ketacare.clinical.instruments import Instrument
+from ketacare.kernel.bounds import in_range
 
 WIDTH = 640
 HEIGHT = 240
@@ -112,6 +113,9 @@ def trajectory_chart(
     events: Sequence[Event] = (),
 ) -> Chart:
     """Lay out one instrument's scores over time with its bands, baseline and markers."""
+    # A point stored outside 1900-2100 (before input bounds existed) is left off, not fatal.
+    scores = [s for s in scores if in_range(s.at)]
+    events = [e for e in events if in_range(e.at)]
     times = [s.at for s in scores] + [e.at for e in events]
     start, end = (min(times), max(times)) if times else (datetime.now(), datetime.now())  # noqa: DTZ005 - only when there is nothing to place
     if end - start < timedelta(days=14):

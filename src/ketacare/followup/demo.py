@@ -9,14 +9,12 @@ nothing: every row is keyed.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import random
+import secrets
 import sys
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -246,21 +244,21 @@ def _integration_note(patient: Patient, therapist: User) -> None:
 
 
 def _demo_link(patient: Patient, assignments: list[QuestionnaireAssignment]) -> str:
-    """A stable demo token (derived from the server key), valid for three more days."""
-    token = hmac.new(
-        settings.SECRET_KEY.encode(), f"demo-portal:{patient.clinic_id}".encode(), hashlib.sha256
-    ).hexdigest()[:43]
+    """A fresh random demo token each run (never the same on two installs), valid 3 days."""
+    token = secrets.token_urlsafe(32)
     now = clock.now()
-    link, _ = PortalLink.objects.update_or_create(
-        token_hash=hash_token(token),
-        defaults={
-            "clinic_id": patient.clinic_id,
-            "patient": patient,
-            "purpose": PortalLinkPurpose.QUESTIONNAIRES,
-            "channel": "email",
-            "created_at": now,
-            "expires_at": now + timedelta(days=3),
-        },
+    link = (
+        PortalLink.objects.filter(patient=patient, purpose=PortalLinkPurpose.QUESTIONNAIRES)
+        .order_by("pk")
+        .first()
     )
+    if link is None:
+        link = PortalLink(clinic_id=patient.clinic_id, patient=patient)
+    link.token_hash = hash_token(token)
+    link.purpose = PortalLinkPurpose.QUESTIONNAIRES
+    link.channel = "email"
+    link.created_at = now
+    link.expires_at = now + timedelta(days=3)
+    link.save()
     link.assignments.set(assignments)
     return token

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from ketacare.accounts.access import actor_for, client_address, memberships_for
 from ketacare.accounts.middleware import ACTIVE_CLINIC_SESSION_KEY
+from ketacare.accounts.models import User
 from ketacare.accounts.permissions import Permission
 from ketacare.accounts.reauth import signing_pin_set
 from ketacare.audit.models import AuditAction
@@ -45,6 +46,22 @@ class LoginView(auth_views.LoginView):
             client_address=client_address(self.request),
         )
         return response
+
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        username = str(form.data.get("username", ""))[:150]
+        user = User.objects.filter(username=username).first()
+        membership = memberships_for(user)[0] if user and memberships_for(user) else None
+        audit_record(
+            actor=None,
+            action=AuditAction.LOGIN_FAILED,
+            object_type="user",
+            object_id=user.pk if user else "",
+            username=username,
+            clinic_id=membership.clinic_id if membership else None,
+            client_address=client_address(self.request),
+            detail={"event": "password_failed", "known_user": user is not None},
+        )
+        return super().form_invalid(form)
 
 
 class LogoutView(auth_views.LogoutView):

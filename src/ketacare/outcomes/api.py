@@ -14,6 +14,7 @@ from ketacare.accounts.permissions import Permission
 from ketacare.clinical.instruments import INSTRUMENT_IDS
 from ketacare.errors import Refused
 from ketacare.kernel import clock
+from ketacare.kernel.bounds import BoundedIn
 from ketacare.outcomes import selectors, services
 from ketacare.outcomes.models import ResponseSource, SafetyAlert, ScaleResponse
 from ketacare.patients.selectors import patient_get_for_actor
@@ -23,7 +24,7 @@ router = Router(tags=["outcomes"])
 IdempotencyKey = Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9_.:-]*$")]
 
 
-class ScaleResponseIn(Schema):
+class ScaleResponseIn(BoundedIn):
     """Answers to one instrument, in item order, entered by staff (e.g. from paper)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -82,7 +83,7 @@ class RecordedOut(Schema):
     alerts: list[AlertOut]
 
 
-class VersionIn(Schema):
+class VersionIn(BoundedIn):
     """The version of the alert you read; a stale one answers 409."""
 
     model_config = ConfigDict(extra="forbid")
@@ -102,7 +103,7 @@ class ResolveIn(VersionIn):
     note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=4000)]
 
 
-class AlertListParams(Schema):
+class AlertListParams(BoundedIn):
     include_resolved: bool = False
 
 

@@ -3,11 +3,12 @@
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Header, Query, Router, Schema, Status
+from ninja import Header, Query, Router, Status
 from pydantic import ConfigDict, Field, create_model
 
 from ketacare.accounts.api_auth import api_actor, operation
 from ketacare.accounts.permissions import Permission
+from ketacare.kernel.bounds import BoundedIn
 from ketacare.patients import selectors, services
 from ketacare.patients.duplicates import patient_merge
 from ketacare.patients.facts import facts_to_json
@@ -37,7 +38,7 @@ from ketacare.patients.sections import SECTION_SPECS, SectionSpec
 router = Router(tags=["patients"])
 
 
-class PatientListParams(Schema):
+class PatientListParams(BoundedIn):
     search: str = Field("", max_length=100)
     limit: int = Field(50, ge=1, le=200)
     offset: int = Field(0, ge=0)
@@ -197,7 +198,7 @@ for _spec in SECTION_SPECS:
     _register_section(_spec)
 
 
-class HistoryParams(Schema):
+class HistoryParams(BoundedIn):
     section: ChartSectionKey
     limit: int = Field(50, ge=1, le=200)
 

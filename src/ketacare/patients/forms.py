@@ -9,6 +9,7 @@ from django.forms import BaseFormSet, formset_factory
 from django.urls import reverse_lazy
 from django.utils import timezone
 
+from ketacare.kernel.bounds import BoundedForm, BoundedModelForm
 from ketacare.patients.codes import (
     condition_label,
     medical_history_codes,
@@ -20,7 +21,7 @@ from ketacare.patients.models import HEIGHT_CM_RANGE, WEIGHT_KG_RANGE, Patient
 from ketacare.patients.sections import trial_outcomes
 
 
-class PatientForm(forms.ModelForm):  # type: ignore[type-arg]
+class PatientForm(BoundedModelForm):
     """Demographics as staff enter them."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -91,7 +92,7 @@ def _tri_state_initial(value: bool | None) -> str:
     return {True: "yes", False: "no"}.get(value, "") if value is not None else ""
 
 
-class ContactForm(forms.Form):
+class ContactForm(BoundedForm):
     """Address, emergency contact and escort."""
 
     address = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
@@ -116,13 +117,13 @@ class ContactForm(forms.Form):
     escort_notes = forms.CharField(max_length=200, required=False)
 
 
-class NoneKnownForm(forms.Form):
+class NoneKnownForm(BoundedForm):
     """The 'none' box of a list section."""
 
     none_known = forms.BooleanField(required=False)
 
 
-class DiagnosisRow(forms.Form):
+class DiagnosisRow(BoundedForm):
     """One diagnosis."""
 
     icd10 = forms.CharField(
@@ -144,7 +145,7 @@ class DiagnosisRow(forms.Form):
             raise forms.ValidationError(str(exc)) from exc
 
 
-class AllergyRow(forms.Form):
+class AllergyRow(BoundedForm):
     """One allergy."""
 
     substance = forms.CharField(
@@ -163,7 +164,7 @@ class AllergyRow(forms.Form):
     )
 
 
-class MedicineRow(forms.Form):
+class MedicineRow(BoundedForm):
     """One current medicine."""
 
     generic_name = forms.CharField(
@@ -178,7 +179,7 @@ class MedicineRow(forms.Form):
     indication = forms.CharField(max_length=200, required=False)
 
 
-class SubstanceRow(forms.Form):
+class SubstanceRow(BoundedForm):
     """One substance used."""
 
     substance = forms.ChoiceField(choices=[])
@@ -191,7 +192,7 @@ class SubstanceRow(forms.Form):
         ]
 
 
-class TrialRow(forms.Form):
+class TrialRow(BoundedForm):
     """One antidepressant trial."""
 
     drug = forms.CharField(
@@ -223,7 +224,7 @@ class TrialRow(forms.Form):
         ]
 
 
-class ChecklistForm(forms.Form):
+class ChecklistForm(BoundedForm):
     """Tick the conditions that apply (or none), with others as text."""
 
     none_known = forms.BooleanField(required=False, label="None of these, and no other history")
@@ -244,7 +245,7 @@ class ChecklistForm(forms.Form):
         self.fields["conditions"].choices = [(c, condition_label(c)) for c in codes]  # type: ignore[attr-defined]
 
 
-class PregnancyForm(forms.Form):
+class PregnancyForm(BoundedForm):
     """Pregnancy and breastfeeding."""
 
     not_applicable = forms.BooleanField(
@@ -257,7 +258,7 @@ class PregnancyForm(forms.Form):
     notes = forms.CharField(max_length=200, required=False)
 
 
-class VitalsForm(forms.Form):
+class VitalsForm(BoundedForm):
     """Baseline vitals at rest."""
 
     measured_at = forms.DateTimeField(
@@ -284,7 +285,7 @@ class VitalsForm(forms.Form):
     )
 
 
-class MeasurementForm(forms.Form):
+class MeasurementForm(BoundedForm):
     """A dated height and/or weight."""
 
     measured_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
@@ -315,7 +316,7 @@ class MeasurementForm(forms.Form):
         return cleaned
 
 
-class VoidForm(forms.Form):
+class VoidForm(BoundedForm):
     """Why a measurement is void."""
 
     reason = forms.CharField(max_length=500)

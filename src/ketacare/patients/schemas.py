@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from ketacare.kernel.bounds import BoundedIn
 from ketacare.patients.models import HEIGHT_CM_RANGE, WEIGHT_KG_RANGE, PatientSexChoices
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -30,7 +31,7 @@ def _not_in_future(value: date | None) -> date | None:
     return value
 
 
-class PatientIn(Schema):
+class PatientIn(BoundedIn):
     """A new patient."""
 
     model_config = ConfigDict(extra="forbid")
@@ -54,7 +55,7 @@ class PatientIn(Schema):
     _dob = field_validator("date_of_birth")(_not_in_future)
 
 
-class PatientMergeIn(Schema):
+class PatientMergeIn(BoundedIn):
     """Merge the chart `merge_id` into the chart in the path; `reason` says why they are one."""
 
     model_config = ConfigDict(extra="forbid")
@@ -63,7 +64,7 @@ class PatientMergeIn(Schema):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
-class PatientPatchIn(Schema):
+class PatientPatchIn(BoundedIn):
     """A change to a patient's demographics; `version` is the one you read."""
 
     model_config = ConfigDict(extra="forbid")
@@ -139,7 +140,7 @@ class RevisionOut(Schema):
     changed_at: datetime
 
 
-class MeasurementIn(Schema):
+class MeasurementIn(BoundedIn):
     """A dated height and/or weight."""
 
     model_config = ConfigDict(extra="forbid")
@@ -176,7 +177,7 @@ class MeasurementOut(Schema):
     void_reason: str
 
 
-class VoidIn(Schema):
+class VoidIn(BoundedIn):
     """Why a measurement is void."""
 
     model_config = ConfigDict(extra="forbid")

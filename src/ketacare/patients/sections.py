@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -26,6 +25,7 @@ from ketacare.accounts.permissions import Permission
 from ketacare.clinical.eligibility import load_eligibility_rules
 from ketacare.clinical.plausibility import check_vital_signs
 from ketacare.kernel import clock
+from ketacare.kernel.bounds import BoundedModel
 from ketacare.patients.codes import (
     medical_history_codes,
     normalize_icd10,
@@ -46,7 +46,7 @@ Phone = Annotated[
 ]
 
 
-class SectionData(BaseModel):
+class SectionData(BoundedModel):
     """Base of every section's data: unknown fields are refused."""
 
     model_config = ConfigDict(extra="forbid")

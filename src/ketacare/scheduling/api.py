@@ -8,12 +8,13 @@ from datetime import date, time, timedelta
 
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from pydantic import AwareDatetime, Field, model_validator
 
 from ketacare.accounts.api_auth import api_actor, operation
 from ketacare.accounts.permissions import Permission
 from ketacare.clinical.protocols import load_protocols
+from ketacare.kernel.bounds import BoundedIn
 from ketacare.patients.selectors import patient_get_for_actor
 from ketacare.scheduling import selectors, services
 from ketacare.scheduling.models import Appointment, Chair, ClinicSchedule, Course
@@ -56,7 +57,7 @@ def _course_out(request: HttpRequest, course_id: int) -> Course:
 # --- courses ------------------------------------------------------------------------------------
 
 
-class CourseListParams(Schema):
+class CourseListParams(BoundedIn):
     patient_id: int = Field(ge=1)
 
 
@@ -161,7 +162,7 @@ def start_booster_course(
     return Status(201, _course_out(request, course.pk))
 
 
-class ProposalParams(Schema):
+class ProposalParams(BoundedIn):
     protocol_id: str = Field(max_length=64)
     start_on: date
     sessions: int | None = Field(None, ge=1, le=60)
@@ -217,7 +218,7 @@ def _appointment(request: HttpRequest, appointment_id: int) -> Appointment:
     )
 
 
-class AppointmentListParams(Schema):
+class AppointmentListParams(BoundedIn):
     day: date | None = Field(None, description="A clinic-local day; or give start and end.")
     start: AwareDatetime | None = None
     end: AwareDatetime | None = None

@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 
 from ketacare.clinical.protocols import load_protocols
+from ketacare.kernel.bounds import BoundedForm
 from ketacare.scheduling.models import AppointmentKind, Chair, Course
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
@@ -66,7 +67,7 @@ def protocol_choices() -> list[tuple[str, str]]:
     )
 
 
-class AppointmentForm(forms.Form):
+class AppointmentForm(BoundedForm):
     """Book an appointment: a session of an active course, or a consultation for a patient."""
 
     course = CourseChoiceField(queryset=Course.objects.none(), required=False)
@@ -104,7 +105,7 @@ class AppointmentForm(forms.Form):
         return data
 
 
-class CourseStartForm(forms.Form):
+class CourseStartForm(BoundedForm):
     """Start a course: protocol, first day, chair and time of day."""
 
     protocol_id = forms.ChoiceField(label="Protocol", choices=protocol_choices)
@@ -128,7 +129,7 @@ class CourseStartForm(forms.Form):
         chair_field.choices = [(c.pk, str(c)) for c in chairs]
 
 
-class RescheduleForm(forms.Form):
+class RescheduleForm(BoundedForm):
     """Move a booked appointment, with a reason."""
 
     starts_at = _local_datetime_field("New time")
@@ -145,14 +146,14 @@ class RescheduleForm(forms.Form):
         chair_field.choices = [("", "Same chair")] + [(c.pk, str(c)) for c in chairs]
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(BoundedForm):
     """A reason and the version read: cancelling an appointment, stopping a course."""
 
     reason = forms.CharField(max_length=500, widget=forms.TextInput)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class BoosterForm(forms.Form):
+class BoosterForm(BoundedForm):
     """Add a booster session to a course."""
 
     starts_at = _local_datetime_field("Booster at")
@@ -166,7 +167,7 @@ class BoosterForm(forms.Form):
         chair_field.choices = [(c.pk, str(c)) for c in chairs]
 
 
-class ScheduleSettingsForm(forms.Form):
+class ScheduleSettingsForm(BoundedForm):
     """Opening days and hours, calendar slot, and chair time per route."""
 
     open_weekdays = forms.TypedMultipleChoiceField(
@@ -200,7 +201,7 @@ class ScheduleSettingsForm(forms.Form):
         }
 
 
-class ChairForm(forms.Form):
+class ChairForm(BoundedForm):
     """A new chair."""
 
     room = forms.CharField(max_length=100)

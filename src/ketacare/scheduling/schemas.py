@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from ninja import Schema
 from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
 
+from ketacare.kernel.bounds import BoundedIn
 from ketacare.scheduling.models import Appointment, Course
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -16,7 +17,7 @@ Sessions = Annotated[int, Field(ge=1, le=60, description="Fewer sessions than th
 Version = Annotated[int, Field(ge=1, description="The version you read; a stale one answers 409.")]
 
 
-class ChairIn(Schema):
+class ChairIn(BoundedIn):
     """A new chair in a room."""
 
     model_config = ConfigDict(extra="forbid")
@@ -34,7 +35,7 @@ class ChairOut(Schema):
     is_active: bool
 
 
-class CourseStartIn(Schema):
+class CourseStartIn(BoundedIn):
     """Start a course: the protocol's sessions are proposed and booked in one chair at one time."""
 
     model_config = ConfigDict(extra="forbid")
@@ -48,7 +49,7 @@ class CourseStartIn(Schema):
     idempotency_key: IdempotencyKey = ""
 
 
-class BoosterCourseIn(Schema):
+class BoosterCourseIn(BoundedIn):
     """Start a booster course after this (completed or stopped) course."""
 
     model_config = ConfigDict(extra="forbid")
@@ -61,7 +62,7 @@ class BoosterCourseIn(Schema):
     idempotency_key: IdempotencyKey = ""
 
 
-class CourseStopIn(Schema):
+class CourseStopIn(BoundedIn):
     """Stop an active course; its future bookings are cancelled."""
 
     model_config = ConfigDict(extra="forbid")
@@ -70,7 +71,7 @@ class CourseStopIn(Schema):
     reason: Reason
 
 
-class BoosterIn(Schema):
+class BoosterIn(BoundedIn):
     """Add a booster session to an active course."""
 
     model_config = ConfigDict(extra="forbid")
@@ -135,7 +136,7 @@ class CourseOut(Schema):
         return list(obj.appointments.select_related("patient", "chair").order_by("starts_at", "id"))
 
 
-class AppointmentIn(Schema):
+class AppointmentIn(BoundedIn):
     """Book an appointment; a session of a course is checked against its protocol."""
 
     model_config = ConfigDict(extra="forbid")
@@ -149,7 +150,7 @@ class AppointmentIn(Schema):
     idempotency_key: IdempotencyKey = ""
 
 
-class RescheduleIn(Schema):
+class RescheduleIn(BoundedIn):
     """Move a booked appointment; the old one is kept, cancelled as "rescheduled"."""
 
     model_config = ConfigDict(extra="forbid")
@@ -160,7 +161,7 @@ class RescheduleIn(Schema):
     chair_id: int | None = Field(None, ge=1)
 
 
-class CancelIn(Schema):
+class CancelIn(BoundedIn):
     """Cancel an appointment with a reason."""
 
     model_config = ConfigDict(extra="forbid")
@@ -169,7 +170,7 @@ class CancelIn(Schema):
     reason: Reason
 
 
-class StatusIn(Schema):
+class StatusIn(BoundedIn):
     """Move an appointment along its state machine."""
 
     model_config = ConfigDict(extra="forbid")
@@ -219,7 +220,7 @@ class ClinicScheduleOut(Schema):
     version: int
 
 
-class ClinicScheduleIn(Schema):
+class ClinicScheduleIn(BoundedIn):
     """Change the clinic's schedule settings."""
 
     model_config = ConfigDict(extra="forbid")

@@ -6,7 +6,7 @@ clinic's wall-clock times.
 
 import hashlib
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -26,6 +26,7 @@ from ketacare.clinical.protocols import get_protocol, load_protocols
 from ketacare.clinical.readiness import COURSE_START
 from ketacare.errors import KetaCareError
 from ketacare.kernel import clock
+from ketacare.kernel.bounds import query_date, query_datetime
 from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import patient_get_for_actor, patients_of_clinic
@@ -61,10 +62,7 @@ def _today(request: HttpRequest) -> date:
 
 
 def _day_param(request: HttpRequest) -> date:
-    try:
-        return date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        return _today(request)
+    return query_date(request.GET, "date") or _today(request)
 
 
 # --- calendar -----------------------------------------------------------------------------------
@@ -119,10 +117,7 @@ def _booking_initial(request: HttpRequest) -> dict[str, Any]:
         initial["course"] = int(request.GET["course"])
     if request.GET.get("patient_mrn"):  # "Book an appointment" from the patient's chart
         initial["patient_mrn"] = request.GET["patient_mrn"].strip()[:32]
-    try:
-        start = datetime.fromisoformat(request.GET.get("start", ""))
-    except ValueError:
-        start = None
+    start = query_datetime(request.GET, "start")
     if start is not None:
         local = timezone.localtime(start) if timezone.is_aware(start) else start
         initial["starts_at"] = local.strftime(LOCAL_INPUT)

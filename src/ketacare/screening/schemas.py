@@ -6,10 +6,11 @@ from typing import Annotated, Any
 from ninja import Schema
 from pydantic import ConfigDict, Field, StringConstraints
 
+from ketacare.kernel.bounds import BoundedIn
 from ketacare.patients.schemas import UserRef
 
 
-class ScreeningRunIn(Schema):
+class ScreeningRunIn(BoundedIn):
     """Which protocol to screen the chart for."""
 
     model_config = ConfigDict(extra="forbid")
@@ -19,7 +20,7 @@ class ScreeningRunIn(Schema):
     )
 
 
-class ScreeningSignIn(Schema):
+class ScreeningSignIn(BoundedIn):
     """A prescriber's signature; short of eligible, with the documented reason."""
 
     model_config = ConfigDict(extra="forbid")
@@ -28,7 +29,7 @@ class ScreeningSignIn(Schema):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] = ""
 
 
-class ScreeningCosignIn(Schema):
+class ScreeningCosignIn(BoundedIn):
     """A second prescriber's co-signature of an ineligible screening."""
 
     model_config = ConfigDict(extra="forbid")

@@ -11,6 +11,7 @@ from ketacare.clinical.eligibility import FACT_NAMES
 from ketacare.clinical.errors import ClinicalError
 from ketacare.clinical.protocols import load_protocols
 from ketacare.errors import Conflict, Refused
+from ketacare.kernel.bounds import BoundedForm
 from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.patients.selectors import patient_get_for_actor
 from ketacare.screening import selectors, services
@@ -26,20 +27,20 @@ def protocol_choices() -> list[tuple[str, str]]:
     ]
 
 
-class RunForm(forms.Form):
+class RunForm(BoundedForm):
     """Which protocol to screen for."""
 
     protocol_id = forms.ChoiceField(label="Protocol", choices=protocol_choices)
 
 
-class SignForm(forms.Form):
+class SignForm(BoundedForm):
     """A prescriber's signature, with the version read and the reason where one is needed."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
-class CosignForm(forms.Form):
+class CosignForm(BoundedForm):
     """A second prescriber's co-signature."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)

@@ -19,6 +19,7 @@ from ketacare.clinical.protocols import (
     Protocol,
     WeightBasedDose,
 )
+from ketacare.kernel.bounds import BoundedForm
 from ketacare.treatment.models import (
     AdverseEventKind,
     AdverseEventOutcome,
@@ -75,7 +76,7 @@ def _when(label: str) -> forms.DateTimeField:
     )
 
 
-class KeyedForm(forms.Form):
+class KeyedForm(BoundedForm):
     """A step form: its idempotency key makes a double submission record once."""
 
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
+from ketacare.kernel.bounds import BoundedIn
 from ketacare.treatment.models import (
     AdverseEventKind,
     AdverseEventOutcome,
@@ -47,7 +48,7 @@ Moaas = Annotated[int, Field(ge=0, le=5, description="MOAA/S 0-5 (Chernik 1990).
 PositiveDecimal = Annotated[Decimal, Field(gt=0, max_digits=8, decimal_places=3)]
 
 
-class In(Schema):
+class In(BoundedIn):
     """Base of every request body: unknown fields are refused."""
 
     model_config = ConfigDict(extra="forbid")
@@ -233,7 +234,7 @@ class DischargeIn(In):
     override_reason: Text = ""
 
 
-class DayParams(Schema):
+class DayParams(BoundedIn):
     """Which day's sessions."""
 
     day: date | None = None
@@ -242,7 +243,7 @@ class DayParams(Schema):
 # --- responses ----------------------------------------------------------------------------------
 
 
-class UserRef(Schema):
+class StaffRef(Schema):
     """Who did it."""
 
     id: int
@@ -266,7 +267,7 @@ class SessionOut(Schema):
     status: str
     version: int
     checked_in_at: datetime
-    checked_in_by: UserRef
+    checked_in_by: StaffRef
     dosing_started_at: datetime | None
     dosing_ended_at: datetime | None
     discharged_at: datetime | None
@@ -298,7 +299,7 @@ class MonitoringEntryOut(Schema):
     respiratory_depression: bool
     note: str
     alarms: list[Alarm]
-    recorded_by: UserRef
+    recorded_by: StaffRef
     action: str
     action_note: str
     action_at: datetime | None
@@ -338,7 +339,7 @@ class PreDoseCheckOut(Schema):
     phq9: ScaleOut
     cssrs: ScaleOut
     concerns: list[Concern]
-    recorded_by: UserRef
+    recorded_by: StaffRef
     recorded_at: datetime
 
 
@@ -349,7 +350,7 @@ class StartDecisionOut(Schema):
     decision: str
     reason: str
     concerns: list[Concern]
-    decided_by: UserRef
+    decided_by: StaffRef
     decided_at: datetime
 
 
@@ -395,11 +396,11 @@ class DoseOrderOut(Schema):
     rest_between_devices_min: int | None
     warnings: list[dict[str, Any]]
     override_reason: str
-    ordered_by: UserRef
+    ordered_by: StaffRef
     ordered_at: datetime
-    verified_by: UserRef | None
+    verified_by: StaffRef | None
     verified_at: datetime | None
-    rejected_by: UserRef | None
+    rejected_by: StaffRef | None
     rejected_at: datetime | None
     rejection_reason: str
 
@@ -410,7 +411,7 @@ class DeviceOut(Schema):
     id: int
     number: int
     administered_at: datetime
-    recorded_by: UserRef
+    recorded_by: StaffRef
 
 
 class InfusionChangeOut(Schema):
@@ -421,7 +422,7 @@ class InfusionChangeOut(Schema):
     at: datetime
     rate_ml_per_h: Decimal | None
     reason: str
-    recorded_by: UserRef
+    recorded_by: StaffRef
 
 
 class AdministrationOut(Schema):
@@ -436,9 +437,9 @@ class AdministrationOut(Schema):
     current_rate_ml_per_h: Decimal | None
     state: str
     started_at: datetime
-    started_by: UserRef
+    started_by: StaffRef
     stopped_at: datetime | None
-    stopped_by: UserRef | None
+    stopped_by: StaffRef | None
     volume_infused_ml: Decimal | None
     devices: list[DeviceOut]
     changes: list[InfusionChangeOut]
@@ -462,7 +463,7 @@ class AdverseEventOut(Schema):
     description: str
     intervention: str
     outcome: str
-    recorded_by: UserRef
+    recorded_by: StaffRef
     recorded_at: datetime
 
 
@@ -475,10 +476,10 @@ class DischargeOut(Schema):
     escort_name: str
     ready_at: datetime | None
     observed_minutes: int
-    discharged_by: UserRef
+    discharged_by: StaffRef
     discharged_at: datetime
     override_reason: str
-    override_by: UserRef | None
+    override_by: StaffRef | None
 
 
 class ClearanceOut(Schema):

@@ -1,7 +1,6 @@
 """Today's sessions, check-in from the list, and a patient's sessions."""
 
 import uuid
-from datetime import date
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_POST
 from ketacare.accounts.permissions import Permission
 from ketacare.clinical.errors import ClinicalError
 from ketacare.errors import KetaCareError
+from ketacare.kernel.bounds import query_date
 from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.patients.selectors import patient_get_for_actor
 from ketacare.treatment import selectors, services
@@ -30,10 +30,7 @@ from ketacare.web.htmx import render_page
 def session_list(request: HttpRequest) -> HttpResponse:
     """Today's treatment appointments and sessions, with check-in for those not started."""
     actor = actor_of(request)
-    try:
-        day = date.fromisoformat(request.GET.get("day", ""))
-    except ValueError:
-        day = selectors.today(actor=actor)
+    day = query_date(request.GET, "day") or selectors.today(actor=actor)
     rows = selectors.sessions_for_day(actor=actor, day=day)
     return render(
         request,
