@@ -1,6 +1,7 @@
 """Screening refusals each triggered and asserted by code (every code a service can raise)."""
 
 import pytest
+from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.roles import Role
@@ -16,12 +17,20 @@ REASON = "Reviewed with neurology; benefits judged to outweigh the risk."
 
 
 def _actor(world, role):
-    return Actor(user=world.staff[role], clinic=world.clinic_a, role=Role(role))
+    # stamped as re-authenticated, as a signing request with the password is
+    return Actor(
+        user=world.staff[role],
+        clinic=world.clinic_a,
+        role=Role(role),
+        reauthenticated_at=timezone.now(),
+    )
 
 
 def _second(world):
     user = member(world.clinic_a, Role.PRESCRIBER, "a.prescriber.second")
-    return Actor(user=user, clinic=world.clinic_a, role=Role.PRESCRIBER)
+    return Actor(
+        user=user, clinic=world.clinic_a, role=Role.PRESCRIBER, reauthenticated_at=timezone.now()
+    )
 
 
 def _run(world, **sections):
