@@ -19,6 +19,7 @@ from ketacare.kernel import clock
 from ketacare.patients.models import ChartSection
 from ketacare.rems.models import SettingCertification
 from ketacare.treatment.models import TreatmentSession
+from tests.browser import sign_in
 from tests.factories import TEST_PASSWORD, ClinicFactory, PatientFactory, member
 from tests.ledger.factories import stock_for
 from tests.treatment.factories import (
@@ -50,10 +51,7 @@ def _as(browser: Browser, base: str, username: str) -> Page:
     page.set_default_timeout(15_000)
     for pattern in ("**/sessions/*/timeline/**", "**/outcomes/alerts/banner/**"):
         page.route(pattern, lambda route: route.fulfill(status=204, body=""))
-    page.goto(f"{base}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, username)  # with the authenticator code a prescriber's role needs
     expect(page.get_by_test_id("active-clinic")).to_be_visible()
     return page
 
