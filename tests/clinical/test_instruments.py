@@ -94,7 +94,7 @@ BAND_EDGES = [
     # Bush 1998 (AUDIT-C), Babor 2001 (AUDIT zones), Skinner 1982 (DAST-10).
     ("audit_c", 0, "below cut-point"),
     ("audit_c", 2, "below cut-point"),
-    ("audit_c", 3, "positive for women (3 or more); below the men's cut-point"),
+    ("audit_c", 3, "positive for women only (3)"),
     ("audit_c", 4, "positive"),
     ("audit_c", 12, "positive"),
     ("audit", 0, "zone I (low risk)"),

@@ -219,3 +219,10 @@ def test_every_threshold_is_labelled_policy_or_cited() -> None:
         assert rule.citation.source_ids
     assert rules.craving.citation.policy and rules.bladder.citation.policy
     assert rules.severe_citation.policy and rules.withdrawal_citation.policy
+
+
+def test_misuse_and_withdrawal_alerts_need_a_prescriber_the_same_day() -> None:
+    from ketacare.clinical.alerts import SAME_DAY, urgency
+
+    assert urgency(m.ALERT_MISUSE_SEVERE) == SAME_DAY
+    assert urgency(m.ALERT_WITHDRAWAL) == SAME_DAY

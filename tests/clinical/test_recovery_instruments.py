@@ -16,7 +16,7 @@ RECOVERY = (
 # Reference cases: (instrument, answers, total, band) with the source of the band in a comment.
 CASES = [
     ("audit_c", [0, 0, 0], 0, "below cut-point"),  # Bush 1998
-    ("audit_c", [1, 1, 1], 3, "positive for women (3 or more); below the men's cut-point"),
+    ("audit_c", [1, 1, 1], 3, "positive for women only (3)"),
     ("audit_c", [2, 1, 1], 4, "positive"),  # Bush 1998: 4 or more in men
     ("audit", [1, 1, 1, 1, 1, 1, 1, 0, 0, 0], 7, "zone I (low risk)"),  # Babor 2001 zones
     ("audit", [1, 1, 1, 1, 1, 1, 1, 1, 0, 0], 8, "zone II (hazardous)"),

@@ -14,6 +14,7 @@ from ketacare.clinical.monitoring import (
     ALARM_RESPIRATORY_RATE_LOW,
     ALARM_SPO2_LOW,
 )
+from ketacare.clinical.misuse import ALERT_MISUSE_SEVERE, ALERT_WITHDRAWAL
 from ketacare.clinical.outcomes import ALERT_DETERIORATION
 
 IMMEDIATE = "immediate"
@@ -29,6 +30,10 @@ URGENCY = {
     ALERT_SUICIDALITY: SAME_DAY,
     ALERT_CSSRS_MODERATE: SAME_DAY,
     ALERT_DETERIORATION: REVIEW,
+    # Misuse signals in a severe combination and withdrawal at its threshold: a prescriber the
+    # same day (policy defaults, data/misuse.toml).
+    ALERT_MISUSE_SEVERE: SAME_DAY,
+    ALERT_WITHDRAWAL: SAME_DAY,
     ALARM_BP_VERY_HIGH: IMMEDIATE,
     ALARM_BP_HIGH: IMMEDIATE,
     ALARM_BP_LOW: IMMEDIATE,

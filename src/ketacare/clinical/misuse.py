@@ -55,6 +55,10 @@ UDS_RESULTS = (UDS_POSITIVE, UDS_NEGATIVE, UDS_INVALID_RESULT)
 
 MISUSE_FILE = "misuse.toml"
 
+# Alert codes the recovery app raises from these rules (urgency in clinical/alerts.py).
+ALERT_MISUSE_SEVERE = "misuse_severe"
+ALERT_WITHDRAWAL = "withdrawal_threshold"
+
 
 @dataclass(frozen=True)
 class Fact:
