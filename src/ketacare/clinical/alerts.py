@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ketacare.clinical.athome import load_home_rules
 from ketacare.clinical.instruments import ALERT_CSSRS_HIGH, ALERT_CSSRS_MODERATE, ALERT_SUICIDALITY
+from ketacare.clinical.misuse import ALERT_MISUSE_SEVERE, ALERT_WITHDRAWAL
 from ketacare.clinical.monitoring import (
     ALARM_BP_FALL,
     ALARM_BP_HIGH,
@@ -15,7 +16,6 @@ from ketacare.clinical.monitoring import (
     ALARM_RESPIRATORY_RATE_LOW,
     ALARM_SPO2_LOW,
 )
-from ketacare.clinical.misuse import ALERT_MISUSE_SEVERE, ALERT_WITHDRAWAL
 from ketacare.clinical.outcomes import ALERT_DETERIORATION
 
 IMMEDIATE = "immediate"
