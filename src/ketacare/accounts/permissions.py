@@ -59,6 +59,14 @@ class Permission(StrEnum):
     CLINIC_MANAGE = "clinic.manage"
     FHIR_BULK_EXPORT = "fhir.bulk_export"
     RECORD_EXPORT = "record.export"
+    RECOVERY_VIEW = "recovery.view"
+    RECOVERY_DECIDE = "recovery.decide"
+    RECOVERY_RECORD = "recovery.record"
+    RECOVERY_PLAN_WRITE = "recovery.plan_write"
+    RECOVERY_PLAN_REVIEW = "recovery.plan_review"
+    PART2_VIEW = "part2.view"
+    PART2_CONSENT = "part2.consent"
+    PART2_DISCLOSE = "part2.disclose"
 
 
 ALL = frozenset(Role)
@@ -125,6 +133,20 @@ PERMISSION_TABLE: dict[Permission, frozenset[Role]] = {
     Permission.FHIR_BULK_EXPORT: frozenset({Role.ADMIN}),
     # Giving a patient a link to download their own record (FHIR JSON and a PDF summary).
     Permission.RECORD_EXPORT: frozenset({Role.PRESCRIBER, Role.NURSE, Role.ADMIN}),
+    # Misuse and dependence: the care team sees the signals and the safety-review worklist;
+    # only a prescriber decides (continue, reduce, pause, taper, stop, refer). Clinicians record
+    # drug screens and session requests; therapists and prescribers review relapse plans.
+    Permission.RECOVERY_VIEW: CARE_TEAM,
+    Permission.RECOVERY_DECIDE: frozenset({Role.PRESCRIBER}),
+    Permission.RECOVERY_RECORD: CARE_TEAM,
+    Permission.RECOVERY_PLAN_WRITE: CARE_TEAM,
+    Permission.RECOVERY_PLAN_REVIEW: frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+    # 42 CFR Part 2: records of a substance-use-disorder programme are seen only by the staff
+    # treating the patient in it (not the admin or front desk); the prescriber or therapist
+    # records the patient's consent, and only a prescriber discloses, under a consent on file.
+    Permission.PART2_VIEW: CARE_TEAM,
+    Permission.PART2_CONSENT: frozenset({Role.PRESCRIBER, Role.THERAPIST}),
+    Permission.PART2_DISCLOSE: frozenset({Role.PRESCRIBER}),
 }
 
 

@@ -181,6 +181,7 @@ def _register_routers() -> None:
     from ketacare.followup.api import router as followup_router
     from ketacare.outcomes.api import router as outcomes_router
     from ketacare.patients.api import router as patients_router
+    from ketacare.recovery.api import router as recovery_router
     from ketacare.scheduling.api import router as scheduling_router
     from ketacare.screening.api import router as screening_router
     from ketacare.treatment.api import router as treatment_router
@@ -193,6 +194,7 @@ def _register_routers() -> None:
         treatment_router,
         outcomes_router,
         followup_router,
+        recovery_router,
     ):
         api.add_router("/", router)
 

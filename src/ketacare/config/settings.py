@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "ketacare.outcomes",
     "ketacare.followup",
     "ketacare.fhir",
+    "ketacare.recovery",
     "ketacare.portability",
     "ketacare.home",
     "ketacare.web",

@@ -9,6 +9,7 @@ from ninja.openapi.docs import Swagger
 
 from ketacare.config.api import api
 from ketacare.home import views as home_views
+from ketacare.recovery import portal_views as recovery_portal
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -40,8 +41,10 @@ urlpatterns = [
     path("outcomes/", include("ketacare.outcomes.urls")),
     path("outcomes/", include("ketacare.followup.urls")),
     path("records/", include("ketacare.fhir.staff_urls")),
+    path("recovery/", include("ketacare.recovery.urls")),
     # The patient portal: no staff session; a link's token is the key (own access rules).
     path("portal/record/", include("ketacare.fhir.record_urls")),
+    path("portal/<str:token>/plan/", recovery_portal.portal_plan, name="portal_recovery_plan"),
     path("portal/", include("ketacare.followup.portal_urls")),
     path("api/v1/docs", api_docs, name="api_docs"),
     path("api/v1/", api.urls),
