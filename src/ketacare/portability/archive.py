@@ -29,6 +29,7 @@ from django.db.models import DateField, Model
 from django.utils import timezone
 
 from ketacare.accounts.models import Clinic, User
+from ketacare.clinical.recovery import REDISCLOSURE_NOTICE_FULL
 from ketacare.fhir.bulk import export_resources
 from ketacare.fhir.registry import REGISTRY, BuildContext
 from ketacare.portability.tables import (
@@ -56,9 +57,12 @@ class Manifest:
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
     fhir: dict[str, dict[str, Any]] = field(default_factory=dict)
     created_at: str = ""
+    # The notice against redisclosure (42 CFR 2.32) when the archive carries records of a
+    # substance-use-disorder programme (any row of the recovery app: fail closed).
+    redisclosure_notice: str = ""
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        body = {
             "format": FORMAT,
             "created_at": self.created_at,
             "clinic": self.clinic,
@@ -66,6 +70,9 @@ class Manifest:
             "tables": self.tables,
             "fhir": self.fhir,
         }
+        if self.redisclosure_notice:
+            body["redisclosure_notice"] = self.redisclosure_notice
+        return body
 
 
 def schema_state() -> dict[str, str]:
@@ -110,6 +117,12 @@ def clinic_export(*, slug: str, path: Path) -> Manifest:
         for name, resource_type in sorted(REGISTRY.items()):
             lines = (canonical_line(r) for r in export_resources(resource_type, ctx))
             manifest.fhir[name] = _write_member(archive, f"fhir/{name}.ndjson", lines)
+        if any(
+            label.startswith("recovery.") and member["count"]
+            for label, member in manifest.tables.items()
+        ):
+            manifest.redisclosure_notice = REDISCLOSURE_NOTICE_FULL
+            archive.writestr("NOTICE-42-CFR-PART-2.txt", REDISCLOSURE_NOTICE_FULL + "\n")
         archive.writestr("manifest.json", json.dumps(manifest.as_json(), indent=2, sort_keys=True))
     return manifest
 
