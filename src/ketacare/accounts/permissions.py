@@ -67,6 +67,11 @@ class Permission(StrEnum):
     PART2_VIEW = "part2.view"
     PART2_CONSENT = "part2.consent"
     PART2_DISCLOSE = "part2.disclose"
+    ATHOME_VIEW = "athome.view"
+    ATHOME_ENROL = "athome.enrol"
+    ATHOME_PRESCRIBE = "athome.prescribe"
+    ATHOME_SUPPLY = "athome.supply"
+    ATHOME_REVIEW = "athome.review"
 
 
 ALL = frozenset(Role)
@@ -147,6 +152,13 @@ PERMISSION_TABLE: dict[Permission, frozenset[Role]] = {
     Permission.PART2_VIEW: CARE_TEAM,
     Permission.PART2_CONSENT: frozenset({Role.PRESCRIBER, Role.THERAPIST}),
     Permission.PART2_DISCLOSE: frozenset({Role.PRESCRIBER}),
+    # At-home programme: the care team follows it on the board; clinicians enrol, record supply
+    # and follow-up reviews; only a prescriber signs prescriptions, steps doses, releases refills.
+    Permission.ATHOME_VIEW: CARE_TEAM,
+    Permission.ATHOME_ENROL: CLINICIANS,
+    Permission.ATHOME_PRESCRIBE: frozenset({Role.PRESCRIBER}),
+    Permission.ATHOME_SUPPLY: CLINICIANS,
+    Permission.ATHOME_REVIEW: CLINICIANS,
 }
 
 
