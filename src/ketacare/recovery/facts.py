@@ -2,9 +2,8 @@
 
 Sources: verified doses of dosed treatment sessions against each protocol's titration; urine
 drug screens and session requests the clinic recorded; craving ratings and bladder checklists
-(scored responses). At-home supply, trackers and PDMP results come from `ketacare.athome` when
-that app is installed; until then they are named in `not_checked` so nobody reads silence as
-"no signal".
+(scored responses). At-home supply (lost doses, early refills), trackers (missed, late, use outside
+the plan) and PDMP findings come from `ketacare.athome` (`athome_facts`).
 """
 
 from __future__ import annotations
@@ -14,19 +13,17 @@ from decimal import Decimal
 
 from ketacare.clinical import misuse as core
 from ketacare.clinical.protocols import DeviceDose, FixedStepDose, load_protocols
+from ketacare.kernel import clock
 from ketacare.kernel.clinic_time import clinic_zone, local_date
 from ketacare.outcomes.models import ScaleResponse
 from ketacare.patients.models import Patient
+from ketacare.recovery.athome_facts import athome_events
 from ketacare.recovery.models import DrugScreen, ScreenResult, SessionRequest
 from ketacare.treatment.models import DoseOrder, DoseOrderStatus
 
 # The instruments the core's rise rules read (data/misuse.toml names them).
 CRAVING = core.load_misuse_rules().craving.instrument
 BLADDER = core.load_misuse_rules().bladder.instrument
-AT_HOME_NOT_INSTALLED = (
-    "at-home supply (early refills, lost doses), trackers and PDMP results: "
-    "the at-home programme app is not installed"
-)
 
 
 def misuse_facts_for(*, patient: Patient, today: date) -> core.MisuseFacts:
@@ -56,8 +53,7 @@ def misuse_facts_for(*, patient: Patient, today: date) -> core.MisuseFacts:
         )
         for row in SessionRequest.objects.filter(clinic_id=patient.clinic_id, patient=patient)
     ]
-    # The at-home programme's facts join here once that app is installed and read.
-    not_checked.append(AT_HOME_NOT_INSTALLED)
+    events += athome_events(patient=patient, now=clock.now())
     craving, bladder = _ratings(patient)
     return core.MisuseFacts(
         today=today,
