@@ -1,6 +1,7 @@
 """The recovery app's forms (pages only; the API has its own schemas)."""
 
 import secrets
+from typing import Any
 
 from django import forms
 
@@ -18,6 +19,17 @@ DATE = forms.DateInput(attrs={"type": "date"})
 TEXT = forms.Textarea(attrs={"rows": 3})
 
 
+class Prefixed(forms.Form):
+    """A form whose element ids start with its own prefix, so two forms on a page never share
+    an id (both have a `recipient` or a `note`); field names stay as they are."""
+
+    id_prefix = "form"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
 def new_key() -> str:
     """A fresh idempotency key for a form shown once."""
     return secrets.token_hex(16)
@@ -31,8 +43,10 @@ class DecisionForm(forms.Form):
     idempotency_key = forms.CharField(widget=forms.HiddenInput, initial=new_key)
 
 
-class DrugScreenForm(forms.Form):
+class DrugScreenForm(Prefixed):
     """A urine drug screen result for one substance."""
+
+    id_prefix = "screen"
 
     collected_on = forms.DateField(widget=DATE)
     substance = forms.ChoiceField(choices=ScreenSubstance.choices)
@@ -43,8 +57,10 @@ class DrugScreenForm(forms.Form):
     note = forms.CharField(required=False, max_length=200)
 
 
-class SessionRequestForm(forms.Form):
+class SessionRequestForm(Prefixed):
     """A request for an earlier or an extra session."""
+
+    id_prefix = "request"
 
     kind = forms.ChoiceField(choices=SessionRequestKind.choices, label="Asked for")
     requested_on = forms.DateField(widget=DATE)
@@ -99,8 +115,10 @@ class WithdrawalForm(forms.Form):
             self.fields[item.id] = forms.BooleanField(required=False, label=item.text or item.label)
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(Prefixed):
     """A Part 2 consent: purposes and, outside TPO, the named recipient."""
+
+    id_prefix = "consent"
 
     purposes = forms.MultipleChoiceField(
         choices=[
@@ -115,8 +133,10 @@ class ConsentForm(forms.Form):
     expires_on = forms.DateField(widget=DATE, required=False)
 
 
-class DisclosureForm(forms.Form):
+class DisclosureForm(Prefixed):
     """A disclosure of Part 2 records to a recipient for a purpose."""
+
+    id_prefix = "disclose"
 
     purpose = forms.ChoiceField(
         choices=[(p, p.replace("_", " ").capitalize()) for p in rules.PURPOSES]
