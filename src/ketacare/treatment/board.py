@@ -200,6 +200,7 @@ def board_for_clinic(*, actor: Actor, day: date | None = None) -> Board:
     entries: dict[int, list[MonitoringEntry]] = defaultdict(list)
     for entry in MonitoringEntry.objects.filter(session_id__in=ids).order_by("taken_at", "id"):
         entries[entry.session_id].append(entry)
+    # the infusions and their pauses and rate changes (two queries), for the core's overrun
     administrations = {
         a.session_id: a
         for a in Administration.objects.filter(session_id__in=ids).prefetch_related(
