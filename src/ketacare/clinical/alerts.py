@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 
+from ketacare.clinical.athome import load_home_rules
 from ketacare.clinical.errors import InvalidInput
 from ketacare.clinical.instruments import ALERT_CSSRS_HIGH, ALERT_CSSRS_MODERATE, ALERT_SUICIDALITY
+from ketacare.clinical.misuse import ALERT_MISUSE_SEVERE, ALERT_WITHDRAWAL
 from ketacare.clinical.monitoring import (
     ALARM_BP_FALL,
     ALARM_BP_HIGH,
@@ -33,6 +35,10 @@ URGENCY = {
     ALERT_SUICIDALITY: SAME_DAY,
     ALERT_CSSRS_MODERATE: SAME_DAY,
     ALERT_DETERIORATION: REVIEW,
+    # Misuse signals in a severe combination and withdrawal at its threshold: a prescriber the
+    # same day (policy defaults, data/misuse.toml).
+    ALERT_MISUSE_SEVERE: SAME_DAY,
+    ALERT_WITHDRAWAL: SAME_DAY,
     ALARM_BP_VERY_HIGH: IMMEDIATE,
     ALARM_BP_HIGH: IMMEDIATE,
     ALARM_BP_LOW: IMMEDIATE,
@@ -47,7 +53,9 @@ URGENCY = {
 
 def urgency(code: str) -> str:
     """The urgency of an alert or alarm code; an unknown code is immediate (fail closed)."""
-    return URGENCY.get(code, IMMEDIATE)
+    if code in URGENCY:
+        return URGENCY[code]
+    return load_home_rules().urgency_of(code) or IMMEDIATE
 
 
 def rank(urgency_name: str) -> int:
