@@ -40,9 +40,13 @@ def _literals(source: str, name: str) -> list[str]:
             sides = [node.left, *node.comparators]
             if any(_is_route(s) for s in sides) and any(_names_a_route(s) for s in sides):
                 found.append(f"{name}:{node.lineno}")
-        if isinstance(node, ast.keyword) and node.arg and node.arg.endswith("route"):
-            if "__" in node.arg and _names_a_route(node.value):  # a query on a named route
-                found.append(f"{name}:{node.value.lineno}")
+        if (  # a query on a named route
+            isinstance(node, ast.keyword)
+            and node.arg
+            and node.arg.endswith("__route")
+            and _names_a_route(node.value)
+        ):
+            found.append(f"{name}:{node.value.lineno}")
     return found
 
 

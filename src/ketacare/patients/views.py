@@ -40,11 +40,10 @@ from ketacare.patients.panels import chart_panels_for
 from ketacare.patients.sections import INTAKE_STEP_KEYS, INTAKE_STEPS, SECTIONS
 from ketacare.web.access import actor_of, clinic_view
 from ketacare.web.forms import refusal_to_form
-
-IMPLAUSIBLE = "implausible_measurement"  # the refusal code of a value the core challenged
 from ketacare.web.htmx import render_page
 
 PAGE_SIZE = 50
+IMPLAUSIBLE = "implausible_measurement"  # the refusal code of a value the core challenged
 
 
 @clinic_view(Permission.PATIENT_LIST)

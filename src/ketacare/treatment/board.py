@@ -192,7 +192,9 @@ def board_for_clinic(*, actor: Actor, day: date | None = None) -> Board:
     chairs = list(Chair.objects.filter(clinic_id=actor.clinic_id).order_by("room", "label"))
     sessions = list(
         sessions_of_clinic(actor=actor)
-        .filter(checked_in_at__gte=start, checked_in_at__lt=end, status__in=LIVE)
+        # every session still live, whenever it was checked in: an infusion begun before
+        # midnight is still in its chair after it (and one left open is itself an exception)
+        .filter(checked_in_at__lt=end, status__in=LIVE)
         .select_related("patient", "appointment__chair", "clinic")
         .order_by("checked_in_at", "id")
     )
