@@ -113,11 +113,13 @@ def test_decision_refusals(world, actors, code, change):
         "idempotency_key": key(),
         **change,
     }
-    refused(code, lambda: services.misuse_decision_record(actor=actors["prescriber"], **values))
+    assert refused(
+        code, lambda: services.misuse_decision_record(actor=actors["prescriber"], **values)
+    )
 
 
 def test_no_decision_without_a_signal(world, actors):
-    refused(
+    assert refused(
         "no_signal",
         lambda: services.misuse_decision_record(
             actor=actors["prescriber"],
@@ -130,7 +132,7 @@ def test_no_decision_without_a_signal(world, actors):
 
 
 def test_another_clinics_patient_is_not_found(world, actors):
-    refused("not_found", lambda: _screen(actors["nurse"], world.patient_b))
+    assert refused("not_found", lambda: _screen(actors["nurse"], world.patient_b))
 
 
 @pytest.mark.parametrize(
@@ -145,7 +147,7 @@ def test_another_clinics_patient_is_not_found(world, actors):
 def test_drug_screen_refusals(world, actors, code, change):
     actor = actors["nurse"]
     days = change.pop("days", 0)
-    refused(
+    assert refused(
         code,
         lambda: _screen(
             actor, world.patient_a, collected_on=today_of(actor) + timedelta(days=days), **change
@@ -154,7 +156,7 @@ def test_drug_screen_refusals(world, actors, code, change):
 
 
 def test_session_request_kind_is_checked(world, actors):
-    refused(
+    assert refused(
         "invalid",
         lambda: services.session_request_record(
             actor=actors["nurse"],
@@ -193,32 +195,32 @@ def test_plan_versions_are_appended_and_reviewed(world, actors):
 def test_plan_refusals(world, actors):
     therapist = actors["therapist"]
     pid = world.patient_a.pk
-    refused(
+    assert refused(
         "no_plan",
         lambda: services.plan_review_record(
             actor=therapist, patient_id=pid, version_number=1, note="x"
         ),
     )
-    refused(
+    assert refused(
         "required",
         lambda: services.plan_version_write(actor=therapist, patient_id=pid, fields={}, based_on=0),
     )
     services.plan_version_write(
         actor=therapist, patient_id=pid, fields={"coping": "Walk"}, based_on=0
     )
-    refused(
+    assert refused(
         "stale_version",
         lambda: services.plan_version_write(
             actor=therapist, patient_id=pid, fields={"coping": "Run"}, based_on=0
         ),
     )
-    refused(
+    assert refused(
         "nothing_changed",
         lambda: services.plan_version_write(
             actor=therapist, patient_id=pid, fields={"coping": "Walk"}, based_on=1
         ),
     )
-    refused(
+    assert refused(
         "stale_version",
         lambda: services.plan_review_record(
             actor=therapist, patient_id=pid, version_number=7, note="x"
@@ -240,7 +242,7 @@ def test_a_questionnaire_link_does_not_open_the_plan(world):
         created_at=clock.now(),
         expires_at=clock.now() + timedelta(days=1),
     )
-    refused(
+    assert refused(
         "wrong_link",
         lambda: plan_version_write_by_patient(
             link=link, fields={"coping": "x"}, based_on=0, client_address=None
@@ -254,29 +256,29 @@ def test_a_questionnaire_link_does_not_open_the_plan(world):
 def test_programme_calendar_and_withdrawal_alert(world, actors):
     nurse, pid = actors["nurse"], world.patient_a.pk
     today = today_of(nurse)
-    refused(
+    assert refused(
         "no_programme",
         lambda: services.use_day_mark(actor=nurse, patient_id=pid, day=today, used=False),
     )
     services.programme_start(
         actor=nurse, patient_id=pid, substance="ketamine", started_on=today - timedelta(days=3)
     )
-    refused(
+    assert refused(
         "programme_exists",
         lambda: services.programme_start(
             actor=nurse, patient_id=pid, substance="alcohol", started_on=today
         ),
     )
-    refused(
+    assert refused(
         "before_programme",
         lambda: services.use_day_mark(
             actor=nurse, patient_id=pid, day=today - timedelta(days=9), used=False
         ),
     )
-    refused(
+    assert refused(
         "required", lambda: services.use_day_mark(actor=nurse, patient_id=pid, day=today, used=True)
     )
-    refused(
+    assert refused(
         "invalid",
         lambda: services.use_day_mark(
             actor=nurse, patient_id=pid, day=today, used=False, amount="2g"
@@ -289,7 +291,7 @@ def test_programme_calendar_and_withdrawal_alert(world, actors):
     assert check.alert and check.safety_alert_id is not None
     calm = services.withdrawal_check_record(actor=nurse, patient_id=pid, answers=[False] * 7)
     assert not calm.alert
-    refused(
+    assert refused(
         "invalid",
         lambda: services.withdrawal_check_record(actor=nurse, patient_id=pid, answers=[True]),
     )
@@ -304,7 +306,7 @@ def test_part2_disclosure_needs_consent_and_is_accounted_with_its_notice(world, 
         actor=prescriber, patient_id=pid, substance="alcohol", started_on=today_of(prescriber)
     )
     # given no consent: refused
-    refused(
+    assert refused(
         "no_consent",
         lambda: services.part2_disclose(
             actor=prescriber, patient_id=pid, purpose="treatment", recipient="Dr Lee"
@@ -328,7 +330,7 @@ def test_part2_disclosure_needs_consent_and_is_accounted_with_its_notice(world, 
     assert "programmes" in disclosure.records
     assert Part2Disclosure.objects.filter(patient_id=pid).count() == 1
     # and research still needs its own consent
-    refused(
+    assert refused(
         "no_consent",
         lambda: services.part2_disclose(
             actor=prescriber, patient_id=pid, purpose="research", recipient="Uni"
@@ -336,13 +338,13 @@ def test_part2_disclosure_needs_consent_and_is_accounted_with_its_notice(world, 
     )
     # and a revoked consent no longer covers anything
     services.part2_consent_revoke(actor=prescriber, patient_id=pid, consent_id=consent.pk)
-    refused(
+    assert refused(
         "revoked",
         lambda: services.part2_consent_revoke(
             actor=prescriber, patient_id=pid, consent_id=consent.pk
         ),
     )
-    refused(
+    assert refused(
         "no_consent",
         lambda: services.part2_disclose(
             actor=prescriber, patient_id=pid, purpose="treatment", recipient="Dr Lee"
@@ -370,7 +372,7 @@ def test_part2_consent_refusals(world, actors, code, change):
         "expires_on": today_of(actor) + timedelta(days=expires) if expires else None,
         **change,
     }
-    refused(
+    assert refused(
         code,
         lambda: services.part2_consent_record(actor=actor, patient_id=world.patient_a.pk, **values),
     )
@@ -378,19 +380,19 @@ def test_part2_consent_refusals(world, actors, code, change):
 
 def test_part2_disclose_and_revoke_refusals(world, actors):
     prescriber, pid = actors["prescriber"], world.patient_a.pk
-    refused(
+    assert refused(
         "invalid",
         lambda: services.part2_disclose(
             actor=prescriber, patient_id=pid, purpose="curiosity", recipient="x"
         ),
     )
-    refused(
+    assert refused(
         "invalid",
         lambda: services.part2_disclose(
             actor=prescriber, patient_id=pid, purpose="treatment", recipient="x", channel="fax"
         ),
     )
-    refused(
+    assert refused(
         "not_found",
         lambda: services.part2_consent_revoke(actor=prescriber, patient_id=pid, consent_id=0),
     )
