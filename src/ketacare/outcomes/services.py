@@ -260,6 +260,51 @@ def alerts_raise_for_response(
     return raised
 
 
+@transaction.atomic
+def alert_raise_for_event(
+    *,
+    clinic_id: int,
+    patient_id: int,
+    code: str,
+    meaning: str,
+    source_key: str,
+    source_label: str,
+    evidence: dict[str, Any],
+    raised_at: datetime,
+    username: str = PORTAL_USERNAME,
+) -> SafetyAlert | None:
+    """Open a safety alert for an event outside questionnaires (a home dose's gate or tracker);
+    the core's urgency of the code sets the severity. Once per source and code: None when it
+    was already raised. Call it inside the transaction that records the event."""
+    alert, created = SafetyAlert.objects.get_or_create(
+        clinic_id=clinic_id,
+        source_key=source_key,
+        code=code,
+        defaults={
+            "patient_id": patient_id,
+            "severity": AlertSeverity(urgency(code)),
+            "meaning": meaning,
+            "source_label": source_label,
+            "evidence": evidence,
+            "raised_at": raised_at,
+        },
+    )
+    if not created:
+        return None
+    audit_record(
+        actor=None,
+        action=AuditAction.CREATE,
+        object_type="safety_alert",
+        object_id=alert.pk,
+        patient_id=patient_id,
+        clinic_id=clinic_id,
+        username=username,
+        detail={"code": code, "severity": str(alert.severity), "source": source_key},
+    )
+    transaction.on_commit(partial(_enqueue_staff_notice, alert.pk))
+    return alert
+
+
 def _previous_response(response: ScaleResponse) -> ScaleResponse | None:
     if response.instrument_id not in load_outcome_rules().deterioration:
         return None
