@@ -33,6 +33,7 @@ from ketacare.outcomes.models import (
 )
 from ketacare.outcomes.services import PORTAL_USERNAME, RecordedResponse, scale_response_record
 from ketacare.patients.models import Patient
+from ketacare.patients.selectors import patient_lock_for_write
 
 TOKEN_BYTES = 32  # secrets.token_urlsafe(32): 256 random bits, 43 characters
 
@@ -95,6 +96,7 @@ def portal_link_issue(
     """Make a link for one patient's questionnaires (or journal); only its hash is stored."""
     if actor is not None:
         actor.require(Permission.QUESTIONNAIRE_SEND)
+    patient_lock_for_write(clinic_id=patient.clinic_id, patient_id=patient.pk)
     if any(a.patient_id != patient.pk for a in assignments):
         raise Refused("A link opens one patient's questionnaires only.", field="assignments")
     if purpose == PortalLinkPurpose.QUESTIONNAIRES and not assignments:
