@@ -167,7 +167,7 @@ def test_a_chart_merged_twice_names_the_chart_that_is_live(world, merged):
     refused = _refused_as_merged(
         lambda: patient_get_for_write(actor=_actor(world, "nurse"), patient_id=duplicate.pk), last
     )
-    assert "Delgado-Ruiz" in refused.message
+    assert (refused.code, "Delgado-Ruiz" in refused.message) == ("chart_merged", True)
 
 
 def test_the_api_answers_422_chart_merged(world, merged):

@@ -231,6 +231,7 @@ class PortalLinkPurpose(models.TextChoices):
 
     QUESTIONNAIRES = "questionnaires", "Questionnaires"
     JOURNAL = "journal", "Journal"
+    INTAKE = "intake", "Intake forms"
 
 
 class PortalLink(models.Model):
