@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -127,6 +128,18 @@ class Node:
         """An optional number as Decimal."""
         self._seen.add(key)
         return self.decimal(key, minimum=minimum, maximum=maximum) if key in self.raw else None
+
+    def day(self, key: str) -> date:
+        """A required TOML date (YYYY-MM-DD, no time)."""
+        value = self._get(key)
+        if not isinstance(value, date) or isinstance(value, datetime):
+            self.fail(key, f"expected a date (YYYY-MM-DD), got {value!r}")
+        return value
+
+    def opt_day(self, key: str) -> date | None:
+        """An optional TOML date."""
+        self._seen.add(key)
+        return self.day(key) if key in self.raw else None
 
     def boolean(self, key: str, default: bool | None = None) -> bool:
         """A boolean; optional when a default is given."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ketacare.clinical.athome import load_home_rules
 from ketacare.clinical.instruments import ALERT_CSSRS_HIGH, ALERT_CSSRS_MODERATE, ALERT_SUICIDALITY
 from ketacare.clinical.monitoring import (
     ALARM_BP_FALL,
@@ -43,7 +44,9 @@ URGENCY = {
 
 def urgency(code: str) -> str:
     """The urgency of an alert or alarm code; an unknown code is immediate (fail closed)."""
-    return URGENCY.get(code, IMMEDIATE)
+    if code in URGENCY:
+        return URGENCY[code]
+    return load_home_rules().urgency_of(code) or IMMEDIATE
 
 
 def rank(urgency_name: str) -> int:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ketacare.clinical._data import Citation, load_sources
+from ketacare.clinical.athome_sources import athome_section, telehealth_section
 from ketacare.clinical.dose_limits import load_dosing_constants
 from ketacare.clinical.eligibility import Rule, load_eligibility_rules
 from ketacare.clinical.instruments import INSTRUMENT_IDS, AlertRule, Instrument, get_instrument
@@ -52,6 +53,8 @@ def render() -> str:
         *_eligibility(),
         *_protocols(),
         *_monitoring(),
+        *telehealth_section(_table),
+        *athome_section(_table),
         *_bibliography(),
     ]
     return "\n".join(parts).rstrip("\n") + "\n"
