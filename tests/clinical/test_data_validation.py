@@ -81,7 +81,7 @@ INSTRUMENT_ERRORS = [
     ),
     (PHQ9, "item = 9\nat_least = 1", "item = 9\nat_least = 4", "at_least: 4 cannot be reached"),
     (PHQ9, "item = 9\nat_least = 1", 'item = 9\nat_least = 1\nband = "severe"', "exactly one of"),
-    (PHQ9, "value = 2\nlabel", "value = 5\nlabel", "option values must be consecutive"),
+    (PHQ9, "value = 2\nlabel", "value = 5\nlabel", "option values must be unique and ascending"),
     (PHQ9, "wording_reproduced = true", "wording_reproduced = false", "item wording present"),
     (PHQ9, "[[alerts]]\ncode", '[[alerts]]\nband = "extreme"\ncode', "exactly one of"),
     (

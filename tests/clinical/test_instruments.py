@@ -91,6 +91,36 @@ BAND_EDGES = [
     ("pain_nrs", 6, "moderate"),
     ("pain_nrs", 7, "severe"),
     ("pain_nrs", 10, "severe"),
+    # Bush 1998 (AUDIT-C), Babor 2001 (AUDIT zones), Skinner 1982 (DAST-10).
+    ("audit_c", 0, "below cut-point"),
+    ("audit_c", 2, "below cut-point"),
+    ("audit_c", 3, "positive for women only (3)"),
+    ("audit_c", 4, "positive"),
+    ("audit_c", 12, "positive"),
+    ("audit", 0, "zone I (low risk)"),
+    ("audit", 7, "zone I (low risk)"),
+    ("audit", 8, "zone II (hazardous)"),
+    ("audit", 15, "zone II (hazardous)"),
+    ("audit", 16, "zone III (harmful)"),
+    ("audit", 19, "zone III (harmful)"),
+    ("audit", 20, "zone IV (possible dependence)"),
+    ("audit", 40, "zone IV (possible dependence)"),
+    ("dast10", 0, "no problems reported"),
+    ("dast10", 1, "low"),
+    ("dast10", 2, "low"),
+    ("dast10", 3, "moderate"),
+    ("dast10", 5, "moderate"),
+    ("dast10", 6, "substantial"),
+    ("dast10", 8, "substantial"),
+    ("dast10", 9, "severe"),
+    ("dast10", 10, "severe"),
+    # One band: no validated cut-points (a rating and two checklists).
+    ("craving_nrs", 0, "rating (no validated cut-points)"),
+    ("craving_nrs", 10, "rating (no validated cut-points)"),
+    ("ketamine_bladder_checklist", 0, "checklist (not a validated score)"),
+    ("ketamine_bladder_checklist", 7, "checklist (not a validated score)"),
+    ("ketamine_withdrawal_checklist", 0, "checklist (not a validated score)"),
+    ("ketamine_withdrawal_checklist", 7, "checklist (not a validated score)"),
 ]
 
 
@@ -391,7 +421,7 @@ def test_band_for_a_total_outside_the_range_is_rejected() -> None:
 def valid_answers(draw: st.DrawFn) -> tuple[str, list[int]]:
     instrument_id = draw(st.sampled_from(INSTRUMENT_IDS))
     instrument = get_instrument(instrument_id)
-    answers = [draw(st.integers(item.min, item.max)) for item in instrument.items]
+    answers = [draw(st.sampled_from([o.value for o in item.options])) for item in instrument.items]
     if instrument.scoring == "triage" and not answers[5]:
         answers[6] = 0
     return instrument_id, answers
@@ -428,6 +458,7 @@ def test_raising_one_answer_never_lowers_the_total(case: tuple[str, list[int]]) 
     instrument = get_instrument(instrument_id)
     before = score(instrument_id, answers).total
     for index, item in enumerate(instrument.items):
-        if answers[index] < item.max:
-            raised = [*answers[:index], answers[index] + 1, *answers[index + 1 :]]
+        higher = [o.value for o in item.options if o.value > answers[index]]
+        if higher:
+            raised = [*answers[:index], higher[0], *answers[index + 1 :]]
             assert score(instrument_id, raised).total >= before

@@ -129,7 +129,7 @@ def test_the_feed_is_bounded_in_time_and_in_events(world, feed, monkeypatch):
     old = appointment_row(course, chair, timezone.now() - timedelta(days=FEED_PAST_DAYS + 3))
     for day in range(2, 6):
         appointment_row(course, chair, timezone.now() + timedelta(days=day))
-    monkeypatch.setattr("ketacare.scheduling.views.FEED_EVENT_LIMIT", 3)
+    monkeypatch.setattr("ketacare.scheduling.views.feed.FEED_EVENT_LIMIT", 3)
     # when the feed is fetched
     text = Client().get("/schedule/feed.ics", {"token": token}).content.decode()
     # then the old appointment is outside the window and only three events go out

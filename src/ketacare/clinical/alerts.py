@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ketacare.clinical.athome import load_home_rules
 from ketacare.clinical.instruments import ALERT_CSSRS_HIGH, ALERT_CSSRS_MODERATE, ALERT_SUICIDALITY
+from ketacare.clinical.misuse import ALERT_MISUSE_SEVERE, ALERT_WITHDRAWAL
 from ketacare.clinical.monitoring import (
     ALARM_BP_FALL,
     ALARM_BP_HIGH,
@@ -30,6 +31,10 @@ URGENCY = {
     ALERT_SUICIDALITY: SAME_DAY,
     ALERT_CSSRS_MODERATE: SAME_DAY,
     ALERT_DETERIORATION: REVIEW,
+    # Misuse signals in a severe combination and withdrawal at its threshold: a prescriber the
+    # same day (policy defaults, data/misuse.toml).
+    ALERT_MISUSE_SEVERE: SAME_DAY,
+    ALERT_WITHDRAWAL: SAME_DAY,
     ALARM_BP_VERY_HIGH: IMMEDIATE,
     ALARM_BP_HIGH: IMMEDIATE,
     ALARM_BP_LOW: IMMEDIATE,

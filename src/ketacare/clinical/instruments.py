@@ -18,6 +18,12 @@ INSTRUMENT_IDS: tuple[str, ...] = (
     "cssrs_screen",
     "moaas",
     "pain_nrs",
+    "audit_c",
+    "audit",
+    "dast10",
+    "craving_nrs",
+    "ketamine_bladder_checklist",
+    "ketamine_withdrawal_checklist",
 )
 
 # Alert codes raised by the instrument data (each documented in its file's [[alerts]]).
@@ -32,6 +38,10 @@ KETACARE_LOCAL = "ketacare-local"  # KetaCare's own code system until a LOINC co
 SCORING_SUM = "sum"  # total = sum of items
 SCORING_DOMAINS = "domains"  # total = sum of domain scores (QIDS-SR16)
 SCORING_TRIAGE = "triage"  # band from yes/no risk rules (C-SSRS screener)
+# A checklist of yes/no symptoms: the total is the count endorsed and the band is always
+# CHECKLIST_BAND; it is recorded as a checklist, never as a validated score with cut-points.
+SCORING_CHECKLIST = "checklist"
+CHECKLIST_BAND = "checklist (not a validated score)"
 COMBINE = ("sum", "max")
 
 
@@ -161,10 +171,12 @@ class Instrument:
     @property
     def answer_kind(self) -> str:
         """'yes_no' for the C-SSRS screener (booleans or 0/1), 'integer' otherwise."""
-        return "yes_no" if self.scoring == SCORING_TRIAGE else "integer"
+        return "yes_no" if self.scoring in (SCORING_TRIAGE, SCORING_CHECKLIST) else "integer"
 
     def band_for(self, total: int) -> str:
-        """The band name of a total (sum and domain scoring only)."""
+        """The band name of a total (sum and domain scoring; a checklist's one band)."""
+        if self.scoring == SCORING_CHECKLIST and self.min_total <= total <= self.max_total:
+            return CHECKLIST_BAND
         for band in self.bands:
             if band.min is not None and band.max is not None and band.min <= total <= band.max:
                 return band.name
@@ -314,6 +326,11 @@ def _validated_answer(instrument: Instrument, item: Item, answer: int | bool | N
             f"item {item.number} ({item.id}) is {answer}, outside {item.min}-{item.max}",
             field=item.id,
         )
+    allowed = [option.value for option in item.options]
+    if answer not in allowed:
+        raise InvalidInput(
+            f"item {item.number} ({item.id}) is {answer}, not one of {allowed}", field=item.id
+        )
     return answer
 
 
@@ -344,7 +361,9 @@ def _triage_band(instrument: Instrument, values: Sequence[int]) -> str:
 def parse_instrument(doc: Node) -> Instrument:
     """Validate one instrument document; a problem raises DataError naming file and key."""
     citation = doc.citation()
-    scoring = doc.text("scoring", choices=(SCORING_SUM, SCORING_DOMAINS, SCORING_TRIAGE))
+    scoring = doc.text(
+        "scoring", choices=(SCORING_SUM, SCORING_DOMAINS, SCORING_TRIAGE, SCORING_CHECKLIST)
+    )
     shared_options = tuple(_parse_option(node) for node in doc.opt_children("options"))
     items = tuple(
         _parse_item(node, number, shared_options)
@@ -360,11 +379,18 @@ def parse_instrument(doc: Node) -> Instrument:
         if item.required_if is not None and item.required_if not in item_ids:
             doc.fail("items", f"{item.id}.required_if names unknown item {item.required_if!r}")
     domains = tuple(_parse_domain(node, len(items)) for node in doc.opt_children("domains"))
-    bands = tuple(_parse_band(node, citation, scoring) for node in doc.children("bands"))
+    if scoring == SCORING_CHECKLIST:
+        if doc.has("bands"):
+            doc.fail("bands", "a checklist has no bands: it is not a validated score")
+        if any((item.min, item.max) != (0, 1) for item in items):
+            doc.fail("items", "checklist items are yes/no (0 and 1)")
+        bands: tuple[Band, ...] = (Band(CHECKLIST_BAND, 0, len(items), citation),)
+    else:
+        bands = tuple(_parse_band(node, citation, scoring) for node in doc.children("bands"))
     min_total, max_total = _total_range(scoring, items, domains)
     if scoring == SCORING_DOMAINS and not domains:
         doc.fail("domains", "domain scoring needs domains")
-    if scoring != SCORING_TRIAGE:
+    if scoring not in (SCORING_TRIAGE, SCORING_CHECKLIST):
         _check_bands_cover(doc, bands, min_total, max_total)
     band_names = [band.name for band in bands]
     risk_rules = tuple(
@@ -430,8 +456,10 @@ def _parse_item(node: Node, number: int, shared: tuple[AnswerOption, ...]) -> It
     if not options:
         node.fail("options", "no answer options (neither the item's nor the instrument's)")
     values = [option.value for option in options]
-    if values != list(range(values[0], values[0] + len(values))):
-        node.fail("options", "option values must be consecutive and ascending")
+    # Usually consecutive; AUDIT items 9 and 10 score 0, 2 and 4 (Babor 2001), so gaps are allowed
+    # and an answer must be one of the values offered.
+    if values != sorted(set(values)):
+        node.fail("options", "option values must be unique and ascending")
     code = node.opt_text("code")
     item = Item(
         number=number,
