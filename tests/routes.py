@@ -84,6 +84,7 @@ def _register_app_factories() -> None:
         "treatment",
         "outcomes",
         "fhir",
+        "athome",
     ):
         try:
             module = import_module(f"tests.{app}.path_values")

@@ -153,7 +153,8 @@ def _ensure_patients(clinic: Clinic, admin: User, rng: random.Random) -> None:
 # Apps that add demo data, in dependency order. Each has `ketacare.<app>.demo.load(clinic=,
 # staff=, rng=)`, which must be idempotent: running `init-demo` twice leaves one copy.
 DEMO_APPS = (
-    "patients", "consent", "screening", "scheduling", "ledger", "rems", "treatment", "followup"
+    "patients", "consent", "screening", "scheduling", "ledger", "rems", "treatment", "followup",
+    "athome",
 )  # fmt: skip
 
 

@@ -91,6 +91,7 @@ def test_a_nurse_sees_three_live_chairs_and_the_exceptions_within_one_refresh(
     # then within one refresh (15 s) the board shows the overrun and the overdue readings
     exceptions = nurse.get_by_test_id("board-exceptions")
     expect(exceptions).to_contain_text("overdue since", timeout=25_000)
+    expect(exceptions).to_contain_text("Infusion overrunning")
     first_chair = board.get_by_test_id("chair-tile").filter(has_text="Ines Okafor")
     expect(first_chair.get_by_test_id("elapsed")).to_contain_text("past the plan")
     box = exceptions.bounding_box()
@@ -101,6 +102,7 @@ def test_a_nurse_sees_three_live_chairs_and_the_exceptions_within_one_refresh(
     nurse.goto(f"{live_server.url}/")
     mine = nurse.get_by_test_id("start-exceptions")
     expect(mine).to_contain_text("overdue since")
+    expect(mine).to_contain_text("Infusion overrunning")
     expect(mine).to_contain_text("Ines Okafor")
     assert_no_serious_violations(nurse, "the nurse's start page")
     shoot(nurse, "03-nurse-start-page")

@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from ketacare.clinical.instruments import score
 from ketacare.outcomes.models import SafetyAlert, ScaleResponse
+from ketacare.scheduling.models import Course
 from tests.outcomes.factories import phq9_answers, suicidality_alert
+from tests.scheduling.factories import course_row
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +106,12 @@ def test_outcomes_come_from_the_core(world):
     url = f"/api/v1/patients/{world.patient_a.pk}/scale-responses"
     client = world.api(world.staff["nurse"])
     start = timezone.now() - timedelta(days=20)
+    # a course begun two days after the first score: that score is the baseline (the last before
+    # the first dose); without any course or dose the latest score would be the baseline
+    course = course_row(world.patient_a, world.staff)
+    Course.objects.filter(pk=course.pk).update(
+        started_on=timezone.localdate(start + timedelta(days=2))
+    )
     for days, total in [(0, 20), (10, 9), (20, 3)]:
         body = {
             "instrument_id": "phq9",

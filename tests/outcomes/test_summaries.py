@@ -15,6 +15,8 @@ from ketacare.followup.summaries import (
     _booster_candidates,
     _scores_by_patient,
     course_outcome,
+    first_dose_of,
+    first_doses,
     histogram_median,
     outcome_summaries_catch_up,
     outcome_summaries_catch_up_all,
@@ -31,10 +33,15 @@ def _recomputed(clinic):
     tz = ZoneInfo(clinic.time_zone)
     scores = _scores_by_patient(clinic.pk, ["phq9"])
     counts, rows = defaultdict(int), defaultdict(list)
-    for course in Course.objects.filter(clinic=clinic).order_by("started_on", "id"):
+    courses = list(Course.objects.filter(clinic=clinic).order_by("started_on", "id"))
+    doses = first_doses(clinic.pk, [c.pk for c in courses])
+    for course in courses:
         counts[course.protocol_id] += 1
         pair = course_outcome(
-            course, scores.get((course.patient_id, "phq9"), []), tz, timezone.now()
+            course,
+            scores.get((course.patient_id, "phq9"), []),
+            first_dose_of(course, doses, tz),
+            timezone.now(),
         )
         if pair:
             baseline, end = pair

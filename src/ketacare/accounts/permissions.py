@@ -59,6 +59,11 @@ class Permission(StrEnum):
     CLINIC_MANAGE = "clinic.manage"
     FHIR_BULK_EXPORT = "fhir.bulk_export"
     RECORD_EXPORT = "record.export"
+    ATHOME_VIEW = "athome.view"
+    ATHOME_ENROL = "athome.enrol"
+    ATHOME_PRESCRIBE = "athome.prescribe"
+    ATHOME_SUPPLY = "athome.supply"
+    ATHOME_REVIEW = "athome.review"
 
 
 ALL = frozenset(Role)
@@ -125,6 +130,13 @@ PERMISSION_TABLE: dict[Permission, frozenset[Role]] = {
     Permission.FHIR_BULK_EXPORT: frozenset({Role.ADMIN}),
     # Giving a patient a link to download their own record (FHIR JSON and a PDF summary).
     Permission.RECORD_EXPORT: frozenset({Role.PRESCRIBER, Role.NURSE, Role.ADMIN}),
+    # At-home programme: the care team follows it on the board; clinicians enrol, record supply
+    # and follow-up reviews; only a prescriber signs prescriptions, steps doses, releases refills.
+    Permission.ATHOME_VIEW: CARE_TEAM,
+    Permission.ATHOME_ENROL: CLINICIANS,
+    Permission.ATHOME_PRESCRIBE: frozenset({Role.PRESCRIBER}),
+    Permission.ATHOME_SUPPLY: CLINICIANS,
+    Permission.ATHOME_REVIEW: CLINICIANS,
 }
 
 

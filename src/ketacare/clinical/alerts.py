@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, tzinfo
+
 from ketacare.clinical.athome import load_home_rules
+from ketacare.clinical.errors import InvalidInput
 from ketacare.clinical.instruments import ALERT_CSSRS_HIGH, ALERT_CSSRS_MODERATE, ALERT_SUICIDALITY
 from ketacare.clinical.misuse import ALERT_MISUSE_SEVERE, ALERT_WITHDRAWAL
 from ketacare.clinical.monitoring import (
@@ -57,3 +61,38 @@ def urgency(code: str) -> str:
 def rank(urgency_name: str) -> int:
     """Sort key: immediate first; an unknown urgency sorts first too (fail closed)."""
     return URGENCIES.index(urgency_name) if urgency_name in URGENCIES else 0
+
+
+@dataclass(frozen=True)
+class AlertDue:
+    """When an alert needs a person by, and whether it is overdue now (unresolved past that)."""
+
+    urgency: str
+    due_by: datetime | None
+    overdue: bool
+
+
+def due(
+    urgency_name: str, *, raised_at: datetime, resolved: bool, now: datetime, zone: tzinfo
+) -> AlertDue:
+    """When an alert of this urgency is due, in the clinic's day, and whether it is overdue.
+
+    Immediate: due when raised. Same day: by the end of the clinic-local day it was raised
+    (reference §4: suicide-risk follow-up the same day), so yesterday's is overdue today.
+    Review: no deadline. An unknown urgency is immediate (fail closed); a resolved alert is
+    never overdue.
+    """
+    for value, name in ((raised_at, "raised_at"), (now, "now")):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise InvalidInput(f"{name} must be a timezone-aware datetime", field=name)
+    kind = urgency_name if urgency_name in URGENCIES else IMMEDIATE
+    due_by: datetime | None
+    if kind == IMMEDIATE:
+        due_by = raised_at
+    elif kind == SAME_DAY:
+        day = raised_at.astimezone(zone).date()
+        due_by = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    else:
+        due_by = None
+    overdue = not resolved and due_by is not None and now > due_by
+    return AlertDue(kind, due_by, overdue)

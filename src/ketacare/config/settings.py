@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "ketacare.scheduling",
     "ketacare.ledger",
     "ketacare.rems",
+    "ketacare.athome",
     "ketacare.treatment",
     "ketacare.outcomes",
     "ketacare.followup",

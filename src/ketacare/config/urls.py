@@ -37,11 +37,13 @@ urlpatterns = [
     path("sessions/", include("ketacare.treatment.urls")),
     path("ledger/", include("ketacare.ledger.urls")),
     path("rems/", include("ketacare.rems.urls")),
+    path("athome/", include("ketacare.athome.urls")),
     path("outcomes/", include("ketacare.outcomes.urls")),
     path("outcomes/", include("ketacare.followup.urls")),
     path("records/", include("ketacare.fhir.staff_urls")),
     # The patient portal: no staff session; a link's token is the key (own access rules).
     path("portal/record/", include("ketacare.fhir.record_urls")),
+    path("portal/", include("ketacare.athome.portal_urls")),
     path("portal/", include("ketacare.followup.portal_urls")),
     path("api/v1/docs", api_docs, name="api_docs"),
     path("api/v1/", api.urls),

@@ -19,6 +19,7 @@ class ConsentRoute(models.TextChoices):
     IM = "im", "Intramuscular injection"
     ESKETAMINE = "esketamine", "Esketamine nasal spray"
     SUBLINGUAL = "sublingual", "At-home sublingual"
+    HOME_PROGRAMME = "home_programme", "At-home programme agreement"
 
 
 class ConsentDocument(models.Model):

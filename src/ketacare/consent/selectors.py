@@ -175,6 +175,7 @@ def _route_consents(
                 for s in signatures
                 if s.withdrawn_at is None
                 and s.entered_in_error_at is None
+                # matches a signature to the route being listed: no route behaviour here
                 and s.document_version.document.route == route
             ),
             None,

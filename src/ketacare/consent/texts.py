@@ -9,6 +9,7 @@ TITLES: dict[str, str] = {
     "im": "Consent to ketamine injection (IM) for depression",
     "esketamine": "Consent to esketamine nasal spray (SPRAVATO) treatment",
     "sublingual": "Consent to at-home sublingual ketamine",
+    "home_programme": "At-home ketamine programme agreement",
 }
 
 WHAT_HAPPENS: dict[str, str] = {
@@ -97,6 +98,48 @@ questions have been answered, and that you agree to this treatment.
 """
 
 
+# The at-home programme's own agreement (reference §7): the FDA's warning and the home rules.
+HOME_PROGRAMME = """\
+What the FDA has said
+In October 2023 the U.S. Food and Drug Administration warned that compounded ketamine,
+including tablets and lozenges taken by mouth or under the tongue, is not approved for any
+mental health condition, and that taking it at home is outside the safety programme that
+applies to esketamine, with no clinician there to watch over you. We offer this programme
+because we believe it may help you, with the safety steps below in place of that supervision.
+
+How each home dose works
+- Before each dose your sitter, a responsible adult named in your plan, confirms on their own
+  phone that they are with you, and stays until the effects have worn off.
+- You measure your blood pressure and heart rate with the cuff in your kit and enter them on
+  your phone. If they are above the limits your clinic sets, do not take the dose that day:
+  the clinic will call you.
+- You take it on an empty stomach, with no alcohol or other drugs that day, somewhere safe to
+  sit or lie down.
+- Afterwards you fill in a short check-in. Your next dose opens only once it is in and your
+  clinic has reviewed anything it flagged.
+
+Keeping the medicine safe
+- Keep it locked away, out of reach of children and visitors, and never share it.
+- Take it only on the agreed days and at the agreed dose. Report any lost or missing dose to
+  the clinic at once; at your reviews we count what is left together.
+- More medicine is released only after your follow-up reviews, when the count adds up.
+
+After each dose
+- Do not drive, cycle, use machinery or make important decisions until the next day, after
+  a night's sleep.
+
+If a rule is broken
+If a dose is taken outside the plan, medicine cannot be accounted for, or the safety steps are
+skipped, your prescriber will pause the programme and talk with you about continuing at home,
+moving your treatment to the clinic, or stopping.
+
+Your choice
+You may stop at any time. By signing you agree to these rules for as long as you take part.
+"""
+
+
 def default_body(route: str) -> str:
-    """The starting consent text for a route."""
+    """The starting consent text for a route (the at-home programme has its own agreement)."""
+    if route == "home_programme":
+        return HOME_PROGRAMME
     return COMMON.format(what_happens=WHAT_HAPPENS[route])

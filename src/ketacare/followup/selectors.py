@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -24,6 +25,7 @@ from ketacare.followup.summaries import (  # the rules live beside the summaries
     COURSE_MARKER,
     BoosterCandidate,
     choose_baseline,
+    first_dose_of,
     histogram_median,
     outcome_summaries_catch_up,
     signal_from_json,
@@ -106,13 +108,17 @@ def outcome_of(
     return classify(instrument_id, baseline.total, latest.total)
 
 
-def _session_events(patient: Patient) -> list[Event]:
-    sessions = (
+def _sessions_of(patient: Patient) -> list[TreatmentSession]:
+    """The patient's sessions (not cancelled), with their course's kind: one query."""
+    return list(
         TreatmentSession.objects.filter(clinic_id=patient.clinic_id, patient=patient)
         .exclude(status="cancelled")
         .select_related("course")
-        .only("checked_in_at", "dosing_started_at", "course__kind")
+        .only("checked_in_at", "dosing_started_at", "course_id", "course__kind")
     )
+
+
+def _session_events(sessions: Sequence[TreatmentSession]) -> list[Event]:
     events = []
     for session in sessions:
         booster = session.course.kind == CourseKind.BOOSTER
@@ -146,7 +152,17 @@ def patient_outcomes(
         )
     )
     first_start = courses[0].started_on if courses else None
-    events = _session_events(patient) + [
+    sessions = _sessions_of(patient)
+    first_dose_at = None
+    if courses:  # the baseline is the last score before the first course's first dose
+        first = courses[0]
+        dosed = [
+            s.dosing_started_at
+            for s in sessions
+            if s.course_id == first.pk and s.dosing_started_at is not None
+        ]
+        first_dose_at = first_dose_of(first, {first.pk: min(dosed)} if dosed else {}, tz)
+    events = _session_events(sessions) + [
         Event(
             at=datetime.combine(c.started_on, datetime.min.time(), tzinfo=tz),
             kind="booster_course",
@@ -161,7 +177,7 @@ def patient_outcomes(
     trajectories = []
     for instrument_id, series in by_instrument.items():
         instrument = get_instrument(instrument_id)
-        baseline = choose_baseline(series, first_start, tz)
+        baseline = choose_baseline(series, first_dose_at)
         latest = series[-1]
         chart = None
         if instrument.scoring != SCORING_TRIAGE and instrument.max_total > instrument.min_total:

@@ -17,15 +17,16 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Min
 from django.utils import timezone
 
 from ketacare.accounts.models import Clinic
+from ketacare.clinical.history import TimedScore, baseline_index
 from ketacare.clinical.instruments import Instrument, get_instrument
 from ketacare.clinical.outcomes import (
     REMISSION,
@@ -46,6 +47,7 @@ from ketacare.outcomes.models import (
 )
 from ketacare.patients.models import Patient
 from ketacare.scheduling.models import Course, CourseStatus
+from ketacare.treatment.models import TreatmentSession
 
 # --- the rules, shared with the pages that show one patient (`selectors`) ---------------------
 
@@ -55,17 +57,32 @@ def _local_date(moment: datetime, tz: ZoneInfo) -> date:
 
 
 def choose_baseline(
-    responses: Sequence[ScaleResponse], course_start: date | None, tz: ZoneInfo
+    responses: Sequence[ScaleResponse], first_dose_at: datetime | None
 ) -> ScaleResponse | None:
-    """The score to compare against: the last one on or before the first course's first day
-    (the pre-dose score of session one counts), else the first score on record."""
-    if not responses:
-        return None
-    if course_start is not None:
-        before = [r for r in responses if _local_date(r.recorded_at, tz) <= course_start]
-        if before:
-            return before[-1]
-    return responses[0]
+    """The score to compare against, by the core's rule (`history.baseline_index`): the last one
+    recorded before the course's first dose; before any dose, the latest so far. A score given
+    after the first dose started (a portal answer during the infusion) is never the baseline."""
+    index = baseline_index([TimedScore(r.recorded_at, r.total) for r in responses], first_dose_at)
+    return None if index is None else responses[index]
+
+
+def first_doses(clinic_id: int, course_ids: Iterable[int]) -> dict[int, datetime]:
+    """When each course's first dose started (its earliest session with dosing started)."""
+    rows = (
+        TreatmentSession.objects.filter(
+            clinic_id=clinic_id, course_id__in=list(course_ids), dosing_started_at__isnull=False
+        )
+        .values("course_id")
+        .annotate(first=Min("dosing_started_at"))
+        .order_by()
+    )
+    return {row["course_id"]: row["first"] for row in rows}
+
+
+def first_dose_of(course: Course, doses: dict[int, datetime], tz: ZoneInfo) -> datetime:
+    """The course's first dose; with none recorded (history kept elsewhere), the start of the
+    course's first day in the clinic, so no score from that day (perhaps after the dose) counts."""
+    return doses.get(course.pk) or datetime.combine(course.started_on, time.min, tzinfo=tz)
 
 
 @dataclass(frozen=True)
@@ -110,14 +127,16 @@ def _booster_candidates(
         courses_by_patient[course.patient_id].append(course)
     classifiable = load_outcome_rules().classifiable
     scores = _scores_by_patient(clinic_id, classifiable, patient_ids)
+    doses = first_doses(clinic_id, [c[0].pk for c in courses_by_patient.values()])
     candidates = []
     for courses in courses_by_patient.values():
         last = courses[-1]
         if last.status == CourseStatus.ACTIVE or last.ended_at is None:
             continue
+        first_dose_at = first_dose_of(courses[0], doses, tz)
         for instrument_id in classifiable:
             series = scores.get((last.patient_id, instrument_id), [])
-            baseline = choose_baseline(series, courses[0].started_on, tz)
+            baseline = choose_baseline(series, first_dose_at)
             if baseline is None:
                 continue
             # From the last course on: its response, then what came after it.
@@ -143,12 +162,12 @@ def _booster_candidates(
 
 
 def course_outcome(
-    course: Course, series: Sequence[ScaleResponse], tz: ZoneInfo, now: datetime
+    course: Course, series: Sequence[ScaleResponse], first_dose_at: datetime, now: datetime
 ) -> tuple[ScaleResponse, ScaleResponse] | None:
-    """(baseline, end) of one course: the last score on or before its first day, and the last
-    score after that up to its end (or now)."""
-    baseline = choose_baseline(series, course.started_on, tz)
-    if baseline is None or _local_date(baseline.recorded_at, tz) > course.started_on:
+    """(baseline, end) of one course: the last score before its first dose (the core's rule),
+    and the last score after that up to its end (or now)."""
+    baseline = choose_baseline(series, first_dose_at)
+    if baseline is None:
         return None
     until = course.ended_at or now
     after = [r for r in series if r.recorded_at > baseline.recorded_at and r.recorded_at <= until]
@@ -242,13 +261,15 @@ def _refresh(clinic: Clinic, patient_ids: list[int]) -> None:
         )
     )
     scores = _scores_by_patient(clinic.pk, classifiable, patient_ids=patient_ids)
+    doses = first_doses(clinic.pk, [c.pk for c in courses])
     now = clock.now()
     new: dict[tuple[int, str], tuple[str, int | None, int | None, str]] = {}
     for course in courses:
         new[(course.pk, COURSE_MARKER)] = (course.protocol_id, None, None, "")
+        first_dose_at = first_dose_of(course, doses, tz)
         for instrument_id in classifiable:
             series = scores.get((course.patient_id, instrument_id), [])
-            pair = course_outcome(course, series, tz, now)
+            pair = course_outcome(course, series, first_dose_at, now)
             if pair is not None:
                 baseline, end = pair
                 outcome = classify(instrument_id, baseline.total, end.total)

@@ -232,6 +232,8 @@ class PortalLinkPurpose(models.TextChoices):
     QUESTIONNAIRES = "questionnaires", "Questionnaires"
     JOURNAL = "journal", "Journal"
     INTAKE = "intake", "Intake forms"
+    HOME_DOSES = "home_doses", "At-home doses"
+    SITTER = "sitter", "At-home sitter"
 
 
 class PortalLink(models.Model):
@@ -331,14 +333,21 @@ class SafetyAlertQuerySet(models.QuerySet["SafetyAlert"]):
 
 
 class SafetyAlert(models.Model):
-    """A safety alert raised by a scored response: open until acknowledged, then resolved."""
+    """A safety alert raised by a scored response or a named event (a home dose's gate or
+    tracker): open until acknowledged, then resolved."""
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="safety_alerts")
     code = models.CharField(max_length=40, help_text="The core's alert code.")
     severity = models.CharField(max_length=20, choices=AlertSeverity.choices)
     meaning = models.TextField(help_text="What the core says the alert means.")
-    response = models.ForeignKey(ScaleResponse, on_delete=models.PROTECT, related_name="+")
+    # A scored response raised it, or (response empty) an event elsewhere named by `source_key`
+    # (e.g. a home dose's blocked gate), once per source and code.
+    response = models.ForeignKey(
+        ScaleResponse, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    source_key = models.CharField(max_length=80, blank=True, default="")
+    source_label = models.CharField(max_length=200, blank=True, default="")
     evidence = models.JSONField(default=dict)
     status = models.CharField(max_length=20, choices=AlertStatus.choices, default=AlertStatus.OPEN)
     raised_at = models.DateTimeField()
@@ -363,6 +372,15 @@ class SafetyAlert(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["response", "code"], name="alert_once_per_response"),
+            models.UniqueConstraint(
+                fields=["clinic", "source_key", "code"],
+                condition=~models.Q(source_key=""),
+                name="alert_once_per_source",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(response__isnull=False) | ~models.Q(source_key=""),
+                name="alert_has_a_source",
+            ),
             models.CheckConstraint(
                 condition=models.Q(status="open")
                 | models.Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False),

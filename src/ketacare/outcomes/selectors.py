@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -12,18 +14,16 @@ from ketacare.accounts.models import Membership, User
 from ketacare.accounts.permissions import PERMISSION_TABLE, Permission
 from ketacare.audit.models import AuditAction, AuditEntry
 from ketacare.audit.services import audit_record
+from ketacare.clinical.alerts import AlertDue, due, rank
+from ketacare.kernel import clock
+from ketacare.kernel.clinic_time import clinic_zone
 from ketacare.outcomes.models import (
     AlertStatus,
     SafetyAlert,
     ScaleResponse,
 )
-from ketacare.outcomes.services import SEVERITY_ORDER
 from ketacare.pagination import KeysetPage, keyset_page
 from ketacare.patients.selectors import patient_get_for_actor
-
-PRIMARY_INSTRUMENT = "phq9"  # the dashboard's default outcome measure (any classifiable works)
-LIST_LIMIT = 200
-
 
 PRIMARY_INSTRUMENT = "phq9"  # the dashboard's default outcome measure (any classifiable works)
 LIST_LIMIT = 200
@@ -91,7 +91,24 @@ def alert_list(*, actor: Actor, include_resolved: bool = False) -> list[SafetyAl
 
 
 def _severity_rank(severity: str) -> int:
-    return {str(k): v for k, v in SEVERITY_ORDER.items()}.get(severity, 9)
+    """The core's order of urgency (an unknown one sorts first: fail closed)."""
+    return rank(severity)
+
+
+def alert_due(*, alert: SafetyAlert, zone: ZoneInfo, now: datetime | None = None) -> AlertDue:
+    """When the alert is due and whether it is overdue now, per the core's urgency rule."""
+    return due(
+        alert.severity,
+        raised_at=alert.raised_at,
+        resolved=alert.status == AlertStatus.RESOLVED,
+        now=now or clock.now(),
+        zone=zone,
+    )
+
+
+def alert_due_for_actor(*, actor: Actor, alert: SafetyAlert) -> AlertDue:
+    """`alert_due` in the actor's clinic's day (the alert is of the actor's clinic)."""
+    return alert_due(alert=alert, zone=clinic_zone(actor.clinic))
 
 
 def alert_get_for_actor(*, actor: Actor, alert_id: int, audit: bool = True) -> SafetyAlert:

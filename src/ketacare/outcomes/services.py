@@ -23,6 +23,7 @@ from ketacare.accounts.permissions import PERMISSION_TABLE, Permission
 from ketacare.audit.corrections import entered_in_error_mark
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
+from ketacare.clinical.alerts import urgency
 from ketacare.clinical.instruments import (
     ALERT_CSSRS_HIGH,
     ALERT_CSSRS_MODERATE,
@@ -52,21 +53,19 @@ from ketacare.patients.selectors import patient_lock_for_write
 
 logger = logging.getLogger(__name__)
 
-# How fast each safety alert needs a person, read from the meaning the core gives each code:
-# C-SSRS high "immediate safety assessment"; PHQ-9 item 9 "follow-up the same day"; C-SSRS
-# moderate "clinician assessment before treatment proceeds"; a large deterioration, review.
-# These order the worklist; the thresholds that raise them stay in the core's data.
-SAFETY_ALERT_SEVERITY: dict[str, AlertSeverity] = {
-    ALERT_CSSRS_HIGH: AlertSeverity.IMMEDIATE,
-    ALERT_SUICIDALITY: AlertSeverity.SAME_DAY,
-    ALERT_CSSRS_MODERATE: AlertSeverity.SAME_DAY,
-    ALERT_DETERIORATION: AlertSeverity.REVIEW,
-}
-SEVERITY_ORDER = {
-    AlertSeverity.IMMEDIATE: 0,
-    AlertSeverity.SAME_DAY: 1,
-    AlertSeverity.REVIEW: 2,
-}
+# The codes that open a safety alert for the clinic's worklist (a chair-side alarm such as deep
+# sedation is answered at the chair instead). How fast each needs a person is the core's
+# (`clinical.alerts.urgency`), and so is the worklist's order (`clinical.alerts.rank`).
+SAFETY_ALERT_CODES = frozenset(
+    {ALERT_CSSRS_HIGH, ALERT_SUICIDALITY, ALERT_CSSRS_MODERATE, ALERT_DETERIORATION}
+)
+
+
+def alert_severity(code: str) -> AlertSeverity:
+    """The stored urgency of an alert code: the core's, never a second table here."""
+    return AlertSeverity(urgency(code))
+
+
 PORTAL_USERNAME = "patient-portal"
 
 
@@ -202,7 +201,7 @@ def alerts_raise_for_response(
     instrument = get_instrument(response.instrument_id)
     wanted: list[tuple[str, str, dict[str, Any]]] = []
     for rule in instrument.alerts:
-        if rule.code in response.alerts and rule.code in SAFETY_ALERT_SEVERITY:
+        if rule.code in response.alerts and rule.code in SAFETY_ALERT_CODES:
             if any(code == rule.code for code, _, _ in wanted):
                 continue
             evidence = {
@@ -240,7 +239,7 @@ def alerts_raise_for_response(
             defaults={
                 "clinic_id": response.clinic_id,
                 "patient_id": response.patient_id,
-                "severity": SAFETY_ALERT_SEVERITY[code],
+                "severity": alert_severity(code),
                 "meaning": meaning,
                 "evidence": evidence,
                 "raised_at": response.recorded_at,
@@ -261,6 +260,51 @@ def alerts_raise_for_response(
         transaction.on_commit(partial(_enqueue_staff_notice, alert.pk))
         raised.append(alert)
     return raised
+
+
+@transaction.atomic
+def alert_raise_for_event(
+    *,
+    clinic_id: int,
+    patient_id: int,
+    code: str,
+    meaning: str,
+    source_key: str,
+    source_label: str,
+    evidence: dict[str, Any],
+    raised_at: datetime,
+    username: str = PORTAL_USERNAME,
+) -> SafetyAlert | None:
+    """Open a safety alert for an event outside questionnaires (a home dose's gate or tracker);
+    the core's urgency of the code sets the severity. Once per source and code: None when it
+    was already raised. Call it inside the transaction that records the event."""
+    alert, created = SafetyAlert.objects.get_or_create(
+        clinic_id=clinic_id,
+        source_key=source_key,
+        code=code,
+        defaults={
+            "patient_id": patient_id,
+            "severity": AlertSeverity(urgency(code)),
+            "meaning": meaning,
+            "source_label": source_label,
+            "evidence": evidence,
+            "raised_at": raised_at,
+        },
+    )
+    if not created:
+        return None
+    audit_record(
+        actor=None,
+        action=AuditAction.CREATE,
+        object_type="safety_alert",
+        object_id=alert.pk,
+        patient_id=patient_id,
+        clinic_id=clinic_id,
+        username=username,
+        detail={"code": code, "severity": str(alert.severity), "source": source_key},
+    )
+    transaction.on_commit(partial(_enqueue_staff_notice, alert.pk))
+    return alert
 
 
 def _previous_response(response: ScaleResponse) -> ScaleResponse | None:

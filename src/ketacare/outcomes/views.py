@@ -69,7 +69,7 @@ def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
         "assignees": selectors.alert_assignees(actor=actor)
         if actor.can(Permission.ALERT_MANAGE)
         else [],
-        "instrument": get_instrument(alert.response.instrument_id),
+        "instrument": get_instrument(alert.response.instrument_id) if alert.response else None,
     }
     return render_page(request, "outcomes/alert_detail.html", context)
 

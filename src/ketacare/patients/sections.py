@@ -51,6 +51,11 @@ class SectionData(BoundedModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    def challenges(self) -> list[tuple[str, str]]:
+        """Values the core says may be typing errors, as (this section's field, why), when not
+        yet confirmed: the service refuses them naming the field. Most sections have none."""
+        return []
+
 
 class ListSection(SectionData):
     """A list that is either confirmed empty (`none_known`) or has entries."""
@@ -349,11 +354,12 @@ class BaselineVitalsData(SectionData):
             raise ValueError("diastolic must be lower than systolic (check the order)")
         return self
 
-    @model_validator(mode="after")
-    def _plausible(self) -> BaselineVitalsData:
-        """The core challenges values that look like typing errors (300/200): re-measure, then
-        confirm with `confirmed_implausible`."""
-        challenges = check_vital_signs(
+    def challenges(self) -> list[tuple[str, str]]:
+        """The core's challenges (300/200 is outside the plausible range) on this section's
+        fields, unless someone re-measured and confirmed them (`confirmed_implausible`)."""
+        if self.confirmed_implausible:
+            return []
+        found = check_vital_signs(
             {
                 "systolic": self.systolic_mmhg,
                 "diastolic": self.diastolic_mmhg,
@@ -362,12 +368,17 @@ class BaselineVitalsData(SectionData):
                 "spo2": self.spo2_percent,
             }
         )
-        if challenges and not self.confirmed_implausible:
-            raise ValueError(
-                " ".join(c.message for c in challenges)
-                + " Re-measure, then confirm (confirmed_implausible)."
-            )
-        return self
+        return [(BASELINE_VITAL_FIELDS.get(c.field, c.field), c.message) for c in found]
+
+
+# The core's names of the vital signs → the baseline section's fields.
+BASELINE_VITAL_FIELDS = {
+    "systolic": "systolic_mmhg",
+    "diastolic": "diastolic_mmhg",
+    "heart_rate": "heart_rate_bpm",
+    "respiratory_rate": "respiratory_rate",
+    "spo2": "spo2_percent",
+}
 
 
 # --- the registry -------------------------------------------------------------------------------

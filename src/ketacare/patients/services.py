@@ -209,6 +209,16 @@ def _validated(section: str, data: dict[str, Any] | SectionData) -> dict[str, An
             f"{SECTIONS[section].label}: {field + ': ' if field else ''}{first['msg']}",
             field=field or section,
         ) from exc
+    challenged = model.challenges()
+    if challenged:
+        field = challenged[0][0]
+        raise Refused(
+            f"{SECTIONS[section].label}: "
+            + " ".join(message for _, message in challenged)
+            + " Re-measure; if it is right, confirm it.",
+            field=field,
+            code="implausible_measurement",
+        )
     stored: dict[str, Any] = model.model_dump(mode="json")
     return stored
 

@@ -43,6 +43,7 @@ from ketacare.web.forms import refusal_to_form
 from ketacare.web.htmx import render_page
 
 PAGE_SIZE = 50
+IMPLAUSIBLE = "implausible_measurement"  # the refusal code of a value the core challenged
 
 
 @clinic_view(Permission.PATIENT_LIST)
@@ -238,7 +239,9 @@ def _save_step(request: HttpRequest, chart: selectors.Chart, step: str, form: St
         refusal_to_form(error_target, conflict, on_field=False)
         return 409
     except Refused as refusal:
-        refusal_to_form(error_target, refusal, on_field=False)
+        # a challenged value (the core's plausibility) is shown on the field it names
+        challenged = refusal.code == IMPLAUSIBLE
+        refusal_to_form(error_target, refusal, on_field=challenged)
         return 422
     return 200
 

@@ -33,7 +33,7 @@ from ketacare.consent.models import ConsentDocument, ConsentDocumentVersion, Con
 from ketacare.followup.policy import DAYS_PER_MONTH, DAYS_PER_WEEK, DEFAULT_POLICY
 from ketacare.followup.summaries import outcome_summaries_catch_up_all
 from ketacare.outcomes.models import QuestionnaireAssignment, SafetyAlert, ScaleResponse
-from ketacare.outcomes.services import SAFETY_ALERT_SEVERITY
+from ketacare.outcomes.services import alert_severity
 from ketacare.patients.models import Patient
 from ketacare.scheduling.models import Appointment, Chair, ClinicSchedule, Course
 from ketacare.scheduling.selectors import protocol_session_minutes
@@ -604,7 +604,7 @@ class _Course:
             self.ctx.clinic.pk,
             self.patient_id,
             code,
-            str(SAFETY_ALERT_SEVERITY[code]),
+            str(alert_severity(code)),
             "Synthetic alert raised by the PHQ-9 answers.",
             response_id,
             db_json(

@@ -2,15 +2,19 @@
 
 Each chair shows its live session (or its next booking): the patient, the phase, time elapsed
 against the plan, the next reading due or overdue, and whom the session waits for. The board
-decides nothing itself: readings due and alarms come from the session selectors (which ask the
-core), and the exceptions it lists are theirs. A fixed number of queries serves any number of
+decides nothing itself: its exceptions are the session page's "needs attention now" list
+(`selectors.attention`: unanswered alarms, overdue readings and an overrunning infusion, each
+decided by the core), so the board, Today's sessions, the session page and each clinician's
+start page say the same thing. A fixed number of queries serves any number of
 chairs and sessions.
 """
 
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta
+
+from django.db.models import Prefetch
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
@@ -21,15 +25,22 @@ from ketacare.kernel import clock
 from ketacare.scheduling.models import Appointment, AppointmentStatus, Chair
 from ketacare.scheduling.selectors import SESSION_KINDS, clinic_zone
 from ketacare.treatment.models import (
+    Administration,
     DoseOrder,
     DoseOrderStatus,
+    InfusionChange,
     MonitoringEntry,
     SessionStatus,
     TreatmentSession,
 )
 from ketacare.treatment.plans import protocol_of
-from ketacare.treatment.selectors import DueReading, due_readings, sessions_of_clinic
-from ketacare.treatment.services import unanswered_alarms
+from ketacare.treatment.selectors import (
+    Attention,
+    DueReading,
+    attention,
+    due_readings,
+    sessions_of_clinic,
+)
 
 S = SessionStatus
 LIVE = (S.CHECKED_IN, S.PRE_CHECKED, S.ORDERED, S.VERIFIED, S.DOSING, S.OBSERVATION)
@@ -70,7 +81,10 @@ class ChairTile:
 
     @property
     def over_plan(self) -> bool:
-        """Elapsed time past the plan (shown, not decided on: the core's alarms decide)."""
+        """Past the plan: while dosing, only when the core finds the infusion overrunning (its
+        pauses and rate changes counted); while observing, the minimum observation has passed."""
+        if self.session is not None and self.session.status == S.DOSING:
+            return any(e.kind == "overrun" for e in self.exceptions)
         return (
             self.elapsed_min is not None
             and self.planned_min is not None
@@ -123,25 +137,29 @@ def _elapsed(
     return _minutes(now - session.checked_in_at), None
 
 
+def _board_alert(item: Attention) -> BoardAlert:
+    """The session's attention item as the board lists it (alarms say so; the rest read as is)."""
+    return BoardAlert(
+        item.kind, f"Alarm at {item.message}" if item.kind == "alarm" else item.message
+    )
+
+
 def _tile(
     session: TreatmentSession,
     entries: Sequence[MonitoringEntry],
     order: DoseOrder | None,
+    administration: Administration | None,
+    changes: Sequence[InfusionChange],
     now: datetime,
-    zone: tzinfo,
 ) -> ChairTile:
     counted = [e for e in entries if e.entered_in_error_at is None]
-    due = due_readings(protocol_of(session), session, counted, now)
+    protocol = protocol_of(session)
+    due = due_readings(protocol, session, counted, now)
     elapsed, planned = _elapsed(session, order, now)
     role, what = WAITS_FOR.get(session.status, ("", ""))
     found = [
-        BoardAlert("alarm", f"Alarm at {e.taken_at.astimezone(zone):%H:%M}, no action recorded")
-        for e in unanswered_alarms(counted)
-    ]
-    found += [
-        BoardAlert("overdue", f"{d.label} overdue since {d.at.astimezone(zone):%H:%M}")
-        for d in due
-        if d.overdue
+        _board_alert(item)
+        for item in attention(protocol, session, counted, administration, changes, now)
     ]
     if role in ("prescriber", "clinician") and session.status in (S.PRE_CHECKED, S.ORDERED):
         found.append(BoardAlert(role, f"Waiting for {what}"))
@@ -174,7 +192,9 @@ def board_for_clinic(*, actor: Actor, day: date | None = None) -> Board:
     chairs = list(Chair.objects.filter(clinic_id=actor.clinic_id).order_by("room", "label"))
     sessions = list(
         sessions_of_clinic(actor=actor)
-        .filter(checked_in_at__gte=start, checked_in_at__lt=end, status__in=LIVE)
+        # every session still live, whenever it was checked in: an infusion begun before
+        # midnight is still in its chair after it (and one left open is itself an exception)
+        .filter(checked_in_at__lt=end, status__in=LIVE)
         .select_related("patient", "appointment__chair", "clinic")
         .order_by("checked_in_at", "id")
     )
@@ -182,6 +202,13 @@ def board_for_clinic(*, actor: Actor, day: date | None = None) -> Board:
     entries: dict[int, list[MonitoringEntry]] = defaultdict(list)
     for entry in MonitoringEntry.objects.filter(session_id__in=ids).order_by("taken_at", "id"):
         entries[entry.session_id].append(entry)
+    # the infusions and their pauses and rate changes (two queries), for the core's overrun
+    administrations = {
+        a.session_id: a
+        for a in Administration.objects.filter(session_id__in=ids).prefetch_related(
+            Prefetch("changes", queryset=InfusionChange.objects.order_by("at", "id"))
+        )
+    }
     orders = {
         o.session_id: o
         for o in DoseOrder.objects.filter(
@@ -199,7 +226,11 @@ def board_for_clinic(*, actor: Actor, day: date | None = None) -> Board:
         .select_related("patient")
         .order_by("starts_at", "id")
     )
-    live = [_tile(s, entries[s.pk], orders.get(s.pk), now, zone) for s in sessions]
+    live = []
+    for s in sessions:
+        administration = administrations.get(s.pk)
+        changes = list(administration.changes.all()) if administration else []
+        live.append(_tile(s, entries[s.pk], orders.get(s.pk), administration, changes, now))
     by_chair = {t.chair.pk: t for t in live if t.chair is not None}
     next_booking: dict[int, Appointment] = {}
     for booking in bookings:

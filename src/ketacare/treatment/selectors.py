@@ -278,7 +278,7 @@ def attention(
         for e in unanswered_alarms(entries)
     ]
     found += [
-        Attention("overdue", f"{d.label}: due {d.at.astimezone(zone):%H:%M}")
+        Attention("overdue", f"{d.label} overdue since {d.at.astimezone(zone):%H:%M}")
         for d in due_readings(protocol, session, entries, now)
         if d.overdue
     ]

@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce, Greatest
 
 from ketacare.accounts.permissions import Permission
 from ketacare.clinical.instruments import load_instruments
+from ketacare.clinical.profiles import load_deliveries
 from ketacare.consent.models import ConsentSignature
 from ketacare.fhir import codes as c
 from ketacare.fhir.registry import (
@@ -141,9 +142,15 @@ def _number(value: Any) -> int | float:
     return int(value) if value == value.to_integral() else float(value)
 
 
+def _device_routes() -> tuple[str, ...]:
+    """Routes whose dose is given as SPRAVATO's 28 mg devices (the core's route data)."""
+    return tuple(route for route, d in load_deliveries().items() if d.devices)
+
+
 def medication_concept(route: str, product: str) -> dict[str, Any]:
-    """Ketamine (RxNorm 6130, open per reference §4) or esketamine (NDC 50458-028), with text."""
-    if route == "esketamine":
+    """Ketamine (RxNorm 6130, open per reference §4) or, for the device route, esketamine's
+    SPRAVATO device (NDC 50458-028), with text."""
+    if route in _device_routes():
         codings = [c.coding(c.NDC, c.NDC_SPRAVATO_DEVICE, "SPRAVATO (esketamine) 28 mg device")]
     else:
         codings = [c.coding(c.RXNORM, c.RXNORM_KETAMINE, "ketamine")]
@@ -214,9 +221,9 @@ def medication_administration_resource(row: Administration, ctx: BuildContext) -
 
 def _administration_code(system: str | None, code: str) -> Q | None:
     if system in (None, c.RXNORM) and code == c.RXNORM_KETAMINE:
-        return ~Q(dose_order__route="esketamine")
+        return ~Q(dose_order__route__in=_device_routes())
     if system in (None, c.NDC) and code == c.NDC_SPRAVATO_DEVICE:
-        return Q(dose_order__route="esketamine")
+        return Q(dose_order__route__in=_device_routes())
     return None
 
 

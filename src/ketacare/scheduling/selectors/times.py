@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from ketacare.accounts.models import Clinic
-from ketacare.clinical.protocols import (
-    DeviceDose,
-    Protocol,
-    WeightBasedDose,
-    load_protocols,
-)
+from ketacare.clinical.protocols import Protocol, load_protocols
+from ketacare.clinical.timing import chair_minutes
 from ketacare.kernel.clinic_time import at_local, clinic_zone, local_date
 from ketacare.scheduling.models import (
     ACTIVE_APPOINTMENT_STATUSES,
@@ -34,19 +30,9 @@ def clinic_schedule_for(*, clinic: Clinic) -> ClinicSchedule:
 
 
 def protocol_session_minutes(protocol: Protocol) -> int:
-    """Chair time a protocol's session needs: dosing time plus the observation time.
-
-    From the core's data: an infusion's duration, or for esketamine the rests between the
-    devices of the largest allowed dose; then the monitoring profile's observation minimum.
-    """
-    dose = protocol.dose
-    dosing = 0
-    if isinstance(dose, WeightBasedDose) and dose.duration_min is not None:
-        dosing = dose.duration_min
-    elif isinstance(dose, DeviceDose):
-        devices = max(dose.allowed_mg) // dose.device_mg
-        dosing = (devices - 1) * dose.rest_between_devices_min
-    return dosing + protocol.monitoring.observation_min
+    """Chair time a protocol's session needs: the core's `timing.chair_minutes` (dosing time
+    plus the monitoring profile's minimum observation), never a second sum here."""
+    return chair_minutes(protocol)
 
 
 def route_minimum_minutes() -> dict[str, int]:

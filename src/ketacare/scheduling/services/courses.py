@@ -104,6 +104,7 @@ def _start_course(
         parent = _lock_course(parent)
         if parent.patient_id != patient.pk:
             raise Refused("The parent course is another patient's.", field="parent")
+        # a booster stays on its parent course's route: two routes compared, none named
         if parent.route != protocol.route:
             raise Refused(
                 f"A booster course must be on the parent's route ({parent.route}).",

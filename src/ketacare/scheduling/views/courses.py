@@ -116,6 +116,7 @@ def booster_course_new(request: HttpRequest, course_id: int) -> HttpResponse:
         actor=actor, course_id=course_id, permission=Permission.COURSE_MANAGE
     )
     chairs = selectors.chairs_of_clinic(actor=actor)
+    # the protocols on the parent course's route (two routes compared, none named)
     booster_ids = [p.id for p in load_protocols().values() if p.route == parent.route]
     form = CourseStartForm(
         request.POST or None,

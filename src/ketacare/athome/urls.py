@@ -1,0 +1,15 @@
+"""At-home programme pages for staff, under /athome/."""
+
+from django.urls import path
+
+from ketacare.athome import views
+
+urlpatterns = [
+    path("", views.board, name="athome_board"),
+    path("programmes/<int:programme_id>/", views.programme_detail, name="athome_programme"),
+    path("programmes/<int:programme_id>/refill/", views.refill, name="athome_refill"),
+    path("programmes/<int:programme_id>/review/", views.review, name="athome_review"),
+    path(
+        "prescriptions/<int:prescription_id>/pdf/", views.prescription_print, name="athome_rx_pdf"
+    ),
+]
