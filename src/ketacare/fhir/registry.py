@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Expression, F, Model, Q, QuerySet
+from django.db.models.functions import Coalesce, Greatest
 
 from ketacare.accounts.models import Clinic
 from ketacare.accounts.permissions import Permission
@@ -117,6 +118,31 @@ class ResourceType:
             if resource_id.startswith(source.prefix + "-"):
                 return source, resource_id[len(source.prefix) + 1 :]
         return None
+
+
+# A resource whose patient is its `subject`: searched by `patient` or `subject`, and including
+# that Patient under either name.
+SUBJECT_PARAMS = (SearchParam("patient", "reference"), SearchParam("subject", "reference"))
+SUBJECT_INCLUDES = (
+    Include("patient", "subject", "Patient"),
+    Include("subject", "subject", "Patient"),
+)
+
+
+def status_filter(mapping: dict[str, str], column: str = "status") -> ValueFilter:
+    """A FHIR status search answered by the model values that map to it."""
+
+    def matches(value: str) -> Q | None:
+        values = [ours for ours, theirs in mapping.items() if theirs == value]
+        return Q(**{f"{column}__in": values}) if values else None
+
+    return matches
+
+
+def latest(*columns: str) -> Expression:
+    """The latest of a row's time columns (the first is never null), for `updated`."""
+    base = columns[0]
+    return Greatest(F(base), *(Coalesce(col, base) for col in columns[1:]))
 
 
 REGISTRY: dict[str, ResourceType] = {}

@@ -16,6 +16,8 @@ from django.db.models import F, Q
 from ketacare.accounts.permissions import Permission
 from ketacare.fhir import codes as c
 from ketacare.fhir.registry import (
+    SUBJECT_INCLUDES,
+    SUBJECT_PARAMS,
     BuildContext,
     Include,
     Resource,
@@ -136,17 +138,13 @@ register(
         ),
         permission=Permission.CHART_VIEW,
         params=(
-            SearchParam("patient", "reference"),
-            SearchParam("subject", "reference"),
+            *SUBJECT_PARAMS,
             SearchParam("code", "token"),
             SearchParam("category", "category"),
             SearchParam("clinical-status", "status"),
             SearchParam("recorded-date", "date"),
         ),
-        includes=(
-            Include("patient", "subject", "Patient"),
-            Include("subject", "subject", "Patient"),
-        ),
+        includes=(*SUBJECT_INCLUDES,),
         profile=c.us_core("us-core-condition-problems-health-concerns"),
         documentation="Diagnoses (ICD-10-CM) and the chart's history conditions (local codes).",
     )
@@ -251,8 +249,7 @@ register(
         sources=(_section_source("med", ("medicines",), medication_statement_resources),),
         permission=Permission.CHART_VIEW,
         params=(
-            SearchParam("patient", "reference"),
-            SearchParam("subject", "reference"),
+            *SUBJECT_PARAMS,
             SearchParam("status", "status"),
             SearchParam("code", "token"),
             SearchParam("effective", "date"),

@@ -21,6 +21,8 @@ from ketacare.accounts.permissions import Permission
 from ketacare.clinical.instruments import load_instruments
 from ketacare.fhir import codes as c
 from ketacare.fhir.registry import (
+    SUBJECT_INCLUDES,
+    SUBJECT_PARAMS,
     BuildContext,
     Include,
     Resource,
@@ -436,16 +438,14 @@ register(
         sources=OBSERVATION_SOURCES,
         permission=Permission.CHART_VIEW,
         params=(
-            SearchParam("patient", "reference"),
-            SearchParam("subject", "reference"),
+            *SUBJECT_PARAMS,
             SearchParam("code", "token"),
             SearchParam("category", "category"),
             SearchParam("date", "date"),
             SearchParam("status", "status"),
         ),
         includes=(
-            Include("patient", "subject", "Patient"),
-            Include("subject", "subject", "Patient"),
+            *SUBJECT_INCLUDES,
             Include("encounter", "encounter", "Encounter"),
         ),
         profile=c.us_core("us-core-vital-signs"),
