@@ -112,3 +112,23 @@ def sign_in(page: Page, base_url: str, username: str, password: str | None = Non
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
     pass_second_factor(page, username)
+
+
+def clinic_daytime(zone: str = "America/New_York") -> None:
+    """Move the clinic clock on to working hours (09:00) in the clinic's zone, if outside them.
+
+    A walk that books a session now and then lets hours of observation pass must not cross the
+    clinic's midnight or its opening hours, whenever the suite happens to run.
+    """
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from ketacare.kernel import clock
+
+    local = clock.now().astimezone(ZoneInfo(zone))
+    if 8 <= local.hour < 13:
+        return
+    target = local.replace(hour=9, minute=0, second=0, microsecond=0)
+    if target <= local:
+        target += timedelta(days=1)
+    clock.travel(target - local)

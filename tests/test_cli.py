@@ -34,7 +34,9 @@ def _ketacare(
         capture_output=True,
         text=True,
         env=env,
-        timeout=120,
+        # A guard against a hung command, not a speed check: `init-demo` takes about a minute on
+        # an idle machine and many times that on a loaded one.
+        timeout=900,
         check=False,
     )
 

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 from ketacare.accounts.roles import Role
 from ketacare.kernel import clock
 from ketacare.treatment import services
-from tests.browser import sign_in
+from tests.browser import clinic_daytime, sign_in
 from tests.e2e.axe import assert_no_serious_violations
 from tests.factories import ClinicFactory, PatientFactory, member
 from tests.scheduling.factories import ChairFactory, appointment_row
@@ -30,6 +30,7 @@ TABLET = {"width": 1024, "height": 768}
 @pytest.fixture(autouse=True)
 def _real_time_after() -> Iterator[None]:
     clock.reset()
+    clinic_daytime()
     yield
     clock.reset()
 

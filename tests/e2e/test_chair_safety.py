@@ -18,6 +18,7 @@ from ketacare.kernel import clock
 from ketacare.patients.models import BodyMeasurement
 from ketacare.treatment import services
 from ketacare.treatment.models import SessionStatus, TreatmentSession
+from tests.browser import clinic_daytime
 from tests.e2e.test_treatment_journey import _open_session, _sign_in
 from tests.factories import TEST_PASSWORD, ClinicFactory, PatientFactory, member
 from tests.ledger.support import rems_ready
@@ -30,6 +31,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _real_time_after() -> Iterator[None]:
     clock.reset()
+    clinic_daytime()
     yield
     clock.reset()
 

@@ -19,7 +19,7 @@ from ketacare.kernel import clock
 from ketacare.patients.models import ChartSection
 from ketacare.rems.models import SettingCertification
 from ketacare.treatment.models import TreatmentSession
-from tests.browser import sign_in
+from tests.browser import clinic_daytime, sign_in
 from tests.factories import TEST_PASSWORD, ClinicFactory, PatientFactory, member
 from tests.ledger.factories import stock_for
 from tests.treatment.factories import (
@@ -42,6 +42,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _real_time_after() -> Iterator[None]:
     clock.reset()
+    clinic_daytime()
     yield
     clock.reset()
 

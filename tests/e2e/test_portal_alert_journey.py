@@ -1,5 +1,6 @@
 """A patient answers a PHQ-9 on her phone with item 9 above zero; the nurse's dashboard shows
-the safety alert, she acknowledges and resolves it; the chart shows the trajectory."""
+the safety alert, she acknowledges and resolves it; the chart shows the trajectory. axe-core
+checks every portal page she sees: no serious or critical violation."""
 
 import threading
 from datetime import timedelta
@@ -13,6 +14,7 @@ from ketacare.outcomes.models import SafetyAlert, ScaleResponse
 from ketacare.scheduling.models import Course
 from ketacare.treatment.models import TreatmentSession
 from tests.browser import sign_in
+from tests.e2e.axe import assert_no_serious_violations
 from tests.factories import ClinicFactory, PatientFactory, member
 from tests.outcomes.factories import assignment_row, link_for, phq9_answers, response_row
 from tests.scheduling.factories import course_row
@@ -106,10 +108,12 @@ def test_a_phone_phq9_with_item_nine_reaches_the_nurse_who_resolves_it(
     expect(phone.get_by_role("heading", name="Your questionnaires")).to_be_visible()
     assert _fits_the_screen(phone)
     shoot(phone, "01-phone-portal-start")
+    assert_no_serious_violations(phone, "the portal's start page")
     phone.get_by_role("link", name="Start PHQ-9").click()
 
     # question 1 by keyboard alone: tab into the radio group, arrow to an answer, enter
     expect(phone.get_by_text("Question 1 of 9")).to_be_visible()
+    assert_no_serious_violations(phone, "a portal question")
     phone.keyboard.press("Tab")  # the skip link
     phone.keyboard.press("Tab")  # the answers
     expect(phone.get_by_label("Not at all")).to_be_focused()
@@ -139,6 +143,7 @@ def test_a_phone_phq9_with_item_nine_reaches_the_nurse_who_resolves_it(
     phone.get_by_role("link", name="Continue PHQ-9").click()
     expect(phone.get_by_role("heading", name="Check your PHQ-9 answers")).to_be_visible()
     shoot(phone, "04-check-answers")
+    assert_no_serious_violations(phone, "the portal's answer check")
     phone.get_by_role("button", name="Send my answers").click()
 
     # then she sees her clinic's crisis resources, and no promise of real-time watching
@@ -146,6 +151,7 @@ def test_a_phone_phq9_with_item_nine_reaches_the_nurse_who_resolves_it(
     expect(support).to_contain_text("555-0199")
     expect(support).to_contain_text("nobody is watching them around the clock")
     shoot(phone, "05-crisis-resources")
+    assert_no_serious_violations(phone, "the portal's crisis resources")
     stored = ScaleResponse.objects.filter(patient=patient, source="portal").get()
     assert stored.answers[8] == 1
 

@@ -26,7 +26,7 @@ from ketacare.patients.models import BodyMeasurement
 from ketacare.scheduling.models import ClinicSchedule
 from ketacare.scheduling.selectors import clinic_zone
 from ketacare.treatment.models import SessionStatus, TreatmentSession
-from tests.browser import sign_in
+from tests.browser import clinic_daytime, sign_in
 from tests.factories import TEST_PASSWORD, ClinicFactory, PatientFactory, member
 from tests.ledger.support import draw_for, nurse_actor, rems_ready
 from tests.scheduling.factories import ChairFactory, appointment_row, course_row, open_every_day
@@ -37,6 +37,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _real_time_after() -> Iterator[None]:
     clock.reset()
+    clinic_daytime()
     yield
     clock.reset()
 

@@ -211,13 +211,15 @@ def test_a_late_submission_needs_a_reason(world, team, session_clock):
     form = MonitoringForm.objects.get(session_id=session.pk)
     nurse = as_actor(world.staff["nurse"], world.clinic_a, "nurse")
     admin = as_actor(world.staff["admin"], world.clinic_a, "admin")
+    # the clinic's day on the session clock (the session moved it on), not the server's
+    today = selectors.clinic_today(admin)
     assert (
         refused(
             "not_signed",
             lambda: services.monitoring_form_submit(
                 actor=admin,
                 form_id=form.pk,
-                submitted_on=timezone.localdate(),
+                submitted_on=today,
                 method="fax",
                 confirmation_number="X",
             ),  # fmt: skip
@@ -228,21 +230,21 @@ def test_a_late_submission_needs_a_reason(world, team, session_clock):
     services.monitoring_form_sign(actor=nurse, form_id=form.pk)
     # given the form was due a week ago (the session was 15 days ago)
     MonitoringForm.objects.filter(pk=form.pk).update(
-        session_day=timezone.localdate() - timedelta(days=15),
-        due_on=timezone.localdate() - timedelta(days=8),
+        session_day=today - timedelta(days=15),
+        due_on=today - timedelta(days=8),
     )
     [row] = selectors.monitoring_form_queue(actor=admin)
     assert row.state == "overdue"
 
     def submit(**kwargs):
-        values = {"submitted_on": timezone.localdate(), "method": "fax",
+        values = {"submitted_on": today, "method": "fax",
                   "confirmation_number": "F-1"}  # fmt: skip
         values.update(kwargs)
         return lambda: services.monitoring_form_submit(actor=admin, form_id=form.pk, **values)
 
     assert refused("late_reason_required", submit()).code == "late_reason_required"
     assert refused("invalid", submit(method="pigeon")).code == "invalid"
-    assert refused("invalid", submit(submitted_on=timezone.localdate() + timedelta(days=1),
+    assert refused("invalid", submit(submitted_on=today + timedelta(days=1),
                               late_reason="x")).code == "invalid"  # fmt: skip
     submit(late_reason="REMS portal was down all week.")()
     [row] = selectors.monitoring_form_queue(actor=admin, state="submitted_late")

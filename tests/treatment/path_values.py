@@ -44,8 +44,29 @@ def _adverse_event(clinic, patient, staff):
     ).pk
 
 
+def _medicine_given(clinic, patient, staff):
+    from django.utils import timezone
+
+    from ketacare.treatment.models import MedicineGiven
+
+    session = session_row(clinic, patient, staff)
+    return MedicineGiven.objects.create(
+        clinic=clinic,
+        session=session,
+        medicine="Zofran",
+        ingredients=["ondansetron"],
+        dose="4",
+        unit="mg",
+        route="iv",
+        given_at=timezone.now(),
+        recorded_by=staff["nurse"],
+        recorded_at=timezone.now(),
+    ).pk
+
+
 FACTORIES = {
     "session_id": _session,
     "monitoring_entry_id": _entry,
     "adverse_event_id": _adverse_event,
+    "medicine_given_id": _medicine_given,
 }

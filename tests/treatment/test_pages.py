@@ -309,10 +309,10 @@ def test_the_session_page_makes_the_same_queries_whatever_the_timeline_length(
 # Sign-in session and user (2), the actor's memberships (1), the tenancy guard (1), the session
 # with patient, course, chair (1), the audited read (5: savepoint, chain head, insert, update,
 # release), pre-checks, orders, administration with devices and changes (5), readings,
-# adverse events, decisions, discharge (4), the course's session count (1), the clinic's alarm
-# thresholds (1). The sign-in session's idle clock is written at most every 15 s, so not on
-# this request.
-SESSION_PAGE_QUERIES = 21
+# adverse events, medicines given, decisions, discharge (5), the course's session count (1), the
+# clinic's alarm thresholds (1). The sign-in session's idle clock is written at most every 15 s,
+# so not on this request.
+SESSION_PAGE_QUERIES = 22
 
 
 def test_the_session_page_query_count_is_what_the_budget_says(world, team):

@@ -147,9 +147,10 @@ def test_the_patient_page_has_a_fixed_query_budget(
     client = world.web(world.staff["nurse"])
     client.get(f"/patients/{world.patient_a.pk}/")  # the clinic's audit chain now exists
     # session, user, memberships, the tenancy guard, the patient and its audit append, then
-    # the chart panels (sections, measurements, screenings, consents), and no session save;
-    # the chart's own tests check each panel with 1 and with many rows
-    with django_assert_num_queries(16):
+    # the chart panels (sections, measurements, screenings, consents), the patient's intake
+    # forms waiting for review (1), and no session save; the chart's own tests check each panel
+    # with 1 and with many rows
+    with django_assert_num_queries(17):
         assert client.get(f"/patients/{world.patient_a.pk}/").status_code == 200
 
 

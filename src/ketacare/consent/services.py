@@ -29,6 +29,7 @@ from ketacare.errors import Conflict, Refused
 from ketacare.kernel import clock
 from ketacare.kernel.idempotency import REUSED, replayed
 from ketacare.patients.models import Patient
+from ketacare.patients.selectors import patient_lock_for_write
 
 
 def body_sha256(body: str) -> str:
@@ -161,6 +162,7 @@ def consent_signature_record(
     actor.require(Permission.CONSENT_RECORD)
     if patient.clinic_id != actor.clinic_id:
         raise Http404("Patient not found.")
+    patient_lock_for_write(clinic_id=actor.clinic_id, patient_id=patient.pk)
     idempotency_key = idempotency_key.strip()[:64]
     earlier = replayed(
         ConsentSignature,

@@ -25,6 +25,7 @@ from ketacare.fhir.bulk import export_resources
 from ketacare.fhir.models import RecordLink
 from ketacare.fhir.registry import REGISTRY, BuildContext, Resource
 from ketacare.patients.models import Patient
+from ketacare.patients.selectors import patient_lock_for_write
 
 LINK_DAYS = 7
 PDF_REPLACEMENTS = {
@@ -46,13 +47,9 @@ def _hash(token: str) -> str:
 def record_link_issue(*, actor: Actor, patient_id: int, now: datetime) -> tuple[RecordLink, str]:
     """Issue a link to a patient of the actor's clinic; the raw token is returned once."""
     actor.require(Permission.RECORD_EXPORT)
-    patient = Patient.objects.filter(pk=patient_id, clinic_id=actor.clinic_id).first()
-    if patient is None:
-        from django.http import Http404
-
-        raise Http404("Patient not found.")
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
+        patient = patient_lock_for_write(clinic_id=actor.clinic_id, patient_id=patient_id)
         link = RecordLink.objects.create(
             clinic=actor.clinic,
             patient=patient,

@@ -36,6 +36,7 @@ from ketacare.followup.policy import (
     resolve_policy,
 )
 from ketacare.followup.portal import (
+    INTAKE_LINK_LIFETIME,
     JOURNAL_LINK_LIFETIME,
     IssuedLink,
     pending_portal_assignments,
@@ -496,6 +497,36 @@ def questionnaires_email_now(*, actor: Actor, patient: Patient, now: datetime) -
             now=now,
         )
         _email_patient(patient, issued, open_ones, reminder=False)
+    return issued
+
+
+def intake_link_email(*, actor: Actor, patient: Patient, now: datetime) -> IssuedLink:
+    """E-mail the patient a link to the intake forms to fill in before the first visit."""
+    actor.require(Permission.QUESTIONNAIRE_SEND)
+    if not patient.email:
+        raise Refused(NO_EMAIL, field="email")
+    with transaction.atomic():
+        issued = portal_link_issue(
+            actor=actor,
+            patient=patient,
+            purpose=PortalLinkPurpose.INTAKE,
+            assignments=[],
+            channel="email",
+            expires_at=now + INTAKE_LINK_LIFETIME,
+            now=now,
+        )
+        clinic = patient.clinic
+        until = timezone.localtime(issued.link.expires_at, clinic_zone(clinic))
+        send_mail(
+            f"{clinic.name}: forms to fill in before your first visit",
+            f"Hello,\n\nBefore your first visit to {clinic.name}, please tell us about your "
+            f"health, your medicines and who to contact in an emergency:\n\n{issued.url}\n\n"
+            f"The link is for you alone and works until {until:%A %d %B}. Your care team goes "
+            f"through your answers with you before anything is added to your record. This is "
+            f"not an emergency service. {clinic.crisis_resources}\n",
+            None,
+            [patient.email],
+        )
     return issued
 
 

@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -32,7 +33,9 @@ from ketacare.outcomes.models import (
     ResponseSource,
 )
 from ketacare.outcomes.services import PORTAL_USERNAME, RecordedResponse, scale_response_record
-from ketacare.patients.models import Patient
+from ketacare.patients.intake_forms import intake_submission_submit
+from ketacare.patients.models import IntakeSubmission, Patient
+from ketacare.patients.selectors import patient_lock_for_write
 
 TOKEN_BYTES = 32  # secrets.token_urlsafe(32): 256 random bits, 43 characters
 
@@ -46,6 +49,7 @@ ADDRESS_FAILURE_LIMIT = 20
 
 QR_LINK_LIFETIME = timedelta(minutes=30)  # a link shown at the front desk is used there and then
 JOURNAL_LINK_LIFETIME = timedelta(days=14)
+INTAKE_LINK_LIFETIME = timedelta(days=14)  # sent ahead of the first visit
 JOURNAL_MAX_CHARS = 5000
 
 
@@ -95,6 +99,7 @@ def portal_link_issue(
     """Make a link for one patient's questionnaires (or journal); only its hash is stored."""
     if actor is not None:
         actor.require(Permission.QUESTIONNAIRE_SEND)
+    patient_lock_for_write(clinic_id=patient.clinic_id, patient_id=patient.pk)
     if any(a.patient_id != patient.pk for a in assignments):
         raise Refused("A link opens one patient's questionnaires only.", field="assignments")
     if purpose == PortalLinkPurpose.QUESTIONNAIRES and not assignments:
@@ -304,6 +309,33 @@ def portal_read_audit(
         client_address=client_address,
         detail={"link_id": link.pk},
     )
+
+
+@transaction.atomic
+def intake_form_submit(
+    *,
+    link: PortalLink,
+    sections: dict[str, Any],
+    phone: str,
+    email: str,
+    idempotency_key: str,
+    now: datetime,
+    client_address: str | None,
+) -> IntakeSubmission:
+    """The patient sends their intake forms: kept for staff review, and the link is used up."""
+    if link.purpose != PortalLinkPurpose.INTAKE:
+        raise Http404("This link does not open the intake forms.")
+    submission = intake_submission_submit(
+        patient=link.patient,
+        sections=sections,
+        phone=phone,
+        email=email,
+        idempotency_key=idempotency_key,
+        client_address=client_address,
+        now=now,
+    )
+    PortalLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=now)
+    return submission
 
 
 @transaction.atomic

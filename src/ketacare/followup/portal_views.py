@@ -115,6 +115,8 @@ def portal_home(request: HttpRequest, link: PortalLink, token: str) -> HttpRespo
     """The questionnaires this link opens, with progress; or the journal."""
     if link.purpose == PortalLinkPurpose.JOURNAL:
         return redirect("portal_journal", token=token)
+    if link.purpose == PortalLinkPurpose.INTAKE:
+        return redirect("portal_intake", token=token)
     if link.purpose in (PortalLinkPurpose.HOME_DOSES, PortalLinkPurpose.SITTER):
         return redirect("athome_portal", token=token)  # the at-home programme's own pages
     # A questionnaire cancelled since the link was sent (its session was cancelled) is not shown.

@@ -32,6 +32,7 @@ from ketacare.outcomes.models import (
     QuestionnairePolicy,
 )
 from ketacare.patients.models import Patient
+from ketacare.patients.selectors import patient_lock_for_write
 from ketacare.treatment.models import TreatmentSession
 
 logger = logging.getLogger(__name__)
@@ -148,6 +149,7 @@ def questionnaires_assign_now(
     actor.require(Permission.QUESTIONNAIRE_SEND)
     if patient.clinic_id != actor.clinic_id:
         raise Refused("That patient is not in your clinic.", field="patient_id")
+    patient_lock_for_write(clinic_id=actor.clinic_id, patient_id=patient.pk)
     chosen = _checked_instruments(instrument_ids, "instrument_ids", portal_only=True)
     if not chosen:
         return []
@@ -211,6 +213,7 @@ def integration_note_write(
     actor.require(Permission.INTEGRATION_NOTE_WRITE)
     if patient.clinic_id != actor.clinic_id:
         raise Refused("That patient is not in your clinic.", field="patient_id")
+    patient_lock_for_write(clinic_id=actor.clinic_id, patient_id=patient.pk)
     spec = NOTE_TEMPLATES.get(template)
     if spec is None:
         raise Refused("Choose one of the note templates.", field="template", code="choice")
@@ -270,6 +273,7 @@ def integration_note_enter_in_error(
 ) -> IntegrationNote:
     """Mark a note entered in error (wrong patient, wrong session): kept, with the reason."""
     actor.require(Permission.INTEGRATION_NOTE_WRITE)
+    patient_lock_for_write(clinic_id=actor.clinic_id, patient_id=patient.pk)
     note = IntegrationNote.objects.filter(
         pk=note_id, clinic_id=actor.clinic_id, patient=patient
     ).first()

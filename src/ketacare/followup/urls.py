@@ -17,6 +17,11 @@ urlpatterns = [
         views.patient_journal_link,
         name="journal_link",
     ),
+    path(
+        "patients/<int:patient_id>/intake-link/",
+        views.patient_intake_link,
+        name="intake_link",
+    ),
     path("patients/<int:patient_id>/journal/", views.patient_journal, name="patient_journal"),
     path(
         "patients/<int:patient_id>/integration-notes/",

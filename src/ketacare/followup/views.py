@@ -21,6 +21,7 @@ from ketacare.followup import dispatch, selectors, services
 from ketacare.followup.note_templates import NOTE_TEMPLATES
 from ketacare.followup.policy import DEFAULT_POLICY, portal_instruments
 from ketacare.followup.portal import (
+    INTAKE_LINK_LIFETIME,
     JOURNAL_LINK_LIFETIME,
     QR_LINK_LIFETIME,
     pending_portal_assignments,
@@ -186,12 +187,43 @@ def patient_journal_link(request: HttpRequest, patient_id: int) -> HttpResponse:
     return _back_to_patient(request, patient_id)
 
 
+@clinic_view(Permission.QUESTIONNAIRE_SEND)
+@require_POST
+def patient_intake_link(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Give the patient the intake forms to fill in before the first visit: e-mail or QR."""
+    actor = actor_of(request)
+    patient = patient_get_for_actor(
+        actor=actor, patient_id=patient_id, permission=Permission.QUESTIONNAIRE_SEND, audit=False
+    )
+    now = clock.now()
+    try:
+        if request.POST.get("how") == "qr":
+            issued = portal_link_issue(
+                actor=actor,
+                patient=patient,
+                purpose=PortalLinkPurpose.INTAKE,
+                assignments=[],
+                channel="qr",
+                expires_at=now + INTAKE_LINK_LIFETIME,
+                now=now,
+            )
+            return _qr_page(
+                request, patient, issued.url, issued.link.expires_at, [], what="Intake forms"
+            )
+        dispatch.intake_link_email(actor=actor, patient=patient, now=now)
+        messages.success(request, "The intake forms link was e-mailed to the patient.")
+    except KetaCareError as refusal:
+        messages.error(request, refusal.message)
+    return _back_to_patient(request, patient_id)
+
+
 def _qr_page(
     request: HttpRequest,
     patient: Patient,
     url: str,
     expires_at: datetime,
     assignments: Sequence[QuestionnaireAssignment],
+    what: str = "Journal",
 ) -> HttpResponse:
     qr = segno.make(url, error="m")
     svg = qr.svg_inline(scale=6, border=2, title="QR code of the patient's link")
@@ -204,6 +236,7 @@ def _qr_page(
             "qr_svg": svg,
             "expires_at": expires_at,
             "assignments": assignments,
+            "what": what,
         },
     )
     response["Cache-Control"] = "no-store"  # the page holds a live token

@@ -231,6 +231,7 @@ class PortalLinkPurpose(models.TextChoices):
 
     QUESTIONNAIRES = "questionnaires", "Questionnaires"
     JOURNAL = "journal", "Journal"
+    INTAKE = "intake", "Intake forms"
     HOME_DOSES = "home_doses", "At-home doses"
     SITTER = "sitter", "At-home sitter"
 

@@ -49,6 +49,7 @@ from ketacare.outcomes.models import (
 )
 from ketacare.outcomes.tasks import alert_notify_staff
 from ketacare.patients.models import Patient
+from ketacare.patients.selectors import patient_lock_for_write
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ def scale_response_record(
         actor.require(Permission.CHART_EDIT)
         if patient.clinic_id != actor.clinic_id:
             raise Refused("That patient is not in your clinic.", field="patient_id")
+    patient_lock_for_write(clinic_id=patient.clinic_id, patient_id=patient.pk)
     if idempotency_key:
         existing = ScaleResponse.objects.filter(
             clinic_id=patient.clinic_id, idempotency_key=idempotency_key

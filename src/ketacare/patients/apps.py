@@ -22,3 +22,4 @@ class PatientsConfig(AppConfig):
 
         register_path_object("patient_id", "patients.Patient")
         register_path_object("measurement_id", "patients.BodyMeasurement")
+        register_path_object("intake_submission_id", "patients.IntakeSubmission")

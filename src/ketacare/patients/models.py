@@ -266,3 +266,60 @@ class ChartSectionRevision(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Chart history is append-only and cannot be deleted.")
+
+
+class IntakeSubmissionStatus(models.TextChoices):
+    """Where a patient's portal form stands: waiting for staff, in the chart, or declined."""
+
+    SUBMITTED = "submitted", "Waiting for review"
+    ACCEPTED = "accepted", "Accepted into the chart"
+    DECLINED = "declined", "Declined"
+
+
+class IntakeSubmission(models.Model):
+    """Intake forms a patient filled in on the portal before the first visit.
+
+    Nothing here is in the chart: `data` holds what the patient wrote, in the chart sections'
+    shapes (medical history, medicines, allergies, contact) plus phone and e-mail, until staff
+    review it and accept the sections they checked (`accepted_sections`), each written to the
+    chart as a normal, audited chart change.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="intake_submissions"
+    )
+    data = models.JSONField()
+    idempotency_key = models.CharField(max_length=64)
+    submitted_at = models.DateTimeField()
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20,
+        choices=IntakeSubmissionStatus.choices,
+        default=IntakeSubmissionStatus.SUBMITTED,
+    )
+    reviewed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    accepted_sections = models.JSONField(default=list, blank=True)
+    review_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "idempotency_key"], name="intake_submission_unique_key"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="submitted")
+                | models.Q(reviewed_by__isnull=False, reviewed_at__isnull=False),
+                name="intake_submission_review_names_who",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["clinic", "patient", "status"], name="intake_submission_open")
+        ]
+
+    def __str__(self) -> str:
+        return f"intake form of patient {self.patient_id} ({self.status})"

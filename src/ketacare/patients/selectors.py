@@ -58,6 +58,62 @@ def patient_get_for_actor(
     return patient
 
 
+MERGED_CHART = "chart_merged"
+_MAX_MERGE_HOPS = 10
+
+
+def patient_writable(patient: Patient) -> Patient:
+    """Refuse a write to a chart merged into another (`chart_merged`), naming the chart kept.
+
+    A merged chart stays readable, but everything new is written on the chart it was merged into,
+    so nothing lands where nobody looks. The caller holds the patient's row lock (see
+    `patient_lock_for_write`), so a merge and a write to the same chart cannot interleave.
+    """
+    if patient.merged_into_id is None:
+        return patient
+    surviving = Patient.objects.filter(pk=patient.merged_into_id).first()
+    # A chart kept by one merge may itself have been merged later: name the chart that is live.
+    for _hop in range(_MAX_MERGE_HOPS):
+        if surviving is None or surviving.merged_into_id is None:
+            break
+        surviving = Patient.objects.filter(pk=surviving.merged_into_id).first()
+    named = (
+        f"{surviving.display_name} ({surviving.mrn})" if surviving is not None else "another chart"
+    )
+    raise Refused(
+        f"{patient.mrn} was merged into {named}; record this on that chart instead.",
+        field="patient_id",
+        code=MERGED_CHART,
+    )
+
+
+def patient_lock_for_write(*, clinic_id: int, patient_id: int) -> Patient:
+    """Lock one patient of the clinic for a write and refuse a merged chart (`chart_merged`).
+
+    Every service that writes patient data fetches or re-checks its patient here, under the row
+    lock that `patient_merge` also takes, so a write cannot land on a chart being merged away.
+    """
+    patient = (
+        Patient.objects.select_for_update()
+        .filter(pk=patient_id, clinic_id=clinic_id)
+        .select_related("clinic")
+        .first()
+    )
+    if patient is None:
+        raise Http404("Patient not found.")
+    return patient_writable(patient)
+
+
+def patient_get_for_write(
+    *, actor: Actor, patient_id: int, permission: Permission | None = None
+) -> Patient:
+    """One patient of the actor's clinic, locked for a write; another clinic's is not found
+    (404) and a chart merged into another is refused (`chart_merged`). The write audits itself."""
+    if permission is not None:
+        actor.require(permission)
+    return patient_lock_for_write(clinic_id=actor.clinic_id, patient_id=patient_id)
+
+
 def _name_starts(search: str, key: str) -> Q:
     """Names starting with `search`, whatever the case, through the index on the lower-cased
     name. PostgreSQL answers the prefix from its pattern index; SQLite's LIKE ignores case and

@@ -34,7 +34,7 @@ from ketacare.patients.selectors import (
     intake_progress_of,
     latest_height_cm,
     latest_weight_dated,
-    patient_get_for_actor,
+    patient_get_for_write,
 )
 
 EDITABLE_FIELDS = (
@@ -139,8 +139,8 @@ def patient_update(
     *, actor: Actor, patient_id: int, version: int, changes: dict[str, Any]
 ) -> Patient:
     """Change a patient's demographics if nobody changed them since `version` was read."""
-    patient = patient_get_for_actor(
-        actor=actor, patient_id=patient_id, permission=Permission.PATIENT_EDIT, audit=False
+    patient = patient_get_for_write(
+        actor=actor, patient_id=patient_id, permission=Permission.PATIENT_EDIT
     )
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -242,8 +242,8 @@ def chart_section_save(
     spec = SECTIONS.get(section)
     if spec is None:
         raise Refused(f"Unknown chart section {section!r}.", field="section")
-    patient = patient_get_for_actor(
-        actor=actor, patient_id=patient_id, permission=spec.edit_permission, audit=False
+    patient = patient_get_for_write(
+        actor=actor, patient_id=patient_id, permission=spec.edit_permission
     )
     stored = _validated(section, data)
     now = at or clock.now()
@@ -344,8 +344,8 @@ def measurement_record(
     The core challenges a weight more than its policy percentage from the chart's recent weight,
     or one giving an implausible BMI (165 kg at 163 cm): refused unless re-measured and confirmed.
     """
-    patient = patient_get_for_actor(
-        actor=actor, patient_id=patient_id, permission=Permission.CHART_EDIT, audit=False
+    patient = patient_get_for_write(
+        actor=actor, patient_id=patient_id, permission=Permission.CHART_EDIT
     )
     if height_cm is None and weight_kg is None:
         raise Refused("Give a height, a weight, or both.", field="weight_kg")
@@ -430,8 +430,8 @@ def measurement_void(*, actor: Actor, measurement_id: int, reason: str) -> BodyM
 @transaction.atomic
 def intake_complete(*, actor: Actor, patient_id: int, at: datetime | None = None) -> Patient:
     """Sign off the intake as complete; refused while a step is still to do."""
-    patient = patient_get_for_actor(
-        actor=actor, patient_id=patient_id, permission=Permission.CHART_EDIT, audit=False
+    patient = patient_get_for_write(
+        actor=actor, patient_id=patient_id, permission=Permission.CHART_EDIT
     )
     progress = intake_progress_of(patient=patient)
     if progress.missing:

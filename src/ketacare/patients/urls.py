@@ -12,6 +12,11 @@ urlpatterns = [
     path("<int:patient_id>/contact/", views.contact_edit, name="patient_contact_edit"),
     path("<int:patient_id>/intake/", views.intake, name="patient_intake"),
     path("<int:patient_id>/intake/finish/", views.intake_finish, name="patient_intake_finish"),
+    path(
+        "<int:patient_id>/intake-forms/<int:intake_submission_id>/",
+        views.intake_submission,
+        name="patient_intake_submission",
+    ),
     path("<int:patient_id>/history/", views.chart_history, name="patient_chart_history"),
     path(
         "measurements/<int:measurement_id>/void/",

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from ketacare.accounts.permissions import Permission
 from ketacare.errors import Conflict, Refused
 from ketacare.kernel.clinic_time import in_clinic_time
-from ketacare.patients import selectors, services
+from ketacare.patients import intake_forms, selectors, services
 from ketacare.patients.codes import (
     CHECK_KINDS,
     antidepressant_suggestions,
@@ -150,6 +150,11 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
             "pregnancy_possible": pregnancy_possible(chart.patient.sex),
             "vitals_at": datetime.fromisoformat(vitals["measured_at"]) if vitals else None,
             "panels": chart_panels_for(actor=actor, chart=chart),
+            "intake_forms": (
+                intake_forms.intake_submissions_waiting(actor=actor, patient=chart.patient)
+                if actor.can(Permission.CHART_VIEW)
+                else []
+            ),
         },
     )
 
@@ -438,3 +443,52 @@ def measurement_void(request: HttpRequest, measurement_id: int) -> HttpResponse:
     else:
         messages.success(request, "Measurement voided.")
     return redirect("patient_detail", patient_id=measurement.patient_id)
+
+
+# --- intake forms from the portal ---------------------------------------------------------------
+
+
+@clinic_view(Permission.CHART_VIEW)
+@in_clinic_time
+def intake_submission(
+    request: HttpRequest, patient_id: int, intake_submission_id: int
+) -> HttpResponse:
+    """A form the patient sent from the portal, beside the chart: accept the parts checked into
+    the chart, or decline it. Nothing the patient wrote reaches the chart before this."""
+    actor = actor_of(request)
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("decision") == "decline":
+                intake_forms.intake_submission_decline(
+                    actor=actor,
+                    patient_id=patient_id,
+                    submission_id=intake_submission_id,
+                    reason=request.POST.get("reason", ""),
+                )
+                messages.success(request, "Form declined; nothing was added to the chart.")
+            else:
+                accepted = intake_forms.intake_submission_accept(
+                    actor=actor,
+                    patient_id=patient_id,
+                    submission_id=intake_submission_id,
+                    parts=request.POST.getlist("parts"),
+                    note=request.POST.get("note", ""),
+                )
+                labels = ", ".join(
+                    intake_forms.PART_LABELS[p].lower() for p in accepted.accepted_sections
+                )
+                messages.success(request, f"Accepted into the chart: {labels}.")
+            return redirect("patient_detail", patient_id=patient_id)
+        except (Refused, Conflict) as refusal:
+            messages.error(request, refusal.message)
+            status = refusal.status_code
+    review = intake_forms.intake_submission_review(
+        actor=actor, patient_id=patient_id, submission_id=intake_submission_id
+    )
+    return render_page(
+        request,
+        "patients/intake_submission.html",
+        {"patient": review.patient, "review": review, "submission": review.submission},
+        status=status,
+    )

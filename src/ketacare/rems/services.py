@@ -17,6 +17,7 @@ from ketacare.clinical import rems as rules
 from ketacare.errors import Refused
 from ketacare.kernel import clock
 from ketacare.patients.models import Patient
+from ketacare.patients.selectors import patient_lock_for_write
 from ketacare.rems.models import (
     CertificationStatus,
     MonitoringForm,
@@ -74,9 +75,9 @@ def enrolment_record(
 ) -> PatientEnrolment:  # fmt: skip
     """Enrol a patient in the REMS: the form signed by the patient and a prescriber."""
     actor.require(Permission.REMS_ENROL)
-    patient = Patient.objects.filter(pk=patient_id, clinic_id=actor.clinic_id).first()
-    if patient is None:
+    if not Patient.objects.filter(pk=patient_id, clinic_id=actor.clinic_id).exists():
         raise Refused("No such patient.", field="patient_id", code="not_found")
+    patient = patient_lock_for_write(clinic_id=actor.clinic_id, patient_id=patient_id)
     if not signed_by_patient:
         raise Refused(
             "The patient signs the enrolment form.", field="signed_by_patient", code="required"

@@ -5,6 +5,7 @@ A patient whose chart draws a caution (say, aged 65 or over) is signed with a do
 as a prescriber would. Running it twice leaves one copy.
 """
 
+import dataclasses
 import random
 from datetime import timedelta
 
@@ -58,7 +59,8 @@ def load(*, clinic: Clinic, staff: dict[Role, User], rng: random.Random) -> None
             continue  # never sign an exclusion in demo data; it needs two prescribers
         reason = "" if screening.status == ScreeningStatus.ELIGIBLE else REVIEW_REASON
         screening_sign(
-            actor=as_prescriber,
+            # stamped at each signing: loading outlasts a re-authentication on a slow machine
+            actor=dataclasses.replace(as_prescriber, reauthenticated_at=timezone.now()),
             screening=screening,
             reason=reason,
             at=run_at + timedelta(minutes=rng.randint(20, 90)),

@@ -19,7 +19,7 @@ from ketacare.kernel import clock
 from ketacare.kernel.versions import ensure_version
 from ketacare.patients.facts import facts_to_json
 from ketacare.patients.models import Patient
-from ketacare.patients.selectors import intake_facts_for
+from ketacare.patients.selectors import intake_facts_for, patient_lock_for_write
 from ketacare.screening.models import Screening, ScreeningStatus
 from ketacare.screening.selectors import screening_out_of_date
 
@@ -92,8 +92,8 @@ def screening_run(
 
 def _lock_patient(patient: Patient) -> None:
     # Runs and signatures for one patient queue behind each other, so two at once cannot each
-    # miss the other's screening when superseding.
-    Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
+    # miss the other's screening when superseding. A chart merged into another is refused.
+    patient_lock_for_write(clinic_id=patient.clinic_id, patient_id=patient.pk)
 
 
 def _locked(actor: Actor, screening: Screening) -> Screening:

@@ -14,6 +14,7 @@ class TreatmentConfig(AppConfig):
         register_path_object("session_id", "treatment.TreatmentSession")
         register_path_object("monitoring_entry_id", "treatment.MonitoringEntry")
         register_path_object("adverse_event_id", "treatment.AdverseEvent")
+        register_path_object("medicine_given_id", "treatment.MedicineGiven")
 
         from ketacare.patients.panels import ChartPanel, chart_panel_register
 

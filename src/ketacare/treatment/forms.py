@@ -21,6 +21,8 @@ from ketacare.clinical.protocols import (
 )
 from ketacare.kernel.bounds import BoundedForm
 from ketacare.treatment.models import (
+    MEDICINE_GIVEN_ROUTES,
+    MEDICINE_GIVEN_UNITS,
     AdverseEventKind,
     AdverseEventOutcome,
     AdverseEventSeverity,
@@ -454,6 +456,41 @@ class AdverseEventForm(KeyedForm):
     # No default: "resolved" pre-selected was recorded for events nobody had followed up.
     outcome = forms.ChoiceField(
         label="Outcome so far", choices=[("", "— choose —"), *AdverseEventOutcome.choices]
+    )
+
+
+# Offered first as the nurse types (any other name is accepted, read by the vocabulary, and
+# marked for review when it does not know it).
+CHAIR_SIDE_MEDICINES = (
+    "ondansetron",
+    "midazolam",
+    "lorazepam",
+    "labetalol",
+    "metoprolol",
+    "clonidine",
+    "diphenhydramine",
+    "hydroxyzine",
+    "acetaminophen",
+)
+
+
+class MedicineGivenForm(KeyedForm):
+    """A medicine given during the session: name, dose with its unit, route, time, why."""
+
+    medicine = forms.CharField(
+        label="Medicine",
+        max_length=200,
+        help_text="Generic or brand name; a name not in the medicine list is marked for review.",
+        widget=forms.TextInput(attrs={"list": "medicine-names", "autocomplete": "off"}),
+    )
+    dose = forms.DecimalField(
+        label="Dose", min_value=Decimal("0.001"), max_digits=10, decimal_places=3
+    )
+    unit = forms.ChoiceField(label="Unit", choices=[("", "— choose —"), *MEDICINE_GIVEN_UNITS])
+    route = forms.ChoiceField(label="Route", choices=[("", "— choose —"), *MEDICINE_GIVEN_ROUTES])
+    given_at = _when("Given at")
+    indication = forms.CharField(
+        label="Why (optional)", required=False, widget=forms.Textarea(attrs={"rows": 1})
     )
 
 

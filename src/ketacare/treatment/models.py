@@ -10,6 +10,7 @@ from django.db import models
 
 from ketacare.accounts.models import Clinic
 from ketacare.audit.corrections import EnteredInError, entered_in_error_constraint
+from ketacare.clinical.given import DOSE_UNITS, ROUTES
 from ketacare.kernel.choices import DANGER, OK, WARN, ColouredChoices
 from ketacare.outcomes.models import ScaleResponse
 from ketacare.patients.models import Patient
@@ -568,6 +569,47 @@ class AdverseEventFollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"follow-up of {self.adverse_event_id}: {self.outcome}"
+
+
+# The core's lists (ketacare.clinical.given), so the form, the model and the check agree.
+MEDICINE_GIVEN_UNITS = [(unit, unit) for unit in DOSE_UNITS]
+MEDICINE_GIVEN_ROUTES = list(ROUTES.items())
+
+
+class MedicineGiven(EnteredInError):
+    """Another medicine given during a session (ondansetron, midazolam, labetalol...).
+
+    The name is read through the medicine vocabulary: `ingredients` holds what it resolved to;
+    a name it does not hold is kept as typed with `needs_review` set, for staff to check.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.PROTECT, related_name="medicines_given"
+    )
+    medicine = models.CharField(max_length=200, help_text="The name as entered.")
+    ingredients = models.JSONField(default=list, blank=True)
+    needs_review = models.BooleanField(default=False)
+    dose = models.DecimalField(max_digits=10, decimal_places=3)
+    unit = models.CharField(max_length=10, choices=MEDICINE_GIVEN_UNITS)
+    route = models.CharField(max_length=10, choices=MEDICINE_GIVEN_ROUTES)
+    given_at = models.DateTimeField()
+    indication = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["given_at", "id"]
+        verbose_name_plural = "medicines given"
+        constraints = [
+            entered_in_error_constraint("medicine_given"),
+            models.CheckConstraint(condition=models.Q(dose__gt=0), name="medicine_given_dose"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.medicine} {self.dose} {self.unit} {self.route} in session {self.session_id}"
 
 
 class Discharge(models.Model):

@@ -61,6 +61,12 @@ urlpatterns = [
         corrections.adverse_event_follow_up,
         name="session_adverse_event_follow_up",
     ),
+    path("<int:session_id>/medicines/", views.medicine_given, name="session_medicine_given"),
+    path(
+        "<int:session_id>/medicines/<int:medicine_given_id>/entered-in-error/",
+        corrections.medicine_given_entered_in_error,
+        name="session_medicine_given_entered_in_error",
+    ),
     path("<int:session_id>/discharge/", views.discharge, name="session_discharge"),
     path("<int:session_id>/cancel/", views.cancel, name="session_cancel"),
     path("<int:session_id>/summary/", views.session_summary, name="session_summary"),

@@ -27,6 +27,7 @@ from ketacare.ledger.models import (
     StockBalance,
 )
 from ketacare.patients.models import Patient
+from ketacare.patients.selectors import patient_lock_for_write
 
 T = TypeVar("T")
 
@@ -112,10 +113,9 @@ def usable(actor: Actor, container: Container, on: datetime) -> None:
 
 def patient_of_clinic(actor: Actor, patient_id: int) -> Patient:
     """The clinic's patient (refused when another clinic's)."""
-    patient = Patient.objects.filter(pk=patient_id, clinic_id=actor.clinic_id).first()
-    if patient is None:
+    if not Patient.objects.filter(pk=patient_id, clinic_id=actor.clinic_id).exists():
         raise Refused("No such patient in this clinic.", field="patient_id", code="not_found")
-    return patient
+    return patient_lock_for_write(clinic_id=actor.clinic_id, patient_id=patient_id)
 
 
 def second_person(

@@ -23,6 +23,7 @@ from ketacare.errors import Conflict, Refused
 from ketacare.kernel import clock
 from ketacare.kernel.idempotency import replayed
 from ketacare.patients.models import Patient
+from ketacare.patients.selectors import patient_lock_for_write
 from ketacare.scheduling.models import (
     Appointment,
     AppointmentKind,
@@ -92,7 +93,8 @@ def _same_clinic(actor: Actor, *records: Any) -> None:
 
 
 def _lock_patient(patient: Patient) -> None:
-    Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
+    # Bookings for one patient queue behind each other; a chart merged into another is refused.
+    patient_lock_for_write(clinic_id=patient.clinic_id, patient_id=patient.pk)
 
 
 def _lock_course(course: Course) -> Course:

@@ -29,6 +29,7 @@ from ketacare.treatment.models import (
     DoseOrderStatus,
     EsketamineDevice,
     InfusionChange,
+    MedicineGiven,
     MonitoringEntry,
     PreDoseCheck,
     SessionStatus,
@@ -77,6 +78,7 @@ class SessionRecord:
     discharge: Discharge | None
     sequence: int
     thresholds: AlarmThresholds | None = None
+    medicines_given: list[MedicineGiven] = field(default_factory=list)
     clearance: rules.Clearance = field(init=False)
 
     def __post_init__(self) -> None:
@@ -299,6 +301,11 @@ def _record(session: TreatmentSession) -> SessionRecord:
         )
         .order_by("onset_at", "id")
     )
+    medicines_given = list(
+        MedicineGiven.objects.filter(session=session)
+        .select_related("recorded_by", "entered_in_error_by")
+        .order_by("given_at", "id")
+    )
     decisions = list(
         StartDecision.objects.filter(session=session)
         .select_related("decided_by")
@@ -337,6 +344,7 @@ def _record(session: TreatmentSession) -> SessionRecord:
         discharge=discharge,
         sequence=sequence,
         thresholds=rules.alarm_thresholds(protocol, policy),
+        medicines_given=medicines_given,
     )
 
 

@@ -31,6 +31,10 @@ from ketacare.treatment.services.discharge import (
     unanswered_alarms,
 )
 from ketacare.treatment.services.dose import dose_order_create, dose_order_reject, dose_order_verify
+from ketacare.treatment.services.medicines import (
+    medicine_given_enter_in_error,
+    medicine_given_record,
+)
 from ketacare.treatment.services.monitoring import (
     adverse_event_record,
     monitoring_action_record,
@@ -54,6 +58,8 @@ __all__ = [
     "dose_order_verify",
     "esketamine_device_record",
     "infusion_change_record",
+    "medicine_given_enter_in_error",
+    "medicine_given_record",
     "monitoring_action_record",
     "monitoring_entry_enter_in_error",
     "monitoring_entry_record",

@@ -16,6 +16,7 @@ from ketacare.kernel import clock
 from ketacare.kernel.clock import CLOCK_SKEW
 from ketacare.kernel.idempotency import KEY, ensure_key, key_reused
 from ketacare.kernel.versions import ensure_version
+from ketacare.patients.selectors import patient_lock_for_write
 from ketacare.scheduling.selectors import clinic_zone
 from ketacare.scheduling.services import appointment_set_status
 from ketacare.treatment import rules, states
@@ -81,16 +82,27 @@ def _replay(
 
 
 def _lock(actor: Actor, session_id: int) -> TreatmentSession:
-    """The session row, locked for this transaction; another clinic's is not found."""
-    session = (
-        TreatmentSession.objects.select_for_update(of=("self",))
-        .select_related("patient", "course")
-        .filter(pk=session_id, clinic_id=actor.clinic_id)
-        .first()
-    )
-    if session is None:
-        raise Http404("Session not found.")
-    return session
+    """The session row, locked for this transaction; another clinic's is not found.
+
+    The patient's row is locked first, as `patient_merge` locks it before it moves the sessions,
+    so a step and a merge queue behind each other; a chart merged away is refused.
+    """
+    sessions = TreatmentSession.objects.filter(pk=session_id, clinic_id=actor.clinic_id)
+    # Twice at most: a merge that moved the session between the two reads names its new chart.
+    for _attempt in range(2):
+        patient_id = sessions.values_list("patient_id", flat=True).first()
+        if patient_id is None:
+            break
+        patient = patient_lock_for_write(clinic_id=actor.clinic_id, patient_id=patient_id)
+        session = (
+            sessions.select_for_update(of=("self",))
+            .select_related("patient", "course")
+            .filter(patient_id=patient.pk)
+            .first()
+        )
+        if session is not None:
+            return session
+    raise Http404("Session not found.")
 
 
 def _check_version(session: TreatmentSession, version: int | None) -> None:

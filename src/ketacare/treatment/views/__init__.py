@@ -16,6 +16,7 @@ from ketacare.treatment.views.chair_steps import (
     discharge,
     esketamine_device,
     infusion_change,
+    medicine_given,
     monitoring_action,
     monitoring_entry,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "adverse_event",
     "cancel",
     "discharge",
+    "medicine_given",
     "dose_order",
     "dose_reject",
     "dose_verify",

@@ -18,6 +18,7 @@ from ketacare.treatment.forms import (
     DeviceForm,
     DischargeForm,
     InfusionChangeForm,
+    MedicineGivenForm,
     MonitoringActionForm,
     MonitoringForm,
     ReasonForm,
@@ -229,6 +230,36 @@ def adverse_event(request: HttpRequest, session_id: int) -> HttpResponse:
         make_form=lambda _: AdverseEventForm(request.POST),
         run=run,
         done="Adverse event recorded.",
+    )
+
+
+@clinic_view(Permission.SESSION_RUN)
+@require_POST
+@in_clinic_time
+def medicine_given(request: HttpRequest, session_id: int) -> HttpResponse:
+    """Record a medicine given during the session."""
+
+    def run(actor: Actor, form: MedicineGivenForm) -> None:
+        data = form.cleaned_data
+        services.medicine_given_record(
+            actor=actor,
+            session_id=session_id,
+            idempotency_key=data["idempotency_key"],
+            medicine=data["medicine"],
+            dose=data["dose"],
+            unit=data["unit"],
+            route=data["route"],
+            given_at=data.get("given_at"),
+            indication=data["indication"],
+        )
+
+    return _step(
+        request,
+        session_id,
+        slot="medicine_given",
+        make_form=lambda _: MedicineGivenForm(request.POST),
+        run=run,
+        done="Medicine given recorded.",
     )
 
 

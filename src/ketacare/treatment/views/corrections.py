@@ -66,6 +66,25 @@ def adverse_event_entered_in_error(
 
 @clinic_view(Permission.SESSION_RUN)
 @require_POST
+def medicine_given_entered_in_error(
+    request: HttpRequest, session_id: int, medicine_given_id: int
+) -> HttpResponse:
+    """Mark a medicine given entered in error, with the reason; it stays visible."""
+    return _run(
+        request,
+        session_id,
+        lambda: services.medicine_given_enter_in_error(
+            actor=actor_of(request),
+            session_id=session_id,
+            medicine_given_id=medicine_given_id,
+            reason=request.POST.get("reason", ""),
+        ),
+        "Medicine given marked entered in error.",
+    )
+
+
+@clinic_view(Permission.SESSION_RUN)
+@require_POST
 def adverse_event_follow_up(
     request: HttpRequest, session_id: int, adverse_event_id: int
 ) -> HttpResponse:

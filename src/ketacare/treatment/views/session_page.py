@@ -10,6 +10,7 @@ from ketacare.accounts.permissions import Permission
 from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.treatment import selectors, states
 from ketacare.treatment.forms import (
+    CHAIR_SIDE_MEDICINES,
     AdministrationStartForm,
     AdverseEventForm,
     CompleteForm,
@@ -17,6 +18,7 @@ from ketacare.treatment.forms import (
     DischargeForm,
     DoseOrderForm,
     InfusionChangeForm,
+    MedicineGivenForm,
     MonitoringActionForm,
     MonitoringForm,
     PreDoseCheckForm,
@@ -76,6 +78,7 @@ def _forms(record: SessionRecord, actor: Actor) -> dict[str, Any]:
         built["monitoring"] = MonitoringForm()
     if run and status in states.OPEN_FOR_ADVERSE_EVENTS:
         built["adverse_event"] = AdverseEventForm()
+        built["medicine_given"] = MedicineGivenForm()
     if run:
         built["actions"] = {
             e.pk: MonitoringActionForm(prefix=f"action{e.pk}") for e in record.unanswered_alarms
@@ -100,6 +103,7 @@ def _context(
         "forms": built,
         "S": {s.name: s.value for s in S},
         "ae_outcomes": AdverseEventOutcome.choices,
+        "medicine_names": CHAIR_SIDE_MEDICINES,
         "is_orderer": record.order is not None and record.order.ordered_by_id == actor.user.pk,
         "dosing": (
             selectors.dosing_context(record.session)
