@@ -58,7 +58,8 @@ def test_the_demo_patients_reach_their_stages(demo_clinic):
         assert screening.protocol_id == ("esketamine_trd" if n == 12 else "iv_induction_6x")
         consent = consent_status(patient=patients[n - 1], route=route)
         assert consent.has_consent and not consent.needs_reconsent, n
-    assert ConsentDocument.objects.filter(clinic=clinic).count() == 4
+    # the four routes' consents and the at-home programme agreement
+    assert ConsentDocument.objects.filter(clinic=clinic).count() == 5
 
 
 def test_loading_the_demo_twice_leaves_one_copy(demo_clinic):
