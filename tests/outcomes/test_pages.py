@@ -222,8 +222,10 @@ def _relapsed_patient(world, clinic=None):
     """A completed course: baseline 20, response to 6, then two scores back above 10."""
     patient = PatientFactory(clinic=clinic or world.clinic_a)
     course = course_row(patient, world.staff, status="completed", end_reason="complete")
+    # The baseline lies two days before the course starts: at the end of a clinic day (and across
+    # a daylight-saving change) the server's date and the clinic's may differ by one.
     Course.objects.filter(pk=course.pk).update(
-        started_on=timezone.localdate() - timedelta(days=60),
+        started_on=timezone.localdate() - timedelta(days=59),
         ended_at=timezone.now() - timedelta(days=40),
     )
     start = timezone.now() - timedelta(days=61)
