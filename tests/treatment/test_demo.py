@@ -10,6 +10,7 @@ from ketacare.rems import demo as rems_demo
 from ketacare.scheduling import demo as scheduling_demo
 from ketacare.treatment import demo
 from ketacare.treatment.models import MonitoringEntry, SessionStatus, TreatmentSession
+from tests.browser import clinic_daytime
 from tests.factories import PatientFactory
 from tests.scheduling.factories import ready_for
 
@@ -18,7 +19,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staged(world):
-    """Fifteen demo-like patients, the staged ones screened and consented, with their courses."""
+    """Fifteen demo-like patients, the staged ones screened and consented, with their courses.
+
+    The clinic clock moves on to working hours first: just after the clinic's midnight the live
+    infusion would have had no time to run (the demo clamps it to today).
+    """
+    clinic_daytime()
     patients = [PatientFactory(clinic=world.clinic_a, mrn=f"N{n:05d}") for n in range(1, 16)]
     for position in (7, 8, 9, 10, 11, 13, 15):
         ready_for(patients[position - 1], world.staff)
