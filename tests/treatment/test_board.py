@@ -73,3 +73,44 @@ def test_an_infusion_within_its_plan_is_not_an_exception(
     assert [e for t, e in board.exceptions if t.session == session] == []
     tile = next(t for room in board.rooms for t in room.tiles if t.session == session)
     assert not tile.over_plan
+
+
+def test_a_session_still_live_after_midnight_stays_on_todays_list(
+    world: Any, team: Team, session_clock: Any
+) -> None:
+    from ketacare.kernel import clock
+    from ketacare.scheduling.selectors import clinic_zone
+    from ketacare.treatment.selectors import sessions_for_day
+
+    # given an infusion that nobody ended, and a day later
+    session = _infusing(world, team)
+    zone = clinic_zone(world.clinic_a)
+    checked_in_day = session.checked_in_at.astimezone(zone).date()
+    session_clock.travel(timedelta(days=1))
+    today = clock.now().astimezone(zone).date()
+    assert today > checked_in_day
+    # when Today's sessions is read, the open session is there with what it waits for
+    rows = sessions_for_day(actor=team.nurse, day=today)
+    row = next(r for r in rows if r.session == session)
+    assert row.appointment == session.appointment
+    assert "overrun" in {a.kind for a in row.attention}
+    # and the day it began still lists it once, as it does every session of that day
+    earlier = sessions_for_day(actor=team.nurse, day=checked_in_day)
+    assert [r.session for r in earlier].count(session) == 1
+
+
+def test_a_discharged_session_of_an_earlier_day_is_not_on_todays_list(
+    world: Any, team: Team, session_clock: Any
+) -> None:
+    from ketacare.kernel import clock
+    from ketacare.scheduling.selectors import clinic_zone
+    from ketacare.treatment.models import SessionStatus, TreatmentSession
+    from ketacare.treatment.selectors import sessions_for_day
+
+    # given a session of an earlier day that has been closed (the selector reads only status)
+    session = _infusing(world, team)
+    TreatmentSession.objects.filter(pk=session.pk).update(status=SessionStatus.DISCHARGED)
+    session_clock.travel(timedelta(days=1))
+    today = clock.now().astimezone(zone := clinic_zone(world.clinic_a)).date()
+    assert session.checked_in_at.astimezone(zone).date() < today
+    assert all(r.session != session for r in sessions_for_day(actor=team.nurse, day=today))

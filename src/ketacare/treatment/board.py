@@ -25,6 +25,7 @@ from ketacare.kernel import clock
 from ketacare.scheduling.models import Appointment, AppointmentStatus, Chair
 from ketacare.scheduling.selectors import SESSION_KINDS, clinic_zone
 from ketacare.treatment.models import (
+    LIVE_SESSION_STATUSES,
     Administration,
     DoseOrder,
     DoseOrderStatus,
@@ -43,7 +44,7 @@ from ketacare.treatment.selectors import (
 )
 
 S = SessionStatus
-LIVE = (S.CHECKED_IN, S.PRE_CHECKED, S.ORDERED, S.VERIFIED, S.DOSING, S.OBSERVATION)
+LIVE = LIVE_SESSION_STATUSES
 
 # Whom each step of a session waits for, and for what (the workflow of the session page).
 WAITS_FOR: dict[str, tuple[str, str]] = {

@@ -29,6 +29,7 @@ from ketacare.treatment.models.dosing import (
     InfusionChangeKind,
 )
 from ketacare.treatment.models.session import (
+    LIVE_SESSION_STATUSES,
     Dissociation,
     MonitoringAction,
     MonitoringEntry,
@@ -43,6 +44,7 @@ from ketacare.treatment.models.session import (
 
 __all__ = [
     "SessionStatus",
+    "LIVE_SESSION_STATUSES",
     "TreatmentSession",
     "MonitoringPhase",
     "Dissociation",

@@ -33,6 +33,18 @@ class SessionStatus(ColouredChoices):
         }
 
 
+# A session in one of these is still in its chair (or waiting for it): neither discharged nor
+# cancelled. It stays on the day's lists past the clinic's midnight until someone closes it.
+LIVE_SESSION_STATUSES = (
+    SessionStatus.CHECKED_IN,
+    SessionStatus.PRE_CHECKED,
+    SessionStatus.ORDERED,
+    SessionStatus.VERIFIED,
+    SessionStatus.DOSING,
+    SessionStatus.OBSERVATION,
+)
+
+
 class TreatmentSession(models.Model):
     """One supervised treatment of a patient, from check-in to discharge, under one protocol."""
 

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404
 
 from ketacare.accounts.access import Actor
@@ -16,6 +16,7 @@ from ketacare.patients.models import Patient
 from ketacare.scheduling.models import Appointment, AppointmentStatus
 from ketacare.scheduling.selectors import SESSION_KINDS, clinic_zone
 from ketacare.treatment.models import (
+    LIVE_SESSION_STATUSES,
     Administration,
     InfusionChange,
     MonitoringEntry,
@@ -83,9 +84,14 @@ def sessions_for_day(*, actor: Actor, day: date) -> list[DayRow]:
         .select_related("patient", "chair", "course")
         .order_by("starts_at", "id")
     )
+    of_the_day = Q(checked_in_at__gte=start, checked_in_at__lt=end)
+    if day == clock.now().astimezone(zone).date():
+        # today's list keeps a session still live from an earlier day: an infusion begun before
+        # midnight is still in its chair after it, and one left open needs closing
+        of_the_day |= Q(checked_in_at__lt=start, status__in=LIVE_SESSION_STATUSES)
     sessions = list(
         sessions_of_clinic(actor=actor)
-        .filter(checked_in_at__gte=start, checked_in_at__lt=end)
+        .filter(of_the_day)
         .select_related("clinic", "patient", "course", "appointment__chair", "checked_in_by")
         .order_by("checked_in_at", "id")
     )
@@ -95,7 +101,13 @@ def sessions_for_day(*, actor: Actor, day: date) -> list[DayRow]:
     for appointment in appointments:
         session = by_appointment.get(appointment.pk)
         rows.append(DayRow(appointment, session, waiting.get(session.pk, ()) if session else ()))
-    rows += [DayRow(None, s, waiting.get(s.pk, ())) for s in sessions if s.appointment_id is None]
+    listed = {a.pk for a in appointments}
+    # walk-ins, and sessions carried over from an earlier day with their own appointment
+    rows += [
+        DayRow(s.appointment, s, waiting.get(s.pk, ()))
+        for s in sessions
+        if s.appointment_id is None or s.appointment_id not in listed
+    ]
     rows.sort(key=lambda r: r.starts_at)
     audit_record(
         actor=actor,
