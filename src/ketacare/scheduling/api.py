@@ -259,13 +259,19 @@ def list_appointments(
 def book_appointment(request: HttpRequest, payload: AppointmentIn) -> Status[Appointment]:
     """Book an appointment. A session of a course is refused (422, with `code`) if the chair is
     taken (`chair_taken`) or the protocol forbids it (`too_soon`, `too_many_in_week`,
-    `course_complete`)."""
+    `course_complete`). An integration session names its therapist (`therapist_required`,
+    `therapist_busy`); another clinic's therapist is not found (404)."""
     actor = api_actor(request)
     patient = patient_get_for_actor(actor=actor, patient_id=payload.patient_id, audit=False)
     course = None
     if payload.course_id is not None:
         course = selectors.course_get_for_actor(
             actor=actor, course_id=payload.course_id, audit=False
+        )
+    therapist = None
+    if payload.therapist_id is not None:  # another clinic's therapist, or not one: 404
+        therapist = selectors.therapist_get_for_actor(
+            actor=actor, therapist_id=payload.therapist_id
         )
     appointment = services.appointment_book(
         actor=actor,
@@ -276,6 +282,7 @@ def book_appointment(request: HttpRequest, payload: AppointmentIn) -> Status[App
         kind=payload.kind,
         minutes=payload.minutes,
         idempotency_key=payload.idempotency_key,
+        therapist=therapist,
     )
     return Status(201, _appointment(request, appointment.pk))
 

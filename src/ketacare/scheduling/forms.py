@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 
+from ketacare.accounts.models import User
 from ketacare.clinical.protocols import load_protocols
 from ketacare.kernel.bounds import BoundedForm
 from ketacare.scheduling.models import AppointmentKind, Chair, Course
@@ -59,6 +60,13 @@ class CourseChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
         )
 
 
+class TherapistChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A therapist of the clinic, shown by name."""
+
+    def label_from_instance(self, obj: User) -> str:
+        return obj.display_name()
+
+
 def protocol_choices() -> list[tuple[str, str]]:
     """The packaged protocols, by title; none chosen until the prescriber chooses."""
     return [("", "— choose the protocol —")] + sorted(
@@ -77,6 +85,12 @@ class AppointmentForm(BoundedForm):
     kind = forms.ChoiceField(
         choices=[("", "Session of the course"), *AppointmentKind.choices], required=False
     )
+    therapist = TherapistChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        label="Therapist (integration therapy)",
+        help_text="An integration session is booked with one of the clinic's therapists.",
+    )
     chair = ChairChoiceField(queryset=Chair.objects.none(), required=False)
     starts_at = _local_datetime_field("Starts at")
     minutes = forms.IntegerField(
@@ -87,8 +101,20 @@ class AppointmentForm(BoundedForm):
     )
     idempotency_key = _idempotency_field()
 
-    def __init__(self, *args: Any, courses: list[Course], chairs: list[Chair], **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        courses: list[Course],
+        chairs: list[Chair],
+        therapists: list[User],
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
+        # Only the clinic's own therapists are offered, and only they validate: another
+        # clinic's therapist id is "not one of the available choices".
+        therapist_field: TherapistChoiceField = self.fields["therapist"]  # type: ignore[assignment]
+        therapist_field.queryset = User.objects.filter(pk__in=[t.pk for t in therapists])
+        therapist_field.choices = [("", "—")] + [(t.pk, t.display_name()) for t in therapists]
         course_field: CourseChoiceField = self.fields["course"]  # type: ignore[assignment]
         course_field.queryset = Course.objects.filter(pk__in=[c.pk for c in courses])
         course_field.choices = [("", "—")] + [

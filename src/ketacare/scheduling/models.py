@@ -173,6 +173,15 @@ class Appointment(models.Model):
     chair = models.ForeignKey(
         Chair, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
     )
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="therapy_appointments",
+        help_text="The therapist an integration session is booked with (a therapist of the "
+        "clinic).",
+    )
     kind = models.CharField(
         max_length=20, choices=AppointmentKind.choices, default=AppointmentKind.TREATMENT
     )
@@ -201,6 +210,8 @@ class Appointment(models.Model):
         indexes = [
             models.Index(fields=["clinic", "starts_at"], name="appointment_clinic_day"),
             models.Index(fields=["chair", "starts_at"], name="appointment_chair_time"),
+            # A therapist's day (the start page) and the double-booking check read by therapist.
+            models.Index(fields=["therapist", "starts_at"], name="appointment_therapist_time"),
         ]
         constraints = [
             models.CheckConstraint(

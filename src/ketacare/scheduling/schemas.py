@@ -90,6 +90,8 @@ class AppointmentOut(Schema):
     course_id: int | None
     chair_id: int | None
     chair: str | None
+    therapist_id: int | None
+    therapist: str | None
     kind: str
     status: str
     starts_at: datetime
@@ -106,6 +108,10 @@ class AppointmentOut(Schema):
     @staticmethod
     def resolve_chair(obj: Appointment) -> str | None:
         return str(obj.chair) if obj.chair_id else None
+
+    @staticmethod
+    def resolve_therapist(obj: Appointment) -> str | None:
+        return obj.therapist.display_name() if obj.therapist is not None else None
 
 
 class CourseOut(Schema):
@@ -146,6 +152,9 @@ class AppointmentIn(BoundedIn):
     chair_id: int | None = Field(None, ge=1)
     course_id: int | None = Field(None, ge=1)
     kind: Literal["treatment", "booster", "consult", "integration"] | None = None
+    therapist_id: int | None = Field(
+        None, ge=1, description="The clinic's therapist an integration session is booked with."
+    )
     minutes: int | None = Field(None, ge=5, le=720)
     idempotency_key: IdempotencyKey = ""
 

@@ -7,6 +7,7 @@ from ketacare.scheduling import views
 urlpatterns = [
     path("", views.schedule_day, name="schedule_day"),
     path("week/", views.schedule_week, name="schedule_week"),
+    path("mine/", views.schedule_mine, name="schedule_mine"),
     path("appointments/new/", views.appointment_new, name="appointment_new"),
     path("appointments/<int:appointment_id>/", views.appointment_detail, name="appointment_detail"),
     path(

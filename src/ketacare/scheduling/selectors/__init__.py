@@ -14,6 +14,7 @@ from ketacare.scheduling.selectors.calendar import (
     CalendarWeek,
     ChairCell,
     DayRow,
+    TherapistBookings,
     WeekCell,
     WeekDay,
     WeekRow,
@@ -32,6 +33,12 @@ from ketacare.scheduling.selectors.courses import (
     course_session_days,
     courses_of_patient,
     other_course_sessions,
+)
+from ketacare.scheduling.selectors.therapists import (
+    is_clinic_therapist,
+    therapist_day,
+    therapist_get_for_actor,
+    therapists_of_clinic,
 )
 from ketacare.scheduling.selectors.times import (
     OCCUPYING_STATUSES,
@@ -55,6 +62,7 @@ __all__ = [
     "SESSION_KINDS",
     "ScheduleProposal",
     "SlotProblem",
+    "TherapistBookings",
     "WeekCell",
     "WeekDay",
     "WeekRow",
@@ -82,4 +90,8 @@ __all__ = [
     "schedule_proposal",
     "session_minutes_for",
     "slot_problems",
+    "therapist_day",
+    "therapist_get_for_actor",
+    "therapists_of_clinic",
+    "is_clinic_therapist",
 ]

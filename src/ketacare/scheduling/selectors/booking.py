@@ -49,7 +49,7 @@ def appointment_get_for_actor(
     actor.require(permission)
     appointment = (
         _appointments(actor)
-        .select_related("patient", "chair", "course", "rescheduled_from")
+        .select_related("patient", "chair", "course", "rescheduled_from", "therapist")
         .filter(pk=appointment_id)
         .first()
     )
@@ -81,7 +81,7 @@ def appointments_in_range(
     appointments = (
         _appointments(actor)
         .filter(overlapping(start, end))
-        .select_related("patient", "chair")
+        .select_related("patient", "chair", "therapist")
         .order_by("starts_at", "id")
     )
     if patient_id is not None:
@@ -125,11 +125,13 @@ def slot_problems(
     patient_id: int | None,
     now: datetime,
     exclude_ids: Iterable[int] = (),
+    therapist_id: int | None = None,
 ) -> list[SlotProblem]:
     """Everything that keeps a time from being booked: the past, closed hours, a taken chair.
 
     A chair is taken when another appointment that occupies it overlaps the time; the patient
-    cannot be in two appointments at once either. Call under the chair's row lock when writing.
+    cannot be in two appointments at once either, nor the therapist. Call under the chair's
+    (and the therapist's) row lock when writing.
     """
     problems: list[SlotProblem] = []
     zone = clinic_zone(clinic)
@@ -189,6 +191,23 @@ def slot_problems(
                     "starts_at",
                     f"The patient already has an appointment at "
                     f"{busy.starts_at.astimezone(zone):%a %Y-%m-%d %H:%M}.",
+                )
+            )
+    if therapist_id is not None:
+        engaged = (
+            Appointment.objects.filter(occupied, clinic_id=clinic.pk, therapist_id=therapist_id)
+            .exclude(pk__in=excluded)
+            .order_by("starts_at")
+            .first()
+        )
+        if engaged is not None:
+            problems.append(
+                SlotProblem(
+                    "therapist_busy",
+                    "therapist_id",
+                    f"The therapist is already booked "
+                    f"{engaged.starts_at.astimezone(zone):%a %Y-%m-%d %H:%M}–"
+                    f"{engaged.ends_at.astimezone(zone):%H:%M}; choose another therapist or time.",
                 )
             )
     return problems

@@ -60,6 +60,15 @@ class DayRow:
         return sum(1 for cell in self.cells if cell.state == "free" and cell.chair.is_active)
 
 
+@dataclass(frozen=True)
+class TherapistBookings:
+    """One therapist's integration sessions of the day, in time order."""
+
+    therapist_id: int
+    name: str
+    appointments: list[Appointment]
+
+
 @dataclass
 class CalendarDay:
     """The day view: chairs as columns, time slots as rows, capacity per slot."""
@@ -74,6 +83,7 @@ class CalendarDay:
     rows: list[DayRow]
     off_grid: list[Appointment]
     inactive: list[Appointment]
+    therapists: list[TherapistBookings] = field(default_factory=list)
 
     @property
     def capacity(self) -> int:
@@ -150,13 +160,19 @@ def calendar_day(
     blocks: dict[int, tuple[int, ChairCell]] = {}
     off_grid: list[Appointment] = []
     inactive: list[Appointment] = []
+    by_therapist: dict[int, list[Appointment]] = {}
     for appointment in appointments:  # in start order
         if appointment.status not in OCCUPYING_STATUSES:
             inactive.append(appointment)
             continue
+        if appointment.therapist_id is not None:
+            # Integration sessions are the therapist's time: listed under the therapist, and
+            # in a chair's column too when a chair (a room) was booked for them.
+            by_therapist.setdefault(appointment.therapist_id, []).append(appointment)
         span = _span(appointment, slots[0], step, len(slots)) if slots else None
         if appointment.chair_id not in column or span is None:
-            off_grid.append(appointment)
+            if appointment.therapist_id is None:
+                off_grid.append(appointment)
             continue
         first, last = span
         index = column[appointment.chair_id]
@@ -187,7 +203,19 @@ def calendar_day(
         rows=rows,
         off_grid=off_grid,
         inactive=inactive,
+        therapists=sorted(
+            (
+                TherapistBookings(therapist_id, _therapist_name(booked[0]), booked)
+                for therapist_id, booked in by_therapist.items()
+            ),
+            key=lambda bookings: (bookings.name, bookings.therapist_id),
+        ),
     )
+
+
+def _therapist_name(appointment: Appointment) -> str:
+    therapist = appointment.therapist
+    return therapist.display_name() if therapist is not None else "—"
 
 
 @dataclass

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from ketacare.accounts.access import Actor
+from ketacare.accounts.models import User
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
@@ -31,6 +32,7 @@ from ketacare.scheduling.selectors import (
     SESSION_KINDS,
     clinic_schedule_for,
     clinic_zone,
+    is_clinic_therapist,
     local_date,
     session_minutes_for,
     slot_problems,
@@ -45,6 +47,7 @@ from ketacare.scheduling.services.common import (
     _lock_chairs,
     _lock_course,
     _lock_patient,
+    _lock_therapist,
     _now,
     _raise_first,
     _reason,
@@ -67,6 +70,7 @@ def _book(
     idempotency_key: str,
     now: datetime | None,
     extend_course: bool = False,
+    therapist: User | None = None,
 ) -> Appointment:
     _same_clinic(actor, patient, course, chair)
     if starts_at.tzinfo is None:
@@ -75,6 +79,7 @@ def _book(
     replay = _replayed(Appointment, actor, idempotency_key, patient)
     if replay is not None:
         return replay
+    _check_therapist(actor=actor, kind=kind, therapist=therapist)
     schedule = clinic_schedule_for(clinic=actor.clinic)
     protocol = None
     if kind in SESSION_KINDS:
@@ -117,6 +122,7 @@ def _book(
         raise Refused("Minutes must be between 5 and 720.", field="minutes")
     ends_at = starts_at + timedelta(minutes=minutes)
     _lock_chairs([chair])
+    _lock_therapist(therapist)
     _raise_first(
         slot_problems(
             clinic=actor.clinic,
@@ -126,6 +132,7 @@ def _book(
             chair=chair,
             patient_id=patient.pk,
             now=_now(now),
+            therapist_id=therapist.pk if therapist is not None else None,
         )
     )
     if course is not None and protocol is not None:
@@ -149,7 +156,34 @@ def _book(
         starts_at=starts_at,
         ends_at=ends_at,
         idempotency_key=idempotency_key,
+        therapist=therapist,
     )
+
+
+def _check_therapist(*, actor: Actor, kind: str, therapist: User | None) -> None:
+    """An integration session is booked with one of the clinic's therapists; other kinds of
+    appointment are not (a treatment session is run by the clinicians on duty)."""
+    if kind == AppointmentKind.INTEGRATION:
+        if therapist is None:
+            raise Refused(
+                "An integration session is booked with a therapist; choose the therapist.",
+                field="therapist_id",
+                code="therapist_required",
+            )
+    elif therapist is not None:
+        raise Refused(
+            "Only an integration session is booked with a therapist.",
+            field="therapist_id",
+            code="therapist_not_applicable",
+        )
+    if therapist is not None and not is_clinic_therapist(
+        clinic_id=actor.clinic_id, user_id=therapist.pk
+    ):
+        raise Refused(
+            f"{therapist.display_name()} is not an active therapist of this clinic.",
+            field="therapist_id",
+            code="not_a_clinic_therapist",
+        )
 
 
 @transaction.atomic
@@ -164,11 +198,13 @@ def appointment_book(
     minutes: int | None = None,
     idempotency_key: str = "",
     now: datetime | None = None,
+    therapist: User | None = None,
 ) -> Appointment:
     """Book one appointment; a session of a course is checked against its protocol.
 
     Refused with the reason if the chair is taken, the patient is busy, the clinic is closed,
-    or the protocol forbids the day (too soon, too many in the week, course complete).
+    or the protocol forbids the day (too soon, too many in the week, course complete). An
+    integration session needs an active therapist of the clinic who is free at that time.
     Sessions of a booster course are booster sessions; adding a booster to another course is
     the prescriber's `course_add_booster`.
     """
@@ -195,6 +231,7 @@ def appointment_book(
         minutes=minutes,
         idempotency_key=idempotency_key,
         now=now,
+        therapist=therapist,
     )
 
 
@@ -272,6 +309,8 @@ def appointment_reschedule(
     target_chair = chair if chair is not None else appointment.chair
     _lock_chairs([appointment.chair, target_chair])
     current = _lock_appointment(appointment, version)
+    therapist = current.therapist if current.therapist_id is not None else None
+    _lock_therapist(therapist)
     if current.status != AppointmentStatus.BOOKED:
         raise Refused(
             f"Only a booked appointment can be rescheduled; this one is "
@@ -296,6 +335,7 @@ def appointment_reschedule(
             patient_id=current.patient_id,
             now=_now(now),
             exclude_ids=[current.pk],
+            therapist_id=current.therapist_id,
         )
     )
     if course is not None and protocol is not None:
@@ -319,6 +359,7 @@ def appointment_reschedule(
         ends_at=ends_at,
         rescheduled_from=current,
         reschedule_reason=text,
+        therapist=therapist,
     )
 
 

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 
 from ketacare.accounts.access import Actor
+from ketacare.accounts.models import User
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
@@ -107,6 +108,13 @@ def _lock_chairs(chairs: list[Chair | None]) -> None:
         list(Chair.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
 
 
+def _lock_therapist(therapist: User | None) -> None:
+    # Two bookings with one therapist queue behind each other, like two bookings of one chair;
+    # taken after the chairs, so the lock order stays fixed.
+    if therapist is not None:
+        list(User.objects.select_for_update().filter(pk=therapist.pk).values_list("pk"))
+
+
 def _raise_first(problems: list[SlotProblem]) -> None:
     if problems:
         first = problems[0]
@@ -193,6 +201,7 @@ def _create_appointment(
     idempotency_key: str = "",
     rescheduled_from: Appointment | None = None,
     reschedule_reason: str = "",
+    therapist: User | None = None,
 ) -> Appointment:
     try:
         with transaction.atomic():
@@ -208,6 +217,7 @@ def _create_appointment(
                 idempotency_key=idempotency_key,
                 rescheduled_from=rescheduled_from,
                 reschedule_reason=reschedule_reason,
+                therapist=therapist,
             )
     except IntegrityError as exc:  # the same submission racing itself
         raise Conflict(
@@ -226,6 +236,7 @@ def _create_appointment(
             "starts_at": starts_at.isoformat(),
             "ends_at": ends_at.isoformat(),
             "rescheduled_from": rescheduled_from.pk if rescheduled_from else None,
+            "therapist_id": therapist.pk if therapist else None,
         },
     )
     return appointment

@@ -11,7 +11,7 @@ from ketacare.scheduling.views.appointments import (
     appointment_reschedule,
     appointment_status,
 )
-from ketacare.scheduling.views.calendar import schedule_day, schedule_week
+from ketacare.scheduling.views.calendar import schedule_day, schedule_mine, schedule_week
 from ketacare.scheduling.views.clinic_settings import (
     chair_active,
     chair_new,
@@ -54,6 +54,7 @@ __all__ = [
     "feed_rotate",
     "patient_courses",
     "schedule_day",
+    "schedule_mine",
     "schedule_feed",
     "schedule_settings",
     "schedule_week",

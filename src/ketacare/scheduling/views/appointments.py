@@ -17,7 +17,7 @@ from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.patients.selectors import patients_of_clinic
 from ketacare.scheduling import selectors, services
 from ketacare.scheduling.forms import LOCAL_INPUT, AppointmentForm, ReasonForm, RescheduleForm
-from ketacare.scheduling.models import AppointmentStatus
+from ketacare.scheduling.models import AppointmentKind, AppointmentStatus
 from ketacare.scheduling.services import APPOINTMENT_TRANSITIONS, CANCELLABLE_STATUSES
 from ketacare.web.access import actor_of, clinic_view
 from ketacare.web.forms import refusal_to_form
@@ -30,6 +30,10 @@ def _booking_initial(request: HttpRequest) -> dict[str, Any]:
         initial["chair"] = int(request.GET["chair"])
     if request.GET.get("course", "").isdigit():
         initial["course"] = int(request.GET["course"])
+    if request.GET.get("therapist", "").isdigit():
+        initial["therapist"] = int(request.GET["therapist"])
+    if request.GET.get("kind", "") in AppointmentKind.values:
+        initial["kind"] = request.GET["kind"]
     if request.GET.get("patient_mrn"):  # "Book an appointment" from the patient's chart
         initial["patient_mrn"] = request.GET["patient_mrn"].strip()[:32]
     start = query_datetime(request.GET, "start")
@@ -47,7 +51,11 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
     courses = selectors.active_courses_of_clinic(actor=actor)
     chairs = selectors.chairs_of_clinic(actor=actor)
     form = AppointmentForm(
-        request.POST or None, initial=_booking_initial(request), courses=courses, chairs=chairs
+        request.POST or None,
+        initial=_booking_initial(request),
+        courses=courses,
+        chairs=chairs,
+        therapists=selectors.therapists_of_clinic(actor=actor),
     )
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -74,6 +82,7 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
                 kind=data["kind"] or None,
                 minutes=data["minutes"],
                 idempotency_key=data["idempotency_key"],
+                therapist=data["therapist"],
             )
         except Http404 as missing:
             form.add_error("patient_mrn", str(missing))

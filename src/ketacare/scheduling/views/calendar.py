@@ -53,3 +53,15 @@ def schedule_week(request: HttpRequest) -> HttpResponse:
         "today": clinic_today(request),
     }
     return render_page(request, "scheduling/week.html", context)
+
+
+@clinic_view(Permission.SCHEDULE_VIEW)
+@in_clinic_time
+def schedule_mine(request: HttpRequest) -> HttpResponse:
+    """The signed-in therapist's bookings of the day (a fragment for their start page)."""
+    actor = actor_of(request)
+    day = clinic_today(request)
+    context = {"bookings": selectors.therapist_day(actor=actor, day=day), "day": day}
+    return render_page(
+        request, "scheduling/my_day.html", context, partial="scheduling/_my_day.html"
+    )
