@@ -5,7 +5,6 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja.security import HttpBearer
 
 from ketacare.accounts.access import Actor, client_address
@@ -14,6 +13,7 @@ from ketacare.accounts.permissions import Permission
 from ketacare.accounts.reauth import SIGNING_SECRET_HEADER, reauthenticate
 from ketacare.accounts.roles import Role
 from ketacare.accounts.tenancy import ensure_path_objects_in_clinic
+from ketacare.kernel import clock
 
 # Writing last_used_at on every call would turn every read into a write; once a minute is enough.
 LAST_USED_GRANULARITY = timedelta(minutes=1)
@@ -45,7 +45,7 @@ class BearerToken(HttpBearer):
         ).first()
         if membership is None:
             return None
-        now = timezone.now()
+        now = clock.wall_now()
         if api_token.last_used_at is None or now - api_token.last_used_at > LAST_USED_GRANULARITY:
             ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
         actor = Actor(

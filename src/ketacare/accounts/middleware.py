@@ -1,6 +1,5 @@
 """Attach the signed-in user's active clinic and role to every web request."""
 
-import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -8,6 +7,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 
 from ketacare.accounts.access import actor_for, client_address
+from ketacare.kernel import clock
 
 ACTIVE_CLINIC_SESSION_KEY = "active_clinic_id"
 
@@ -59,7 +59,7 @@ class IdleTimeoutMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            now = int(time.time())
+            now = int(clock.wall_now().timestamp())
             last = request.session.get(LAST_ACTIVITY_SESSION_KEY)
             signed_in_at = request.session.setdefault(SIGNED_IN_AT_SESSION_KEY, now)
             if (

@@ -20,6 +20,7 @@ from django.utils import timezone
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import SigningPin
 from ketacare.errors import Refused
+from ketacare.kernel import clock
 
 SIGNING_SECRET_FIELD = "signing_secret"  # noqa: S105 - a form field name, not a secret
 SIGNING_SECRET_HEADER = "X-KetaCare-Reauth"  # noqa: S105 - a header name
@@ -52,7 +53,7 @@ def signing_pin_set(*, actor: Actor, password: str, pin: str) -> None:
         user=actor.user,
         defaults={
             "pin_hash": make_password(pin),
-            "set_at": timezone.now(),
+            "set_at": clock.wall_now(),
             "failed_attempts": 0,
             "locked_until": None,
         },
@@ -65,7 +66,7 @@ def reauthenticate(*, actor: Actor, secret: str) -> Actor:
     Refuses `reauth_failed` for a wrong secret (counted, and the count is kept although the
     request fails) and `reauth_locked` after too many.
     """
-    now = timezone.now()
+    now = clock.wall_now()
     with transaction.atomic():
         row, _ = SigningPin.objects.select_for_update().get_or_create(user=actor.user)
         locked_until = row.locked_until if row.locked_until and row.locked_until > now else None
@@ -104,7 +105,7 @@ def reauthenticate(*, actor: Actor, secret: str) -> Actor:
 def reauth_require(actor: Actor, *, what: str) -> None:
     """Refuse (`reauth_required`) unless the actor re-authenticated in this request."""
     stamp = actor.reauthenticated_at
-    if stamp is None or timezone.now() - stamp > STAMP_LIFETIME:
+    if stamp is None or clock.wall_now() - stamp > STAMP_LIFETIME:
         raise Refused(
             f"Enter your password or signing PIN to sign {what}.",
             field=SIGNING_SECRET_FIELD,

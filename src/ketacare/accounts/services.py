@@ -2,10 +2,10 @@
 
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
-from django.utils import timezone
 
 from ketacare.accounts.models import ApiToken, Clinic, Membership, User, hash_token, new_raw_token
 from ketacare.accounts.roles import Role
+from ketacare.kernel import clock
 
 
 class AccountError(ValueError):
@@ -69,5 +69,5 @@ def token_create(
 def token_revoke(*, token: ApiToken) -> None:
     """Revoke a token; later calls with it answer 401."""
     if token.revoked_at is None:
-        token.revoked_at = timezone.now()
+        token.revoked_at = clock.wall_now()
         token.save(update_fields=["revoked_at"])

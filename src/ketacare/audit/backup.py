@@ -17,7 +17,6 @@ import sqlite3
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from django.db import connection, transaction
 from ketacare.audit.chain import sign, signature_matches
 from ketacare.audit.chained import VerifyReport, chain_heads, chains_checkpoint, chains_verify
 from ketacare.audit.checkpoints import Heads
+from ketacare.kernel import clock
 
 MANIFEST = "manifest.json"
 CHUNK = 16 * 1024 * 1024
@@ -185,7 +185,7 @@ def backup_create(directory: Path, *, key: bytes | None = None) -> Manifest:
     manifest = Manifest(
         engine=engine,
         file=name,
-        created_at=datetime.now(tz=UTC).isoformat(timespec="seconds"),
+        created_at=clock.wall_now().isoformat(timespec="seconds"),
         sha256=digest,
         encrypted=key is not None,
         counts=counts,

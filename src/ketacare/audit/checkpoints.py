@@ -14,12 +14,12 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
 
 from ketacare.audit.chain import GENESIS_HASH, key_id, sign, signature_matches
+from ketacare.kernel import clock
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def write_checkpoint(heads: Heads, path: Path | None = None) -> int:
                 return 0
             body = {
                 "v": 1,
-                "at": datetime.now(tz=UTC).isoformat(timespec="seconds"),
+                "at": clock.wall_now().isoformat(timespec="seconds"),
                 "key_id": key_id(),
                 "prev": state.last_signature,
                 "heads": {name: list(head) for name, head in sorted(changed.items())},

@@ -11,12 +11,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.errors import Conflict, Refused
+from ketacare.kernel import clock
 
 MIN_REASON_LENGTH = 5
 
@@ -75,7 +75,7 @@ def entered_in_error_mark(
     updated = model._default_manager.filter(
         pk=pk, clinic_id=actor.clinic_id, entered_in_error_at__isnull=True
     ).update(
-        entered_in_error_at=timezone.now(),
+        entered_in_error_at=clock.wall_now(),
         entered_in_error_by=actor.user,
         entered_in_error_reason=reason,
     )

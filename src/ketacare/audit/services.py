@@ -3,11 +3,10 @@
 from pathlib import Path
 from typing import Any
 
-from django.utils import timezone
-
 from ketacare.accounts.access import Actor
 from ketacare.audit.chained import ChainProblem, VerifyReport, chain_append, chains_verify
 from ketacare.audit.models import AuditAction, AuditEntry
+from ketacare.kernel import clock
 
 __all__ = ["ChainProblem", "VerifyReport", "audit_record", "audit_verify", "chain_key_for"]
 
@@ -35,7 +34,7 @@ def audit_record(
         username = actor.user.username
         client_address = actor.client_address
     values: dict[str, Any] = {
-        "at": timezone.now(),
+        "at": clock.wall_now(),
         "clinic_id": clinic_id,
         "actor_id": actor.user.pk if actor else None,
         "actor_username": username,

@@ -4,11 +4,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
 from ketacare.accounts.models import Clinic
 from ketacare.audit.corrections import EnteredInError, entered_in_error_constraint
 from ketacare.consent.signers import RepresentativeRelationship
+from ketacare.kernel import clock
 from ketacare.patients.models import Patient
 
 
@@ -97,7 +97,7 @@ class ConsentSignature(EnteredInError):
     )
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_reason = models.TextField(blank=True)
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(default=clock.now)
     withdrawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

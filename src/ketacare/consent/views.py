@@ -16,6 +16,7 @@ from ketacare.consent.models import ConsentRoute
 from ketacare.consent.signers import RepresentativeRelationship
 from ketacare.consent.texts import TITLES, default_body
 from ketacare.errors import Conflict, Refused
+from ketacare.kernel import clock
 from ketacare.kernel.bounds import BoundedForm
 from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.patients.selectors import patient_get_for_actor
@@ -208,7 +209,7 @@ def signature_new(request: HttpRequest, patient_id: int) -> HttpResponse:
         initial={
             "document_version_id": version.pk,
             "idempotency_key": uuid.uuid4().hex,
-            "signed_at": timezone.localtime().replace(second=0, microsecond=0),
+            "signed_at": timezone.localtime(clock.now()).replace(second=0, microsecond=0),
             "witnessed_by": actor.user.pk,
         },
     )

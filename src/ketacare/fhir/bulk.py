@@ -22,7 +22,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_tasks import task
 
@@ -35,6 +34,7 @@ from ketacare.fhir.models import ExportFile, ExportJob, ExportStatus
 from ketacare.fhir.registry import REGISTRY, BuildContext, Resource, ResourceType, build_all
 from ketacare.fhir.scopes import Scopes
 from ketacare.fhir.search import SearchError
+from ketacare.kernel import clock
 from ketacare.scheduling.models import Course
 
 OUTPUT_FORMATS = {"application/fhir+ndjson", "application/ndjson", "ndjson"}
@@ -120,7 +120,7 @@ def export_request_parse(
 
 def export_kickoff(*, actor: Actor, request: ExportRequest, request_url: str) -> ExportJob:
     """Record an export job and queue it for the worker (after the transaction commits)."""
-    now = timezone.now()
+    now = clock.wall_now()
     exports_prune(now=now)
     with transaction.atomic():
         job = ExportJob.objects.create(
@@ -241,7 +241,7 @@ def export_run(*, job_id: int, base_url: str = "") -> ExportJob:
         ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=str(error))
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    now = timezone.now()
+    now = clock.wall_now()
     ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING).update(
         status=ExportStatus.COMPLETE, completed_at=now, expires_at=now + export_ttl(), counts=counts
     )
@@ -267,7 +267,7 @@ def bulk_export_run(job_id: int) -> dict[str, int]:
 
 def export_job_for_actor(*, actor: Actor, job_id: int) -> ExportJob:
     """An export job of the actor's clinic that the actor requested; else 404. Expired: 404."""
-    exports_prune(now=timezone.now())
+    exports_prune(now=clock.wall_now())
     job = ExportJob.objects.filter(
         pk=job_id, clinic_id=actor.clinic_id, requested_by=actor.user
     ).first()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
-
 from ketacare.fhir.registry import REGISTRY
 from ketacare.fhir.search import COMMON
+from ketacare.kernel import clock
 
 SEARCH_TYPES = {
     "reference": "reference",
@@ -48,7 +47,7 @@ def capability_statement(base: str) -> dict[str, Any]:
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
-        "date": timezone.now().date().isoformat(),
+        "date": clock.wall_now().date().isoformat(),
         "publisher": "KetaCare",
         "kind": "instance",
         "software": {"name": "KetaCare"},

@@ -24,6 +24,7 @@ from ketacare.audit.services import audit_record
 from ketacare.fhir.bulk import export_resources
 from ketacare.fhir.models import RecordLink
 from ketacare.fhir.registry import REGISTRY, BuildContext, Resource
+from ketacare.kernel import clock
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import patient_lock_for_write
 
@@ -94,7 +95,7 @@ def patient_bundle(patient: Patient) -> Resource:
     return {
         "resourceType": "Bundle",
         "type": "collection",
-        "timestamp": timezone.now().isoformat(timespec="seconds"),
+        "timestamp": clock.wall_now().isoformat(timespec="seconds"),
         "entry": entries,
     }
 
@@ -154,7 +155,7 @@ def patient_pdf(patient: Patient, bundle: Resource) -> bytes:
     pdf.set_font("Helvetica", "", 10)
     pdf.line_of(
         f"{patient.clinic.name} - MRN {patient.mrn} - born {patient.date_of_birth:%Y-%m-%d} - "
-        f"printed {timezone.localdate():%Y-%m-%d}"
+        f"printed {timezone.localdate(clock.wall_now()):%Y-%m-%d}"
     )
     pdf.section("Diagnoses and history")
     for condition in by_type["Condition"] or [{"code": {"text": "None recorded"}}]:

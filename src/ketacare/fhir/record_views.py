@@ -8,7 +8,6 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from ketacare.accounts.access import client_address
@@ -22,6 +21,7 @@ from ketacare.fhir.record import (
     record_link_resolve,
 )
 from ketacare.followup import portal
+from ketacare.kernel import clock
 from ketacare.patients.models import Patient
 from ketacare.web.access import actor_of, clinic_view
 
@@ -34,7 +34,7 @@ def record_link_page(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = Patient.objects.get(pk=patient_id, clinic_id=actor.clinic_id)
     issued_url = None
     if request.method == "POST":
-        _, token = record_link_issue(actor=actor, patient_id=patient.pk, now=timezone.now())
+        _, token = record_link_issue(actor=actor, patient_id=patient.pk, now=clock.wall_now())
         issued_url = request.build_absolute_uri(reverse("record_portal", args=[token]))
     links = RecordLink.objects.filter(clinic_id=actor.clinic_id, patient=patient).order_by(
         "-created_at"
@@ -42,12 +42,12 @@ def record_link_page(request: HttpRequest, patient_id: int) -> HttpResponse:
     return render(
         request,
         "fhir/record_link.html",
-        {"patient": patient, "links": links, "issued_url": issued_url, "now": timezone.now()},
+        {"patient": patient, "links": links, "issued_url": issued_url, "now": clock.wall_now()},
     )
 
 
 def _portal(request: HttpRequest, token: str) -> tuple[RecordLink | None, HttpResponse | None]:
-    now = timezone.now()
+    now = clock.wall_now()
     address = client_address(request) or "unknown"
     if not portal.rate_limit_hit(key=f"addr:{address}", limit=portal.ADDRESS_LIMIT, now=now):
         return None, _closed(request, 429, "Too many attempts", "Please wait, then try again.")

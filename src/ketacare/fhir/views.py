@@ -12,7 +12,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -25,6 +24,7 @@ from ketacare.fhir.registry import BuildContext, Resource
 from ketacare.fhir.scopes import Scopes
 from ketacare.fhir.search import Page, SearchError
 from ketacare.fhir.selectors import fhir_read, fhir_search, scopes_for_token
+from ketacare.kernel import clock
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
 View = Callable[..., HttpResponseBase]
@@ -172,7 +172,7 @@ def searchset(
     return {
         "resourceType": "Bundle",
         "type": "searchset",
-        "meta": {"lastUpdated": timezone.now().isoformat(timespec="seconds")},
+        "meta": {"lastUpdated": clock.wall_now().isoformat(timespec="seconds")},
         "total": page.total,
         "link": links,
         "entry": entries,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ketacare.clinical.instruments import Instrument
+from ketacare.kernel import clock
 from ketacare.kernel.bounds import in_range
 
 WIDTH = 640
@@ -117,7 +118,7 @@ def trajectory_chart(
     scores = [s for s in scores if in_range(s.at)]
     events = [e for e in events if in_range(e.at)]
     times = [s.at for s in scores] + [e.at for e in events]
-    start, end = (min(times), max(times)) if times else (datetime.now(), datetime.now())  # noqa: DTZ005 - only when there is nothing to place
+    start, end = (min(times), max(times)) if times else (clock.now(), clock.now())
     if end - start < timedelta(days=14):
         middle = start + (end - start) / 2
         start, end = middle - timedelta(days=7), middle + timedelta(days=7)

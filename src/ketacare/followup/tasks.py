@@ -10,7 +10,6 @@ import logging
 from dataclasses import asdict
 from datetime import timedelta
 
-from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
@@ -18,6 +17,7 @@ from ketacare.dbstats import database_optimize
 from ketacare.followup.dispatch import dispatch_pass
 from ketacare.followup.portal import rate_counts_prune
 from ketacare.followup.summaries import outcome_summaries_catch_up_all
+from ketacare.kernel import clock
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ TICK_EVERY = timedelta(minutes=5)
 def questionnaires_tick() -> dict[str, int]:
     """Plan and send due questionnaires and reminders, announce alerts, bring outcome summaries
     up to date, then queue the next."""
-    now = timezone.now()
+    now = clock.now()
     report = dispatch_pass(now=now)
     rate_counts_prune(now=now)
     # Keep the dashboard's and worklist's stored summaries and the planner's statistics current.
@@ -45,5 +45,5 @@ def tick_ensure_scheduled(*, delay: timedelta = timedelta(0)) -> bool:
     ).exists()
     if waiting:
         return False
-    questionnaires_tick.using(run_after=timezone.now() + delay).enqueue()
+    questionnaires_tick.using(run_after=clock.wall_now() + delay).enqueue()
     return True

@@ -1,15 +1,22 @@
 """The clinic clock: real time, unless a test or the demo moves it.
 
-Every app reads the time through `now()`, so a browser test can let two hours of observation pass
-without sleeping, and the demo can record past sessions at their real times; moving this clock
-moves it for every app at once. Production never sets an offset or a frozen time. Security
-timing (sign-in lockout, idle timeout, token use) and the audit trail's timestamps keep the
-server's wall clock: they record when something really happened.
+Every app reads the time through this module and nowhere else (ruff bans `timezone.now`,
+`datetime.now` and `date.today` outside it). Two readings:
+
+- `now()` is the clinic clock: the time of the clinic's records and decisions (a dose, an
+  observation, a questionnaire falling due, the clinic's day). A browser test can let two hours
+  of observation pass without sleeping, and the demo can record past sessions at their real
+  times; moving this clock moves it for every app at once.
+- `wall_now()` is the server's wall clock, which nothing moves: security timing (sign-in
+  lockout, re-authentication, token issue and expiry, export expiry) and the audit trail's and
+  archives' stamps record when something really happened.
+
+Production never sets an offset or a frozen time, so the two agree there.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
@@ -28,6 +35,21 @@ def now() -> datetime:
     if _frozen is not None:
         return _frozen
     return timezone.now() + _offset
+
+
+def wall_now() -> datetime:
+    """The server's real time (timezone-aware), never moved by `travel` or `frozen_at`.
+
+    For security and audit times: re-authentication age, token and link expiry, rate-limit
+    windows of sign-in, audit and backup stamps. A clinical record's time is `now()`.
+    """
+    return timezone.now()
+
+
+def today() -> date:
+    """The clinic clock's calendar day in the active time zone (the clinic's, inside a clinic
+    page; see `kernel.clinic_time.in_clinic_time`)."""
+    return timezone.localdate(now())
 
 
 def travel(delta: timedelta) -> None:

@@ -13,13 +13,13 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404
-from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.errors import Conflict, Refused
+from ketacare.kernel import clock
 from ketacare.patients.models import ChartSection, ChartSectionRevision, Patient
 
 # The chart's own history stays on the chart it was written on (append-only); sections that
@@ -109,7 +109,7 @@ def _copy_missing_sections(*, actor: Actor, keep: Patient, duplicate: Patient) -
         for row in ChartSection.objects.filter(clinic_id=actor.clinic_id, patient=keep)
     }
     copied, clashing = [], []
-    now = timezone.now()
+    now = clock.now()
     for row in ChartSection.objects.filter(clinic_id=actor.clinic_id, patient=duplicate):
         if row.section in kept:
             if kept[row.section].data != row.data:
@@ -191,7 +191,7 @@ def patient_merge(*, actor: Actor, keep_id: int, merge_id: int, reason: str) -> 
         if count:
             moved[model._meta.label_lower] = count
     Patient.objects.filter(pk=duplicate.pk).update(
-        merged_into=keep, merged_at=timezone.now(), merged_by=actor.user, merge_reason=reason
+        merged_into=keep, merged_at=clock.now(), merged_by=actor.user, merge_reason=reason
     )
     detail = {
         "kept": keep.mrn,

@@ -9,6 +9,7 @@ from django.forms import BaseFormSet, formset_factory
 from django.urls import reverse_lazy
 from django.utils import timezone
 
+from ketacare.kernel import clock
 from ketacare.kernel.bounds import BoundedForm, BoundedModelForm
 from ketacare.patients.codes import (
     condition_label,
@@ -41,7 +42,7 @@ class PatientForm(BoundedModelForm):
 
     def clean_date_of_birth(self) -> date:
         value: date = self.cleaned_data["date_of_birth"]
-        if value > date.today():  # noqa: DTZ011 - a birth date is a calendar date
+        if value > clock.today():
             raise forms.ValidationError("Date of birth cannot be in the future.")
         return value
 

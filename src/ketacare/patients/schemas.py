@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from ketacare.kernel import clock
 from ketacare.kernel.bounds import BoundedIn
 from ketacare.patients.models import HEIGHT_CM_RANGE, WEIGHT_KG_RANGE, PatientSexChoices
 
@@ -24,7 +25,7 @@ Phone = Annotated[
 
 
 def _not_in_future(value: date | None) -> date | None:
-    if value is not None and value > date.today():  # noqa: DTZ011 - a birth date is a calendar date
+    if value is not None and value > clock.today():
         raise ValueError("date of birth cannot be in the future")
     if value is not None and value.year < 1900:
         raise ValueError("date of birth must be after 1900")

@@ -26,12 +26,12 @@ from typing import IO, Any
 from django.db import connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import DateField, Model
-from django.utils import timezone
 
 from ketacare.accounts.models import Clinic, User
 from ketacare.clinical.recovery import REDISCLOSURE_NOTICE_FULL
 from ketacare.fhir.bulk import export_resources
 from ketacare.fhir.registry import REGISTRY, BuildContext
+from ketacare.kernel import clock
 from ketacare.portability.tables import (
     Table,
     canonical_line,
@@ -105,7 +105,7 @@ def clinic_export(*, slug: str, path: Path) -> Manifest:
     manifest = Manifest(
         clinic={"id": clinic.pk, "slug": clinic.slug, "name": clinic.name},
         schema=schema_state(),
-        created_at=timezone.now().isoformat(),
+        created_at=clock.wall_now().isoformat(),
     )
     ctx = BuildContext(clinic=clinic)
     with transaction.atomic(), zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -3,10 +3,9 @@
 import random
 from datetime import timedelta
 
-from django.utils import timezone
-
 from ketacare.accounts.models import Clinic, User
 from ketacare.accounts.roles import Role
+from ketacare.kernel import clock
 from ketacare.rems.models import PatientEnrolment, SettingCertification
 
 # Demo patients on an esketamine course (the stage plan's patient 12).
@@ -15,7 +14,7 @@ ESKETAMINE_POSITIONS = (12,)
 
 def load(*, clinic: Clinic, staff: dict[Role, User], rng: random.Random) -> None:
     """Certify the setting and enrol the esketamine patients, once."""
-    today = timezone.localdate()
+    today = clock.today()
     if not SettingCertification.objects.filter(clinic=clinic).exists():
         SettingCertification.objects.create(
             clinic=clinic,
@@ -25,7 +24,7 @@ def load(*, clinic: Clinic, staff: dict[Role, User], rng: random.Random) -> None
             certified_on=today - timedelta(days=400),
             status="certified",
             recorded_by=staff[Role.ADMIN],
-            recorded_at=timezone.now(),
+            recorded_at=clock.now(),
         )
     patients = list(clinic.patients.order_by("mrn"))
     for position in ESKETAMINE_POSITIONS:
@@ -41,6 +40,6 @@ def load(*, clinic: Clinic, staff: dict[Role, User], rng: random.Random) -> None
                 "signed_by_patient": True,
                 "prescriber": staff[Role.PRESCRIBER],
                 "recorded_by": staff[Role.PRESCRIBER],
-                "recorded_at": timezone.now(),
+                "recorded_at": clock.now(),
             },
         )

@@ -9,8 +9,6 @@ import dataclasses
 import random
 from datetime import timedelta
 
-from django.utils import timezone
-
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Clinic, User
 from ketacare.accounts.roles import Role
@@ -41,7 +39,7 @@ def load(*, clinic: Clinic, staff: dict[Role, User], rng: random.Random) -> None
         clinic=clinic,
         role=Role.PRESCRIBER,
         channel="demo",
-        reauthenticated_at=timezone.now(),
+        reauthenticated_at=clock.wall_now(),
     )
     for position, patient in enumerate(clinic.patients.order_by("mrn")[:15], start=1):
         protocol_id = PROTOCOL_BY_POSITION.get(position)
@@ -60,7 +58,7 @@ def load(*, clinic: Clinic, staff: dict[Role, User], rng: random.Random) -> None
         reason = "" if screening.status == ScreeningStatus.ELIGIBLE else REVIEW_REASON
         screening_sign(
             # stamped at each signing: loading outlasts a re-authentication on a slow machine
-            actor=dataclasses.replace(as_prescriber, reauthenticated_at=timezone.now()),
+            actor=dataclasses.replace(as_prescriber, reauthenticated_at=clock.wall_now()),
             screening=screening,
             reason=reason,
             at=run_at + timedelta(minutes=rng.randint(20, 90)),

@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Clinic, User
@@ -60,11 +59,11 @@ class _Demo:
     # stamped afresh at each step, since loading takes longer than that on a slow machine.
     @property
     def nurse(self) -> Actor:
-        return dataclasses.replace(self.nurse_actor, reauthenticated_at=timezone.now())
+        return dataclasses.replace(self.nurse_actor, reauthenticated_at=clock.wall_now())
 
     @property
     def prescriber(self) -> Actor:
-        return dataclasses.replace(self.prescriber_actor, reauthenticated_at=timezone.now())
+        return dataclasses.replace(self.prescriber_actor, reauthenticated_at=clock.wall_now())
 
     def key(self) -> str:
         self.keys += 1
@@ -98,7 +97,7 @@ def _actor(clinic: Clinic, user: User, role: Role) -> Actor:
         role=role,
         client_address="127.0.0.1",
         channel="demo",
-        reauthenticated_at=timezone.now(),
+        reauthenticated_at=clock.wall_now(),
     )
 
 

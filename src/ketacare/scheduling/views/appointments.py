@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from ketacare.accounts.permissions import Permission
 from ketacare.clinical import ClinicalError
 from ketacare.errors import KetaCareError
+from ketacare.kernel import clock
 from ketacare.kernel.bounds import query_datetime
 from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.patients.selectors import patients_of_clinic
@@ -113,7 +114,7 @@ def _appointment_context(request: HttpRequest, appointment_id: int, **extra: Any
     appointment = selectors.appointment_get_for_actor(actor=actor, appointment_id=appointment_id)
     chairs = selectors.chairs_of_clinic(actor=actor)
     # Check-in and the session are recorded on the day (the service refuses earlier).
-    on_the_day = timezone.localdate(appointment.starts_at) <= timezone.localdate()
+    on_the_day = timezone.localdate(appointment.starts_at) <= clock.today()
     moves = {
         status: actor.can(permission) and on_the_day
         for status, permission in APPOINTMENT_TRANSITIONS.get(appointment.status, {}).items()

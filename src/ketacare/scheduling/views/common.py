@@ -3,9 +3,10 @@
 from datetime import date
 
 from django.http import HttpRequest
-from django.utils import timezone
+
+from ketacare.kernel import clock
 
 
 def clinic_today(request: HttpRequest) -> date:
     """Today in the clinic's time zone (the pages run with it active)."""
-    return timezone.localdate()
+    return clock.today()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 
 from ketacare.accounts.roles import Role
 from ketacare.followup.policy import DAYS_PER_MONTH, DAYS_PER_WEEK, DEFAULT_POLICY
+from ketacare.kernel import clock
 
 SYNTH_PASSWORD = "ketacare-synth"  # noqa: S105 - synthetic staff only, printed by the command
 TIME_ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles")
@@ -33,7 +34,7 @@ class NetworkSpec:
     patients: int
     clinics: int = 5
     seed: int = 16
-    today: date = field(default_factory=lambda: datetime.now(UTC).date())
+    today: date = field(default_factory=lambda: clock.now().date())
     history_days: int = 3 * 365
     audit_per_patient: int = 70
     slug_prefix: str = "synth"

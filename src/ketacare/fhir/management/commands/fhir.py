@@ -6,7 +6,6 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
 
 from ketacare.accounts.models import Clinic, User
 from ketacare.accounts.services import AccountError, token_create
@@ -14,6 +13,7 @@ from ketacare.fhir.bulk import exports_prune
 from ketacare.fhir.models import TokenScope
 from ketacare.fhir.registry import REGISTRY
 from ketacare.fhir.scopes import ScopeError, parse_scopes
+from ketacare.kernel import clock
 
 
 class Command(BaseCommand):
@@ -33,7 +33,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "prune-exports":
-            pruned = exports_prune(now=timezone.now())
+            pruned = exports_prune(now=clock.wall_now())
             self.stdout.write(f"Pruned {pruned} expired export(s).")
             return
         try:
