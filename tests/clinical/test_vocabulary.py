@@ -128,3 +128,17 @@ def test_a_misspelling_gets_suggestions_and_nonsense_gets_none() -> None:
     assert "intracerebral haemorrhage" in [name.lower() for name in suggested]
     assert suggested == V.suggest("condition", "intracerebal haemorrhage")
     assert V.suggest("condition", "qqqqqqq") == ()
+
+
+def test_a_known_condition_code_reads_as_its_label() -> None:
+    code = V.checklist("medical_history")[0]
+    reading = V.read_condition_code(code)
+    assert reading.understood
+    assert reading.meaning == V.conditions[code].label != code
+
+
+def test_an_unknown_condition_code_fails_closed_shown_as_recorded() -> None:
+    reading = V.read_condition_code("retired_condition_x")
+    assert not reading.understood
+    assert reading.entry == "retired_condition_x"
+    assert reading.concepts == ()

@@ -152,7 +152,9 @@ def test_staff_see_unknown_medicines_flagged_and_accept_the_checked_parts(world)
     assert "sertraline" in page
     assert "Needs review" in page and "grandma&#x27;s sleep tea pills" in page.lower()
     # when the nurse accepts medicines and contact, not the history
-    response = nurse.post(url, {"decision": "accept", "parts": ["medicines", "contact"]})
+    response = nurse.post(
+        url, {"decision": "accept", "parts": ["medicines", "contact"], "version": "1"}
+    )
     assert response.status_code == 302
     # then exactly those are in the chart, as the nurse's change; the form is closed
     sections = set(
@@ -176,6 +178,7 @@ def test_phone_and_email_are_accepted_as_demographics(world):
         actor=_actor(world),
         patient_id=world.patient_a.pk,
         submission_id=submission.pk,
+        version=submission.version,
         parts=["phone_email"],
     )
     world.patient_a.refresh_from_db()
@@ -186,14 +189,21 @@ def test_accepting_nothing_is_refused_and_a_reviewed_form_cannot_be_reviewed_aga
     _send(world)
     submission = IntakeSubmission.objects.get()
     nurse = _actor(world)
-    ids = {"actor": nurse, "patient_id": world.patient_a.pk, "submission_id": submission.pk}
+    ids = {
+        "actor": nurse,
+        "patient_id": world.patient_a.pk,
+        "submission_id": submission.pk,
+        "version": submission.version,
+    }
     with pytest.raises(Refused) as nothing:
         intake_forms.intake_submission_accept(**ids, parts=[])
     assert nothing.value.code == "intake_nothing_chosen"
     with pytest.raises(Refused) as unknown:
         intake_forms.intake_submission_accept(**ids, parts=["diagnoses"])
     assert unknown.value.code == "choice"
-    intake_forms.intake_submission_decline(**ids, reason="Filled in by the wrong person")
+    declined = intake_forms.intake_submission_decline(**ids, reason="Filled in by the wrong person")
+    # naming the version it now holds, the form is still not reviewed twice
+    ids["version"] = declined.version
     with pytest.raises(Conflict) as again:
         intake_forms.intake_submission_accept(**ids, parts=["medicines"])
     assert again.value.code == "intake_already_reviewed"
@@ -208,6 +218,7 @@ def test_a_decline_needs_a_reason(world):
             actor=_actor(world),
             patient_id=world.patient_a.pk,
             submission_id=submission.pk,
+            version=submission.version,
             reason="no",
         )
     assert refused.value.code == "reason_required"
@@ -242,3 +253,81 @@ def test_a_form_for_a_merged_chart_is_refused(world):
     # the link moved with the records, so it now opens the kept chart's forms
     Client().post(_path(issued.token, "intake"), FILLED)
     assert IntakeSubmission.objects.get().patient_id == keep.pk
+
+
+def test_two_staff_reviewing_one_form_at_once_cannot_both_succeed_stale_version(world):
+    # given two nurses who opened the same form (version 1)
+    _send(world)
+    submission = IntakeSubmission.objects.get()
+    first = _actor(world)
+    second = Actor(user=world.staff["prescriber"], clinic=world.clinic_a, role=Role.PRESCRIBER)
+    ids = {"patient_id": world.patient_a.pk, "submission_id": submission.pk, "version": 1}
+    # when the first accepts the medicines
+    intake_forms.intake_submission_accept(actor=first, **ids, parts=["medicines"])
+    # then the second's accept and decline, decided on version 1, are refused
+    with pytest.raises(Conflict) as accept:
+        intake_forms.intake_submission_accept(actor=second, **ids, parts=["contact"])
+    assert accept.value.code == "stale_version"
+    assert accept.value.field == "version"
+    with pytest.raises(Conflict) as decline:
+        intake_forms.intake_submission_decline(actor=second, **ids, reason="Wrong patient form")
+    assert decline.value.code == "stale_version"
+    submission.refresh_from_db()
+    assert (submission.status, submission.reviewed_by) == ("accepted", world.staff["nurse"])
+    assert submission.accepted_sections == ["medicines"]
+    assert set(
+        ChartSection.objects.filter(patient=world.patient_a).values_list("section", flat=True)
+    ) == {"medicines"}
+
+
+def test_the_review_page_sends_its_version_and_a_post_without_one_is_refused(world):
+    _send(world)
+    submission = IntakeSubmission.objects.get()
+    nurse = world.web(world.staff["nurse"])
+    url = f"/patients/{world.patient_a.pk}/intake-forms/{submission.pk}/"
+    page = nurse.get(url).content.decode()
+    assert page.count('name="version" value="1"') == 2  # the accept and the decline forms
+    # a post that names no version decides on nothing: refused, nothing written
+    response = nurse.post(url, {"decision": "accept", "parts": ["medicines"]})
+    assert response.status_code == 409
+    assert not ChartSection.objects.filter(patient=world.patient_a).exists()
+    # a stale page's post is refused the same way once another accepted
+    assert (
+        nurse.post(url, {"decision": "accept", "parts": ["medicines"], "version": "1"}).status_code
+        == 302
+    )
+    stale = nurse.post(url, {"decision": "decline", "reason": "Wrong patient", "version": "1"})
+    assert stale.status_code == 409
+
+
+def test_the_review_shows_condition_labels_not_codes(world):
+    _send(world)
+    submission = IntakeSubmission.objects.get()
+    nurse = world.web(world.staff["nurse"])
+    page = nurse.get(f"/patients/{world.patient_a.pk}/intake-forms/{submission.pk}/")
+    text = page.content.decode()
+    assert "Aortic aneurysm" in text
+    assert "aortic_aneurysm" not in text
+    assert 'data-testid="code-needs-review"' not in text
+
+
+def test_an_unknown_condition_code_is_shown_as_recorded_and_flagged_needs_review(world):
+    # given a form whose condition code the vocabulary no longer holds
+    _send(world)
+    submission = IntakeSubmission.objects.get()
+    data = dict(submission.data)
+    data["medical_history"] = {**data["medical_history"], "conditions": ["retired_code_x"]}
+    IntakeSubmission.objects.filter(pk=submission.pk).update(data=data)
+    # when staff open it
+    nurse = world.web(world.staff["nurse"])
+    page = nurse.get(f"/patients/{world.patient_a.pk}/intake-forms/{submission.pk}/")
+    text = page.content.decode()
+    # then the code is shown as recorded, flagged, and listed under "Needs review"
+    assert "retired_code_x (needs review)" in text
+    assert 'data-testid="code-needs-review"' in text
+    review = intake_forms.intake_submission_review(
+        actor=_actor(world), patient_id=world.patient_a.pk, submission_id=submission.pk
+    )
+    assert [r.entry for r in review.needs_review if r.entry == "retired_code_x"] == [
+        "retired_code_x"
+    ]

@@ -144,6 +144,14 @@ class Vocabulary:
         found = _scan(entry, self.medicine_index)
         return Reading(entry, False, self._with_classes(found), "not in the medicine vocabulary")
 
+    def read_condition_code(self, code: str) -> Reading:
+        """A recorded condition code → its label. Fails closed: a code the vocabulary does not
+        hold (retired, or from another version) is not understood and is shown as recorded."""
+        condition = self.conditions.get(code)
+        if condition is None:
+            return Reading(code, False, (), "not a condition code the vocabulary holds")
+        return Reading(code, True, (code,), str(condition.label))
+
     def read_allergy(self, entry: str) -> Reading:
         """An allergy: a medicine (by ingredient), a medicine class, or another allergen."""
         medicine = self.read_medicine(entry)

@@ -25,6 +25,7 @@ from ketacare.audit.services import audit_record
 from ketacare.clinical.vocabulary import Reading, load_vocabulary
 from ketacare.errors import Conflict, Refused
 from ketacare.kernel import clock
+from ketacare.kernel.versions import ensure_version
 from ketacare.patients.models import (
     ChartSection,
     IntakeSubmission,
@@ -123,7 +124,9 @@ def intake_submission_submit(
     return submission
 
 
-def _locked(actor: Actor, patient_id: int, submission_id: int) -> IntakeSubmission:
+def _locked(
+    actor: Actor, patient_id: int, submission_id: int, version: int | None
+) -> IntakeSubmission:
     submission = (
         IntakeSubmission.objects.select_for_update(of=("self",))
         .select_related("patient")
@@ -132,6 +135,9 @@ def _locked(actor: Actor, patient_id: int, submission_id: int) -> IntakeSubmissi
     )
     if submission is None:
         raise Http404("Intake form not found.")
+    # Two members of staff reviewing one form at once: the second decided on a version that
+    # is gone, and is refused before anything reaches the chart.
+    ensure_version("intake form", seen=version, current=submission.version)
     if submission.status != IntakeSubmissionStatus.SUBMITTED:
         raise Conflict(
             f"This form was already reviewed ({submission.get_status_display().lower()}).",
@@ -149,8 +155,16 @@ def _review(
     submission.reviewed_at = clock.now()
     submission.accepted_sections = accepted
     submission.review_note = note
+    submission.version += 1
     submission.save(
-        update_fields=["status", "reviewed_by", "reviewed_at", "accepted_sections", "review_note"]
+        update_fields=[
+            "status",
+            "reviewed_by",
+            "reviewed_at",
+            "accepted_sections",
+            "review_note",
+            "version",
+        ]
     )
     audit_record(
         actor=actor,
@@ -165,7 +179,13 @@ def _review(
 
 @transaction.atomic
 def intake_submission_accept(
-    *, actor: Actor, patient_id: int, submission_id: int, parts: Sequence[str], note: str = ""
+    *,
+    actor: Actor,
+    patient_id: int,
+    submission_id: int,
+    version: int | None,
+    parts: Sequence[str],
+    note: str = "",
 ) -> IntakeSubmission:
     """Write the parts staff checked into the chart, each as a chart change of theirs.
 
@@ -173,7 +193,7 @@ def intake_submission_accept(
     chart already holds is replaced by the reviewed answer, with the change kept in its history.
     """
     actor.require(Permission.CHART_EDIT)
-    submission = _locked(actor, patient_id, submission_id)
+    submission = _locked(actor, patient_id, submission_id, version)
     unknown = [part for part in parts if part not in ACCEPTABLE]
     if unknown:
         raise Refused("Choose parts of this form.", field="parts", code="choice")
@@ -211,11 +231,11 @@ def intake_submission_accept(
 
 @transaction.atomic
 def intake_submission_decline(
-    *, actor: Actor, patient_id: int, submission_id: int, reason: str
+    *, actor: Actor, patient_id: int, submission_id: int, version: int | None, reason: str
 ) -> IntakeSubmission:
     """Close a form without writing any of it to the chart (wrong patient, a test), with why."""
     actor.require(Permission.CHART_EDIT)
-    submission = _locked(actor, patient_id, submission_id)
+    submission = _locked(actor, patient_id, submission_id, version)
     text = (reason or "").strip()
     if len(text) < 5:
         raise Refused("Say why the form is declined.", field="reason", code="reason_required")
@@ -234,11 +254,13 @@ class IntakeReview:
     parts: list[dict[str, Any]]
     medicines: list[Reading]
     allergies: list[Reading]
+    conditions: list[Reading]
 
     @property
     def needs_review(self) -> list[Reading]:
-        """Medicines and allergies the vocabulary does not hold: check them with the patient."""
-        return [r for r in (*self.medicines, *self.allergies) if not r.understood]
+        """Medicines, allergies and condition codes the vocabulary does not hold: check them
+        with the patient (fail closed: an unknown code is shown as recorded, never dropped)."""
+        return [r for r in (*self.medicines, *self.allergies, *self.conditions) if not r.understood]
 
 
 def intake_submissions_waiting(*, actor: Actor, patient: Patient) -> list[IntakeSubmission]:
@@ -297,4 +319,8 @@ def intake_submission_review(*, actor: Actor, patient_id: int, submission_id: in
         vocabulary.read_allergy(item["substance"])
         for item in submission.data.get("allergies", {}).get("items", [])
     ]
-    return IntakeReview(patient, submission, parts, medicines, allergies)
+    conditions = [
+        vocabulary.read_condition_code(str(code))
+        for code in submission.data.get("medical_history", {}).get("conditions", [])
+    ]
+    return IntakeReview(patient, submission, parts, medicines, allergies, conditions)

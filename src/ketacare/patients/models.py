@@ -304,6 +304,7 @@ class IntakeSubmission(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     accepted_sections = models.JSONField(default=list, blank=True)
     review_note = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]

@@ -458,12 +458,15 @@ def intake_submission(
     actor = actor_of(request)
     status = 200
     if request.method == "POST":
+        seen = request.POST.get("version", "")
+        version = int(seen) if seen.isdigit() and len(seen) < 10 else None
         try:
             if request.POST.get("decision") == "decline":
                 intake_forms.intake_submission_decline(
                     actor=actor,
                     patient_id=patient_id,
                     submission_id=intake_submission_id,
+                    version=version,
                     reason=request.POST.get("reason", ""),
                 )
                 messages.success(request, "Form declined; nothing was added to the chart.")
@@ -472,6 +475,7 @@ def intake_submission(
                     actor=actor,
                     patient_id=patient_id,
                     submission_id=intake_submission_id,
+                    version=version,
                     parts=request.POST.getlist("parts"),
                     note=request.POST.get("note", ""),
                 )

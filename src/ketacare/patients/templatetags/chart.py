@@ -4,6 +4,7 @@ from typing import Any
 
 from django import template
 
+from ketacare.clinical.vocabulary import load_vocabulary
 from ketacare.patients.codes import condition_label as _condition_label
 from ketacare.patients.sections import fact_label as _fact_label
 from ketacare.patients.sections import fact_step as _fact_step
@@ -72,6 +73,38 @@ def snapshot(data: Any, changed: Any = ()) -> list[tuple[str, str, bool]]:
         (key.replace("_", " "), _describe(value), key in (changed or ()))
         for key, value in data.items()
     ]
+
+
+CONDITION_FIELDS = ("conditions",)
+
+
+def _condition_codes(codes: list[Any]) -> str:
+    vocabulary = load_vocabulary()
+    readings = [vocabulary.read_condition_code(str(code)) for code in codes]
+    return (
+        "; ".join(r.meaning if r.understood else f"{r.entry} (needs review)" for r in readings)
+        or "none"
+    )
+
+
+@register.filter
+def labelled_snapshot(data: Any) -> list[tuple[str, str, bool]]:
+    """Like `snapshot`, with condition codes read as their labels from the vocabulary. Fails
+    closed: a code the vocabulary does not hold is shown as recorded, marked "needs review",
+    and the line is flagged (the third value)."""
+    if not isinstance(data, dict):
+        return []
+    vocabulary = load_vocabulary()
+    lines = []
+    for key, value in data.items():
+        if key in CONDITION_FIELDS and isinstance(value, list):
+            unknown = any(
+                not vocabulary.read_condition_code(str(code)).understood for code in value
+            )
+            lines.append((key.replace("_", " "), _condition_codes(value), unknown))
+        else:
+            lines.append((key.replace("_", " "), _describe(value), False))
+    return lines
 
 
 @register.filter
