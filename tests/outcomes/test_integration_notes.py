@@ -5,8 +5,12 @@ import json
 
 import pytest
 
+from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission, role_may
+from ketacare.accounts.roles import Role
 from ketacare.audit.models import AuditEntry
+from ketacare.errors import Conflict
+from ketacare.followup.services import integration_note_write
 from ketacare.outcomes.models import IntegrationNote
 from tests.factories import PatientFactory
 from tests.treatment.factories import session_row
@@ -94,3 +98,22 @@ def test_the_therapist_sees_recent_notes_on_the_chart_panel(world):
     _write(world.web(world.staff["therapist"]), world.patient_a, session)
     panel = world.web(world.staff["therapist"]).get(f"/outcomes/patients/{world.patient_a.pk}/")
     assert b"Talked through the dissociation." in panel.content
+
+
+def test_a_note_key_reused_for_another_patient_is_refused(world):
+    # given a note written for one patient with key "n-1"
+    session = session_row(world.clinic_a, world.patient_a, world.staff)
+    _write(world.web(world.staff["therapist"]), world.patient_a, session, key="n-1")
+    other = PatientFactory(clinic=world.clinic_a)
+    # when the same key is sent for another patient's note
+    with pytest.raises(Conflict) as error:
+        integration_note_write(
+            actor=Actor(user=world.staff["therapist"], clinic=world.clinic_a, role=Role.THERAPIST),
+            patient=other,
+            session_id=None,
+            body="A different note.",
+            idempotency_key="n-1",
+        )
+    # then it is refused, and the first patient's note is not handed back
+    assert (error.value.field, error.value.code) == ("idempotency_key", "idempotency_key_reused")
+    assert IntegrationNote.objects.count() == 1

@@ -13,12 +13,11 @@ from ketacare.accounts.api_auth import api_actor, operation
 from ketacare.accounts.permissions import Permission
 from ketacare.followup import selectors, services
 from ketacare.kernel.bounds import BoundedIn
+from ketacare.kernel.idempotency import RequiredIdempotencyKey
 from ketacare.outcomes.models import IntegrationNote
 from ketacare.patients.selectors import patient_get_for_actor
 
 router = Router(tags=["outcomes"])
-
-IdempotencyKey = Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9_.:-]*$")]
 
 
 class OutcomeOut(Schema):
@@ -60,9 +59,7 @@ class IntegrationNoteIn(BoundedIn):
         default_factory=dict
     )
     body: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000)] = ""
-    idempotency_key: Annotated[
-        str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
-    ]
+    idempotency_key: RequiredIdempotencyKey
 
 
 class IntegrationNoteOut(Schema):

@@ -24,6 +24,7 @@ from ketacare.errors import Refused
 from ketacare.followup.note_templates import NOTE_TEMPLATES, note_body
 from ketacare.followup.policy import DEFAULT_POLICY, portal_instruments, resolve_policy
 from ketacare.kernel import clock
+from ketacare.kernel.idempotency import replayed
 from ketacare.kernel.versions import ensure_version
 from ketacare.outcomes.models import (
     AssignmentTrigger,
@@ -229,9 +230,13 @@ def integration_note_write(
         raise Refused("A note is at most 20,000 characters.", field="body")
     if not idempotency_key or len(idempotency_key) > 64:
         raise Refused("The form expired; open it again.", field="idempotency_key")
-    existing = IntegrationNote.objects.filter(
-        clinic_id=actor.clinic_id, idempotency_key=idempotency_key
-    ).first()
+    existing = replayed(
+        IntegrationNote,
+        clinic_id=actor.clinic_id,
+        key=idempotency_key,
+        same=lambda row: row.patient_id == patient.pk,
+        what="another patient",
+    )
     if existing is not None:
         return existing
     session = None

@@ -10,9 +10,11 @@ one code.
 
 import re
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 from django.db import models
+from ninja import Header
+from pydantic import StringConstraints
 
 from ketacare.errors import Conflict, Refused
 
@@ -23,6 +25,28 @@ KEY = re.compile(KEY_PATTERN)
 # The same characters, any length up to 64, for API fields where the key is optional.
 OPTIONAL_KEY_PATTERN = r"^[A-Za-z0-9_.:-]{0,64}$"
 REUSED = "idempotency_key_reused"
+
+# The key in the API, defined once. A body field, optional: a submission that sends one is
+# recorded once per key; surrounding spaces are dropped, anything else malformed is a 422.
+IdempotencyKey = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=64, pattern=OPTIONAL_KEY_PATTERN)
+]
+# A body field that must be sent (a note's form key): at least one character.
+RequiredIdempotencyKey = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=64, pattern=OPTIONAL_KEY_PATTERN
+    ),
+]
+# The `Idempotency-Key` header of the treatment session's steps; `ensure_key` checks it in the
+# service, so a malformed key gets the same 422 from the API and the pages.
+IdempotencyKeyHeader = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        description="A key unique to this submission; a retry with it records nothing twice.",
+    ),
+]
 
 RowT = TypeVar("RowT", bound=models.Model)
 

@@ -15,13 +15,12 @@ from ketacare.clinical.instruments import INSTRUMENT_IDS
 from ketacare.errors import Refused
 from ketacare.kernel import clock
 from ketacare.kernel.bounds import BoundedIn
+from ketacare.kernel.idempotency import IdempotencyKey
 from ketacare.outcomes import selectors, services
 from ketacare.outcomes.models import ResponseSource, SafetyAlert, ScaleResponse
 from ketacare.patients.selectors import patient_get_for_actor
 
 router = Router(tags=["outcomes"])
-
-IdempotencyKey = Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9_.:-]*$")]
 
 
 class ScaleResponseIn(BoundedIn):

@@ -34,7 +34,7 @@ from ketacare.clinical.instruments import (
 from ketacare.clinical.outcomes import ALERT_DETERIORATION, deterioration, load_outcome_rules
 from ketacare.errors import Conflict, Refused
 from ketacare.kernel import clock
-from ketacare.kernel.idempotency import key_reused
+from ketacare.kernel.idempotency import replayed
 from ketacare.kernel.versions import ensure_version, stale_version
 from ketacare.outcomes.models import (
     AlertSeverity,
@@ -104,12 +104,9 @@ def scale_response_record(
         if patient.clinic_id != actor.clinic_id:
             raise Refused("That patient is not in your clinic.", field="patient_id")
     patient_lock_for_write(clinic_id=patient.clinic_id, patient_id=patient.pk)
-    if idempotency_key:
-        existing = ScaleResponse.objects.filter(
-            clinic_id=patient.clinic_id, idempotency_key=idempotency_key
-        ).first()
-        if existing is not None:
-            return _replayed(existing, patient, instrument_id)
+    existing = _recorded_earlier(patient, instrument_id, idempotency_key)
+    if existing is not None:
+        return existing
     result = score(instrument_id, answers)
     recorded_at = recorded_at or clock.now()
     try:
@@ -128,10 +125,10 @@ def scale_response_record(
                 idempotency_key=idempotency_key,
             )
     except IntegrityError:  # the same key raced in from a second request
-        existing = ScaleResponse.objects.get(
-            clinic_id=patient.clinic_id, idempotency_key=idempotency_key
-        )
-        return _replayed(existing, patient, instrument_id)
+        existing = _recorded_earlier(patient, instrument_id, idempotency_key)
+        if existing is None:
+            raise
+        return existing
     audit_patient_write(
         actor,
         patient,
@@ -146,9 +143,16 @@ def scale_response_record(
     return RecordedResponse(response=response, alerts=alerts, created=True)
 
 
-def _replayed(existing: ScaleResponse, patient: Patient, instrument_id: str) -> RecordedResponse:
-    if existing.patient_id != patient.pk or existing.instrument_id != instrument_id:
-        raise key_reused()
+def _recorded_earlier(patient: Patient, instrument_id: str, key: str) -> RecordedResponse | None:
+    """The response an earlier submission with this key recorded, with its alerts, or None."""
+    existing = replayed(
+        ScaleResponse,
+        clinic_id=patient.clinic_id,
+        key=key,
+        same=lambda row: row.patient_id == patient.pk and row.instrument_id == instrument_id,
+    )
+    if existing is None:
+        return None
     alerts = list(SafetyAlert.objects.filter(response=existing).order_by("id"))
     return RecordedResponse(response=existing, alerts=alerts, created=False)
 

@@ -17,6 +17,7 @@ from ketacare.audit.services import audit_record
 from ketacare.clinical.plausibility import PreviousWeight, check_weight
 from ketacare.errors import Conflict, Refused
 from ketacare.kernel import clock
+from ketacare.kernel.idempotency import replayed
 from ketacare.kernel.versions import ensure_version, stale_version
 from ketacare.patients.duplicates import duplicates_message, patient_duplicates_find
 from ketacare.patients.models import (
@@ -82,12 +83,13 @@ def patient_create(
     if unknown:
         raise ValueError(f"Unknown patient fields: {', '.join(sorted(unknown))}")
     idempotency_key = idempotency_key.strip()[:64]
-    if idempotency_key:
-        earlier = Patient.objects.filter(
-            clinic_id=actor.clinic_id, idempotency_key=idempotency_key
-        ).first()
-        if earlier is not None:
-            return earlier
+    # A retried registration answers with the patient it registered: any key match is the same
+    # submission, since a new patient has no other identity to compare yet.
+    earlier = replayed(
+        Patient, clinic_id=actor.clinic_id, key=idempotency_key, same=lambda _row: True
+    )
+    if earlier is not None:
+        return earlier
     if not confirm_not_duplicate:
         duplicates = patient_duplicates_find(
             actor=actor,

@@ -7,12 +7,10 @@ from ninja import Schema
 from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
 
 from ketacare.kernel.bounds import BoundedIn
+from ketacare.kernel.idempotency import IdempotencyKey
 from ketacare.scheduling.models import Appointment, Course
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-IdempotencyKey = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=64, pattern=r"^[A-Za-z0-9_.:-]*$")
-]
 Sessions = Annotated[int, Field(ge=1, le=60, description="Fewer sessions than the protocol's.")]
 Version = Annotated[int, Field(ge=1, description="The version you read; a stale one answers 409.")]
 

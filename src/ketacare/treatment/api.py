@@ -5,13 +5,14 @@ with the same key answers with the first result and records nothing twice. Steps
 something name the session `version` they were decided on; a stale one answers 409.
 """
 
-from typing import Annotated, Any
+from typing import Any
 
 from django.http import HttpRequest
-from ninja import Header, Query, Router, Status
+from ninja import Query, Router, Status
 
 from ketacare.accounts.api_auth import api_actor, operation
 from ketacare.accounts.permissions import Permission
+from ketacare.kernel.idempotency import IdempotencyKeyHeader
 from ketacare.treatment import selectors, services
 from ketacare.treatment.models import (
     Administration,
@@ -61,13 +62,6 @@ from ketacare.treatment.schemas import (
 
 router = Router(tags=["sessions"])
 
-IdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        description="A key unique to this submission; a retry with it records nothing twice.",
-    ),
-]
 SESSION = "/sessions/{session_id}"
 
 
@@ -90,7 +84,7 @@ def list_sessions(request: HttpRequest, params: Query[DayParams]) -> list[dict[s
 
 @operation(router.post, "/sessions", Permission.SESSION_RUN, response={201: SessionOut})
 def check_in(
-    request: HttpRequest, payload: CheckInIn, idempotency_key: IdempotencyKey
+    request: HttpRequest, payload: CheckInIn, idempotency_key: IdempotencyKeyHeader
 ) -> Status[TreatmentSession]:
     """Check a patient in: for today's appointment, or for a course without one."""
     session = services.session_check_in(
@@ -141,7 +135,10 @@ def get_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
     response={201: PreDoseCheckOut},
 )
 def record_pre_dose_check(
-    request: HttpRequest, session_id: int, payload: PreDoseCheckIn, idempotency_key: IdempotencyKey
+    request: HttpRequest,
+    session_id: int,
+    payload: PreDoseCheckIn,
+    idempotency_key: IdempotencyKeyHeader,
 ) -> Status[PreDoseCheck]:
     """Weight, vital signs, checklist, PHQ-9 and C-SSRS; the core checks the start limits."""
     data = payload.model_dump()
@@ -161,7 +158,10 @@ def record_pre_dose_check(
     response={201: StartDecisionOut},
 )
 def record_start_decision(
-    request: HttpRequest, session_id: int, payload: StartDecisionIn, idempotency_key: IdempotencyKey
+    request: HttpRequest,
+    session_id: int,
+    payload: StartDecisionIn,
+    idempotency_key: IdempotencyKeyHeader,
 ) -> Status[StartDecision]:
     """A prescriber decides, with a reason, on what holds the start (not on a hard block)."""
     decision = services.start_decision_record(
@@ -190,7 +190,10 @@ def preview_dose_plan(request: HttpRequest, session_id: int, payload: DoseInputs
     router.post, f"{SESSION}/dose-order", Permission.DOSE_ORDER, response={201: DoseOrderOut}
 )
 def order_dose(
-    request: HttpRequest, session_id: int, payload: DoseOrderIn, idempotency_key: IdempotencyKey
+    request: HttpRequest,
+    session_id: int,
+    payload: DoseOrderIn,
+    idempotency_key: IdempotencyKeyHeader,
 ) -> Status[DoseOrder]:
     """Order the dose the core computes from today's weight; hard stops are refused."""
     order = services.dose_order_create(
@@ -208,7 +211,7 @@ def order_dose(
     router.post, f"{SESSION}/dose-order/verify", Permission.DOSE_VERIFY, response=DoseOrderOut
 )
 def verify_dose(
-    request: HttpRequest, session_id: int, payload: VersionIn, idempotency_key: IdempotencyKey
+    request: HttpRequest, session_id: int, payload: VersionIn, idempotency_key: IdempotencyKeyHeader
 ) -> DoseOrder:
     """A second clinician (never the orderer) verifies the order."""
     return services.dose_order_verify(
@@ -223,7 +226,7 @@ def verify_dose(
     router.post, f"{SESSION}/dose-order/reject", Permission.DOSE_VERIFY, response=DoseOrderOut
 )
 def reject_dose(
-    request: HttpRequest, session_id: int, payload: ReasonIn, idempotency_key: IdempotencyKey
+    request: HttpRequest, session_id: int, payload: ReasonIn, idempotency_key: IdempotencyKeyHeader
 ) -> DoseOrder:
     """Send the order back to the prescriber, with the reason."""
     return services.dose_order_reject(
@@ -245,7 +248,7 @@ def start_administration(
     request: HttpRequest,
     session_id: int,
     payload: AdministrationIn,
-    idempotency_key: IdempotencyKey,
+    idempotency_key: IdempotencyKeyHeader,
 ) -> Status[Administration]:
     """Start giving the verified dose (esketamine: the first device); refused while anything
     holds the start."""
@@ -266,7 +269,7 @@ def start_administration(
     response={201: DeviceOut},
 )
 def record_device(
-    request: HttpRequest, session_id: int, payload: DeviceIn, idempotency_key: IdempotencyKey
+    request: HttpRequest, session_id: int, payload: DeviceIn, idempotency_key: IdempotencyKeyHeader
 ) -> Status[EsketamineDevice]:
     """The next esketamine device, not before the label's rest after the previous one."""
     device = services.esketamine_device_record(
@@ -289,7 +292,7 @@ def change_dosing(
     request: HttpRequest,
     session_id: int,
     payload: InfusionChangeIn,
-    idempotency_key: IdempotencyKey,
+    idempotency_key: IdempotencyKeyHeader,
 ) -> Status[InfusionChange]:
     """Pause, resume, slow or stop the dosing, with a reason (no version: never blocked)."""
     change = services.infusion_change_record(
@@ -308,7 +311,10 @@ def change_dosing(
     response=AdministrationOut,
 )
 def complete_administration(
-    request: HttpRequest, session_id: int, payload: CompleteIn, idempotency_key: IdempotencyKey
+    request: HttpRequest,
+    session_id: int,
+    payload: CompleteIn,
+    idempotency_key: IdempotencyKeyHeader,
 ) -> Administration:
     """The infusion ran to its end: observation starts."""
     return services.administration_complete(
@@ -337,7 +343,7 @@ def add_monitoring_entry(
     request: HttpRequest,
     session_id: int,
     payload: MonitoringEntryIn,
-    idempotency_key: IdempotencyKey,
+    idempotency_key: IdempotencyKeyHeader,
 ) -> Status[MonitoringEntry]:
     """Add a reading; the core's alarms come back with it (each asks for an action)."""
     entry = services.monitoring_entry_record(
@@ -360,7 +366,7 @@ def record_monitoring_action(
     session_id: int,
     monitoring_entry_id: int,
     payload: MonitoringActionIn,
-    idempotency_key: IdempotencyKey,
+    idempotency_key: IdempotencyKeyHeader,
 ) -> MonitoringEntry:
     """What was done about an alarm; pausing, slowing or stopping changes the dosing too."""
     return services.monitoring_action_record(
@@ -379,7 +385,10 @@ def record_monitoring_action(
     response={201: AdverseEventOut},
 )
 def record_adverse_event(
-    request: HttpRequest, session_id: int, payload: AdverseEventIn, idempotency_key: IdempotencyKey
+    request: HttpRequest,
+    session_id: int,
+    payload: AdverseEventIn,
+    idempotency_key: IdempotencyKeyHeader,
 ) -> Status[AdverseEvent]:
     """An adverse event: type, severity, time, intervention, outcome."""
     event = services.adverse_event_record(
@@ -395,7 +404,10 @@ def record_adverse_event(
     router.post, f"{SESSION}/discharge", Permission.SESSION_RUN, response={201: DischargeOut}
 )
 def discharge(
-    request: HttpRequest, session_id: int, payload: DischargeIn, idempotency_key: IdempotencyKey
+    request: HttpRequest,
+    session_id: int,
+    payload: DischargeIn,
+    idempotency_key: IdempotencyKeyHeader,
 ) -> Status[Discharge]:
     """Discharge after the minimum observation with all criteria met; otherwise only a
     prescriber, with `override_reason`."""
@@ -410,7 +422,7 @@ def discharge(
 
 @operation(router.post, f"{SESSION}/cancel", Permission.SESSION_RUN, response=SessionOut)
 def cancel_session(
-    request: HttpRequest, session_id: int, payload: ReasonIn, idempotency_key: IdempotencyKey
+    request: HttpRequest, session_id: int, payload: ReasonIn, idempotency_key: IdempotencyKeyHeader
 ) -> TreatmentSession:
     """End the session before dosing, with the reason."""
     return services.session_cancel(

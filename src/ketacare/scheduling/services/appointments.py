@@ -17,6 +17,7 @@ from ketacare.clinical.protocols import (
 )
 from ketacare.consent.models import ConsentSignature
 from ketacare.errors import Refused
+from ketacare.kernel.idempotency import replayed
 from ketacare.kernel.versions import stale_version
 from ketacare.patients.models import Patient
 from ketacare.scheduling.models import (
@@ -51,7 +52,6 @@ from ketacare.scheduling.services.common import (
     _now,
     _raise_first,
     _reason,
-    _replayed,
     _same_clinic,
 )
 
@@ -76,7 +76,13 @@ def _book(
     if starts_at.tzinfo is None:
         raise Refused("Give the time with its time zone.", field="starts_at")
     _lock_patient(patient)
-    replay = _replayed(Appointment, actor, idempotency_key, patient)
+    replay = replayed(
+        Appointment,
+        clinic_id=actor.clinic_id,
+        key=idempotency_key,
+        same=lambda row: row.patient_id == patient.pk,
+        what="another patient",
+    )
     if replay is not None:
         return replay
     _check_therapist(actor=actor, kind=kind, therapist=therapist)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
@@ -22,7 +22,6 @@ from ketacare.clinical.protocols import (
 )
 from ketacare.errors import Conflict, Refused
 from ketacare.kernel import clock
-from ketacare.kernel.idempotency import replayed
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import patient_lock_for_write
 from ketacare.scheduling.models import (
@@ -240,19 +239,3 @@ def _create_appointment(
         },
     )
     return appointment
-
-
-Replayable = TypeVar("Replayable", Course, Appointment)
-
-
-def _replayed(
-    model: type[Replayable], actor: Actor, key: str, patient: Patient
-) -> Replayable | None:
-    """The record a retried submission (same idempotency key) already created, if any."""
-    return replayed(
-        model,
-        clinic_id=actor.clinic_id,
-        key=key,
-        same=lambda row: row.patient_id == patient.pk,
-        what="another patient",
-    )

@@ -19,6 +19,7 @@ from ketacare.clinical.protocols import (
 )
 from ketacare.clinical.readiness import COURSE_START, assess
 from ketacare.errors import Conflict, Refused
+from ketacare.kernel.idempotency import replayed
 from ketacare.kernel.versions import stale_version
 from ketacare.patients.models import Patient
 from ketacare.scheduling.models import (
@@ -48,7 +49,6 @@ from ketacare.scheduling.services.common import (
     _lock_patient,
     _now,
     _reason,
-    _replayed,
     _same_clinic,
     _too_soon_after_other_courses,
 )
@@ -97,7 +97,13 @@ def _start_course(
     if start_on < local_date(moment, zone):
         raise Refused("A course cannot start in the past.", field="start_on", code="in_the_past")
     _lock_patient(patient)
-    replay = _replayed(Course, actor, idempotency_key, patient)
+    replay = replayed(
+        Course,
+        clinic_id=actor.clinic_id,
+        key=idempotency_key,
+        same=lambda row: row.patient_id == patient.pk,
+        what="another patient",
+    )
     if replay is not None:
         return replay
     if parent is not None:
