@@ -6,9 +6,12 @@ from typing import Any
 
 import pytest
 
+from tests.fhir.athome_factories import home_prescription
 from tests.fhir.factories import clinical_record
 
 
 @pytest.fixture
 def record(world: Any) -> dict[str, Any]:
-    return clinical_record(world.clinic_a, world.patient_a, world.staff)
+    out = clinical_record(world.clinic_a, world.patient_a, world.staff)
+    out["prescription"] = home_prescription(world.clinic_a, world.patient_a, world.staff)
+    return out

@@ -9,12 +9,15 @@ from typing import Any
 from ketacare.fhir.registry import REGISTRY, BuildContext
 from ketacare.fhir.search import Criteria, search
 from tests.factories import PatientFactory
+from tests.fhir.athome_factories import home_prescription
 from tests.fhir.factories import clinical_record
 
 
 def _record(clinic: Any, patient: Any, staff: dict[str, Any]) -> str:
     # A patient of its own: other factories leave the walker's patient with an open session.
-    clinical_record(clinic, PatientFactory(clinic=clinic), staff, weights=1, phq9=1)
+    patient = PatientFactory(clinic=clinic)
+    clinical_record(clinic, patient, staff, weights=1, phq9=1)
+    home_prescription(clinic, patient, staff)
     ctx = BuildContext(clinic=clinic)
     pairs = []
     for name, resource_type in sorted(REGISTRY.items()):

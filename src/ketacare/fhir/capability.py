@@ -65,8 +65,7 @@ def capability_statement(base: str) -> dict[str, Any]:
                     "Bearer tokens (`ketacare fhir token create`) with SMART-style scopes; each "
                     "token reads only its clinic. Paging: `_count` (at most 500) and `_offset`; "
                     f"parameters every type takes: {', '.join(sorted(COMMON))}. Unknown "
-                    "parameters answer 400 with an OperationOutcome. MedicationRequest is not "
-                    "served: KetaCare has no at-home prescriptions yet."
+                    "parameters answer 400 with an OperationOutcome."
                 ),
                 "security": {
                     "service": [

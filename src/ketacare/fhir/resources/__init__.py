@@ -2,7 +2,8 @@
 
 The modules register in this order (the registry keeps it): the directory (Patient,
 Practitioner, Organization, Location, Questionnaire), a session's records, courses and
-appointments, consents, questionnaire responses, provenance, the chart, observations.
+appointments, consents, questionnaire responses, provenance, the chart, observations, at-home
+prescriptions.
 """
 
 # isort: off
@@ -14,4 +15,5 @@ from ketacare.fhir.resources import responses  # noqa: F401
 from ketacare.fhir.resources import provenance  # noqa: F401
 from ketacare.fhir.resources import chart  # noqa: F401
 from ketacare.fhir.resources import observations  # noqa: F401
+from ketacare.fhir.resources import prescriptions  # noqa: F401
 # isort: on
