@@ -21,6 +21,7 @@ from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.errors import Refused
 from ketacare.web.access import actor_of, clinic_view
+from ketacare.web.forms import refusal_to_form
 
 
 class LoginView(auth_views.LoginView):
@@ -144,8 +145,7 @@ def signing_pin(request: HttpRequest) -> HttpResponse:
                 pin=form.cleaned_data["pin"],
             )
         except Refused as refusal:
-            form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
-            status = 422
+            status = refusal_to_form(form, refusal)
         else:
             messages.success(request, "Your signing PIN is set.")
             return redirect("home")

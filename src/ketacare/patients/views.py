@@ -118,8 +118,7 @@ def patient_merge(request: HttpRequest, patient_id: int) -> HttpResponse:
                     reason=form.cleaned_data["reason"],
                 )
             except (Refused, Conflict) as refusal:
-                form.add_error(None, refusal.message)
-                status = refusal.status_code
+                status = refusal_to_form(form, refusal, on_field=False)
             else:
                 messages.success(request, f"{other.mrn} merged into {keep.mrn}.")
                 return redirect("patient_detail", patient_id=keep.pk)

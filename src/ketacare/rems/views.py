@@ -1,15 +1,12 @@
 """REMS pages: the queue of monitoring forms, one form, its PDF, certification, enrolment."""
 
-import functools
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ketacare.accounts.models import Membership
@@ -19,25 +16,14 @@ from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.clinical import rems as rules
 from ketacare.errors import KetaCareError
+from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.patients.selectors import patient_get_for_actor
 from ketacare.rems import selectors, services
 from ketacare.rems.forms import CertificationForm, EnrolmentForm, SubmissionForm
 from ketacare.rems.pdf import monitoring_form_pdf
 from ketacare.web.access import actor_of, clinic_view
+from ketacare.web.forms import refusal_to_form
 from ketacare.web.htmx import render_page
-
-View = Callable[..., HttpResponse]
-
-
-def in_clinic_zone(view: View) -> View:
-    """Show and parse times in the clinic's time zone."""
-
-    @functools.wraps(view)
-    def zoned(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        with timezone.override(ZoneInfo(actor_of(request).clinic.time_zone)):
-            return view(request, *args, **kwargs)
-
-    return zoned
 
 
 def _set_choices(form: forms.Form, name: str, choices: list[Any]) -> None:
@@ -51,12 +37,11 @@ def _attempt(form: forms.Form, call: Callable[[], Any]) -> tuple[Any, int]:
     try:
         return call(), 200
     except KetaCareError as refusal:
-        form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
-        return None, refusal.status_code
+        return None, refusal_to_form(form, refusal)
 
 
 @clinic_view(Permission.REMS_VIEW)
-@in_clinic_zone
+@in_clinic_time
 def queue(request: HttpRequest) -> HttpResponse:
     """The clinic's monitoring forms: due, overdue, submitted, with due dates in calendar days."""
     actor = actor_of(request)
@@ -110,7 +95,7 @@ def _form_page(
 
 
 @clinic_view(Permission.REMS_VIEW)
-@in_clinic_zone
+@in_clinic_time
 def form_detail(request: HttpRequest, form_id: int) -> HttpResponse:
     """One monitoring form: its answers, signature and submission."""
     today = selectors.clinic_today(actor_of(request))
@@ -119,7 +104,7 @@ def form_detail(request: HttpRequest, form_id: int) -> HttpResponse:
 
 @clinic_view(Permission.REMS_FORM_SIGN)
 @require_POST
-@in_clinic_zone
+@in_clinic_time
 def form_fill(request: HttpRequest, form_id: int) -> HttpResponse:
     """Fill the form from the session record."""
     try:
@@ -132,7 +117,7 @@ def form_fill(request: HttpRequest, form_id: int) -> HttpResponse:
 
 @clinic_view(Permission.REMS_FORM_SIGN)
 @require_POST
-@in_clinic_zone
+@in_clinic_time
 def form_sign(request: HttpRequest, form_id: int) -> HttpResponse:
     """The monitoring clinician signs the reviewed form."""
     try:
@@ -145,7 +130,7 @@ def form_sign(request: HttpRequest, form_id: int) -> HttpResponse:
 
 @clinic_view(Permission.REMS_FORM_SUBMIT)
 @require_POST
-@in_clinic_zone
+@in_clinic_time
 def form_submit(request: HttpRequest, form_id: int) -> HttpResponse:
     """Record how and when the form was submitted."""
     actor = actor_of(request)
@@ -179,7 +164,7 @@ def form_pdf(request: HttpRequest, form_id: int) -> HttpResponse:
 
 
 @clinic_view(Permission.REMS_VIEW)
-@in_clinic_zone
+@in_clinic_time
 def certification(request: HttpRequest) -> HttpResponse:
     """The setting's certification history; the admin records a new one or a change."""
     actor = actor_of(request)
@@ -210,7 +195,7 @@ def certification(request: HttpRequest) -> HttpResponse:
 
 
 @clinic_view(Permission.REMS_ENROL)
-@in_clinic_zone
+@in_clinic_time
 def enrol(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Enrol a patient in the REMS before their first esketamine dose."""
     actor = actor_of(request)

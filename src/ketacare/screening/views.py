@@ -142,11 +142,9 @@ def screening_sign(request: HttpRequest, screening_id: int) -> HttpResponse:
             version=form.cleaned_data["version"],
         )
     except (Conflict, Refused) as refusal:
-        if refusal.field == "reason":
-            form.add_error("reason", refusal.message)
-        else:
-            refusal_to_form(form, refusal, on_field=False)
-        return _detail(request, screening_id, sign_form=form, status=refusal.status_code)
+        # The form shows `reason`; a stale version or anything else is shown above it.
+        status = refusal_to_form(form, refusal)
+        return _detail(request, screening_id, sign_form=form, status=status)
     messages.success(request, "Screening signed.")
     return redirect("screening_detail", screening_id=screening_id)
 

@@ -16,6 +16,7 @@ from ketacare.treatment.services.alarm_policy import (
     default_alarm_thresholds,
 )
 from ketacare.web.access import actor_of, clinic_view
+from ketacare.web.forms import refusal_to_form
 
 LABELS = {
     "bp_confirmed_systolic": "Systolic at or above (twice, minutes apart)",
@@ -68,10 +69,7 @@ def alarm_policy(request: HttpRequest) -> HttpResponse:
             try:
                 alarm_policy_set(actor=actor, thresholds=data, reason=reason)
             except KetaCareError as refusal:
-                form.add_error(
-                    refusal.field if refusal.field in form.fields else None, str(refusal)
-                )
-                status = 422
+                status = refusal_to_form(form, refusal)
             else:
                 messages.success(request, "Alarm thresholds saved.")
                 return redirect("alarm_policy")
