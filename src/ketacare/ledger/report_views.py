@@ -12,6 +12,7 @@ from django.shortcuts import redirect
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
+from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.ledger import selectors, services
 from ketacare.ledger.forms import (
     ProductForm,
@@ -22,7 +23,7 @@ from ketacare.ledger.forms import (
     set_choices,
 )
 from ketacare.ledger.reports import REPORTS
-from ketacare.ledger.views import attempt, in_clinic_zone
+from ketacare.ledger.views.common import attempt
 from ketacare.web.access import actor_of, clinic_view
 from ketacare.web.htmx import render_page
 
@@ -35,7 +36,7 @@ def _cell(value: str) -> str:
 
 
 @clinic_view(Permission.LEDGER_REPORT)
-@in_clinic_zone
+@in_clinic_time
 def report(request: HttpRequest, report: str) -> HttpResponse:
     """One report for a period and product: on screen, `?format=csv`, or `?format=print`."""
     if report not in REPORTS:
@@ -95,7 +96,7 @@ def report(request: HttpRequest, report: str) -> HttpResponse:
 
 
 @clinic_view(Permission.LEDGER_REPORT)
-@in_clinic_zone
+@in_clinic_time
 def reconcile(request: HttpRequest) -> HttpResponse:
     """Doses given without a ledger entry, and ledger administrations without a dose."""
     actor = actor_of(request)
@@ -105,7 +106,7 @@ def reconcile(request: HttpRequest) -> HttpResponse:
 
 
 @clinic_view(Permission.LEDGER_MANAGE)
-@in_clinic_zone
+@in_clinic_time
 def setup(request: HttpRequest) -> HttpResponse:
     """The clinic's DEA registrations, storage places and products."""
     actor = actor_of(request)

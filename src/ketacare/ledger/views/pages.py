@@ -1,20 +1,14 @@
 """Ledger pages: stock, a container, receiving, a session's draws, counts and discrepancies."""
 
-import functools
-from collections.abc import Callable
-from typing import Any
-from zoneinfo import ZoneInfo
-
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ketacare.accounts.permissions import Permission
 from ketacare.clinical.ledger import deadline_state
-from ketacare.errors import KetaCareError
+from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.ledger import selectors, services
 from ketacare.ledger.forms import (
     CountForm,
@@ -31,34 +25,13 @@ from ketacare.ledger.forms import (
 )
 from ketacare.ledger.services.counts import CountedLine
 from ketacare.ledger.sessions import session_source
+from ketacare.ledger.views.common import attempt
 from ketacare.web.access import actor_of, clinic_view
 from ketacare.web.htmx import render_page
 
-View = Callable[..., HttpResponse]
-
-
-def in_clinic_zone(view: View) -> View:
-    """Show and parse times in the clinic's time zone."""
-
-    @functools.wraps(view)
-    def zoned(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        with timezone.override(ZoneInfo(actor_of(request).clinic.time_zone)):
-            return view(request, *args, **kwargs)
-
-    return zoned
-
-
-def attempt(form: forms.Form, call: Callable[[], Any]) -> tuple[Any, int]:
-    """Run a service; a refusal goes on the form (its field when the form has it)."""
-    try:
-        return call(), 200
-    except KetaCareError as refusal:
-        form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
-        return None, refusal.status_code
-
 
 @clinic_view(Permission.LEDGER_VIEW)
-@in_clinic_zone
+@in_clinic_time
 def stock(request: HttpRequest) -> HttpResponse:
     """What is on the shelf: balances per product and location, every container, open items."""
     actor = actor_of(request)
@@ -75,7 +48,7 @@ def stock(request: HttpRequest) -> HttpResponse:
 
 
 @clinic_view(Permission.LEDGER_VIEW)
-@in_clinic_zone
+@in_clinic_time
 def container_detail(request: HttpRequest, container_id: int) -> HttpResponse:
     """One container: its balance and every entry with the running balance."""
     actor = actor_of(request)
@@ -95,7 +68,7 @@ def container_detail(request: HttpRequest, container_id: int) -> HttpResponse:
 
 
 @clinic_view(Permission.LEDGER_RECEIVE)
-@in_clinic_zone
+@in_clinic_time
 def receive(request: HttpRequest) -> HttpResponse:
     """Receive a delivery of sealed containers."""
     actor = actor_of(request)
@@ -118,7 +91,7 @@ def receive(request: HttpRequest) -> HttpResponse:
 
 
 @clinic_view(Permission.LEDGER_DRAW)
-@in_clinic_zone
+@in_clinic_time
 def session_draws(request: HttpRequest, session_id: int) -> HttpResponse:
     """A session's controlled substance: draw for the dose, then waste or return what is left."""
     actor = actor_of(request)
@@ -187,7 +160,7 @@ def _draw_step(
 
 @clinic_view(Permission.LEDGER_DRAW)
 @require_POST
-@in_clinic_zone
+@in_clinic_time
 def draw_waste(request: HttpRequest, draw_id: int) -> HttpResponse:
     """Waste the rest of a draw before a witness."""
     return _draw_step(request, draw_id, WasteForm, "waste")
@@ -195,14 +168,14 @@ def draw_waste(request: HttpRequest, draw_id: int) -> HttpResponse:
 
 @clinic_view(Permission.LEDGER_DRAW)
 @require_POST
-@in_clinic_zone
+@in_clinic_time
 def draw_return(request: HttpRequest, draw_id: int) -> HttpResponse:
     """Return the unused rest of a draw to stock."""
     return _draw_step(request, draw_id, ReturnForm, "return")
 
 
 @clinic_view(Permission.LEDGER_COUNT)
-@in_clinic_zone
+@in_clinic_time
 def count(request: HttpRequest) -> HttpResponse:
     """Count stock with a second person: a shift count, or the initial or biennial inventory."""
     actor = actor_of(request)
@@ -256,7 +229,7 @@ def count(request: HttpRequest) -> HttpResponse:
 
 
 @clinic_view(Permission.LEDGER_VIEW)
-@in_clinic_zone
+@in_clinic_time
 def discrepancy_list(request: HttpRequest) -> HttpResponse:
     """Every discrepancy, open ones first."""
     found = selectors.discrepancies(actor=actor_of(request))
@@ -265,7 +238,7 @@ def discrepancy_list(request: HttpRequest) -> HttpResponse:
 
 
 @clinic_view(Permission.LEDGER_VIEW)
-@in_clinic_zone
+@in_clinic_time
 def discrepancy_detail(request: HttpRequest, discrepancy_id: int) -> HttpResponse:
     """One discrepancy and, while open, the form that resolves it."""
     actor = actor_of(request)
@@ -292,7 +265,7 @@ def discrepancy_detail(request: HttpRequest, discrepancy_id: int) -> HttpRespons
 
 @clinic_view(Permission.LEDGER_DESTROY)
 @require_POST
-@in_clinic_zone
+@in_clinic_time
 def container_destroy(request: HttpRequest, container_id: int) -> HttpResponse:
     """Destroy stock before two witnesses, or send it to a reverse distributor."""
     actor = actor_of(request)
@@ -328,7 +301,7 @@ def container_destroy(request: HttpRequest, container_id: int) -> HttpResponse:
 
 @clinic_view(Permission.LEDGER_ADJUST)
 @require_POST
-@in_clinic_zone
+@in_clinic_time
 def container_loss(request: HttpRequest, container_id: int) -> HttpResponse:
     """Report a theft or loss from a container (DEA Form 106 data and deadlines)."""
     actor = actor_of(request)
@@ -358,7 +331,7 @@ def container_loss(request: HttpRequest, container_id: int) -> HttpResponse:
 
 
 @clinic_view(Permission.LEDGER_VIEW)
-@in_clinic_zone
+@in_clinic_time
 def losses(request: HttpRequest) -> HttpResponse:
     """Theft and loss reports with their deadlines."""
     actor = actor_of(request)
@@ -377,7 +350,7 @@ def losses(request: HttpRequest) -> HttpResponse:
 
 @clinic_view(Permission.LEDGER_ADJUST)
 @require_POST
-@in_clinic_zone
+@in_clinic_time
 def loss_update(request: HttpRequest, theft_loss_id: int) -> HttpResponse:
     """Record the notice sent and the Form 106 filed."""
     actor = actor_of(request)
