@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from ketacare.ledger import services
-from ketacare.ledger.models import Container, Product, Registration, StorageLocation
+from ketacare.ledger.models import Container, LedgerEntry, Product, Registration, StorageLocation
 from tests.ledger.factories import Stock, as_actor, stock_for
 from tests.treatment.factories import session_row
 
@@ -56,4 +56,7 @@ FACTORIES = {
     "draw_id": _draw,
     "discrepancy_id": _discrepancy,
     "theft_loss_id": _loss,
+    "entry_id": lambda clinic, patient, staff: (
+        LedgerEntry.objects.get(container=_container(clinic, patient, staff)).pk
+    ),
 }

@@ -171,7 +171,7 @@ def test_an_opening_balance_larger_than_a_container_is_refused(stock):
     assert not LedgerEntry.objects.filter(kind=EntryKind.OPENING).exists()
 
 
-def test_a_transfer_to_the_location_it_is_already_at_is_refused(stock):
+def test_a_transfer_to_the_storage_it_is_already_in_is_refused(stock):
     [vial] = stock.receive(prefix="STAY")
     error = refused(
         "same_place",
@@ -184,7 +184,7 @@ def test_a_transfer_to_the_location_it_is_already_at_is_refused(stock):
         ),  # fmt: skip
     )
     assert error.code == "same_place"
-    assert error.field == "to_registration_id"
+    assert error.field == "to_storage_id"
     assert LedgerEntry.objects.filter(container=vial).count() == 1
 
 

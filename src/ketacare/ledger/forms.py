@@ -75,6 +75,44 @@ class ReturnForm(forms.Form):
     )
 
 
+class TransferForm(forms.Form):
+    """Move a container to other storage, here or at another registered location."""
+
+    to_registration_id = forms.TypedChoiceField(coerce=int, label="To registered location")
+    to_storage_id = forms.TypedChoiceField(coerce=int, label="Stored in")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class OpeningForm(forms.Form):
+    """A container already on the shelf brought into the ledger (the initial inventory)."""
+
+    registration_id = forms.TypedChoiceField(coerce=int, label="Registered location")
+    storage_id = forms.TypedChoiceField(coerce=int, label="Stored in")
+    product_id = forms.TypedChoiceField(coerce=int, label="Product")
+    lot = forms.CharField(max_length=64, label="Lot number")
+    expires_on = forms.DateField(widget=DATE, label="Lot expiry")
+    label = forms.CharField(max_length=40, label="Label (the container becomes <label>-001)")
+    quantity = forms.DecimalField(
+        max_digits=18, decimal_places=3, min_value=0, label="Quantity in it (in the unit)"
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, initial="Initial inventory"
+    )
+
+
+class CorrectionForm(forms.Form):
+    """Correct an entry with a new one: a signed change, why, and a co-signer's password."""
+
+    change = forms.DecimalField(
+        max_digits=18, decimal_places=3, label="Change to the balance (negative takes stock off)"
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    cosigner_username = forms.CharField(max_length=150, label="Co-signer (user name)")
+    cosigner_password = forms.CharField(
+        widget=forms.PasswordInput, strip=False, label="Co-signer's password"
+    )
+
+
 class CountForm(forms.Form):
     """A count's kind, timing and second counter; one field per container is added by the view."""
 

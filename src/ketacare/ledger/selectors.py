@@ -74,6 +74,20 @@ def container_get_for_actor(*, actor: Actor, container_id: int) -> Container:
     return container
 
 
+def entry_get_for_actor(*, actor: Actor, entry_id: int) -> LedgerEntry:
+    """One ledger entry of the actor's clinic with its container and people (404 otherwise)."""
+    entry: LedgerEntry | None = (
+        LedgerEntry.objects.filter(pk=entry_id, clinic_id=actor.clinic_id)
+        .select_related(
+            "container__product", "container__lot", "actor", "witness", "patient", "corrects"
+        )
+        .first()
+    )
+    if entry is None:
+        raise Http404("Entry not found.")
+    return entry
+
+
 # A container's page shows its latest entries; the reports and CSV carry every one.
 ENTRIES_SHOWN = 200
 

@@ -15,6 +15,13 @@ urlpatterns = [
         name="ledger_container_destroy",
     ),
     path("containers/<int:container_id>/loss/", views.container_loss, name="ledger_container_loss"),
+    path(
+        "containers/<int:container_id>/transfer/",
+        views.container_transfer,
+        name="ledger_container_transfer",
+    ),
+    path("opening/", views.opening, name="ledger_opening"),
+    path("entries/<int:entry_id>/correct/", views.entry_correct, name="ledger_entry_correct"),
     path("sessions/<int:session_id>/", views.session_draws, name="ledger_session"),
     path("draws/<int:draw_id>/waste/", views.draw_waste, name="ledger_draw_waste"),
     path("draws/<int:draw_id>/return/", views.draw_return, name="ledger_draw_return"),

@@ -164,7 +164,8 @@ def theft_loss_update(
 def transfer_record(
     *, actor: Actor, container_id: int, to_registration_id: int, to_storage_id: int, reason: str
 ) -> tuple[LedgerEntry, LedgerEntry]:
-    """Move a container between registered locations: an entry at each end."""
+    """Move a container to other storage, at this or another registered location: an entry at
+    each end, so each location's stock line and the container's history show the move."""
     actor.require(Permission.LEDGER_RECEIVE)
     container = lock_container(actor, container_id)
     target = Registration.objects.filter(pk=to_registration_id, clinic_id=actor.clinic_id).first()
@@ -174,8 +175,8 @@ def transfer_record(
     if target is None or storage is None:
         raise Refused("Choose storage at the receiving location.", field="to_storage_id",
                       code="not_found")  # fmt: skip
-    if target.pk == container.registration_id:
-        raise Refused("That is where it already is.", field="to_registration_id", code="same_place")
+    if storage.pk == container.storage_id:
+        raise Refused("That is where it already is.", field="to_storage_id", code="same_place")
     if container.blocked or container.balance == 0:
         raise Refused("Only unblocked stock moves.", field="container_id", code="container_blocked")
     why = text(reason, "reason")
@@ -183,15 +184,15 @@ def transfer_record(
     status = container.status
     out = append(
         actor, container, kind=EntryKind.TRANSFER_OUT, amount=amount, change=-amount, reason=why,
-        detail={"to": target.dea_number},
+        detail={"to": target.dea_number, "to_storage": storage.name},
     )  # fmt: skip
-    source = container.registration.dea_number
+    source, source_storage = container.registration.dea_number, container.storage.name
     container.registration = target
     container.storage = storage
     container.status = status
     container.save(update_fields=["registration", "storage", "status"])
     back_in = append(
         actor, container, kind=EntryKind.TRANSFER_IN, amount=amount, change=amount, reason=why,
-        detail={"from": source},
+        detail={"from": source, "from_storage": source_storage},
     )  # fmt: skip
     return out, back_in

@@ -159,14 +159,14 @@ def _lot(actor: Actor, product: Product, number: str, expires_on: date) -> Lot:
 
 def _new_containers(
     actor: Actor, *, product: Product, lot: Lot, registration: Registration,
-    storage: StorageLocation, count: int, label_prefix: str,
+    storage: StorageLocation, count: int, label_prefix: str, label_field: str = "label_prefix",
 ) -> list[Container]:  # fmt: skip
     if not 1 <= count <= MAX_CONTAINERS_PER_RECEIPT:
         raise Refused(
             f"Between 1 and {MAX_CONTAINERS_PER_RECEIPT} containers.", field="containers",
             code="invalid",
         )  # fmt: skip
-    prefix = text(label_prefix, "label_prefix", limit=40)
+    prefix = text(label_prefix, label_field, limit=40)
     labels = [f"{prefix}-{n:03d}" for n in range(1, count + 1)]
     taken = set(
         Container.objects.filter(clinic_id=actor.clinic_id, label__in=labels).values_list(
@@ -175,7 +175,7 @@ def _new_containers(
     )
     if taken:
         raise Refused(
-            f"Labels already in use: {', '.join(sorted(taken))}.", field="label_prefix",
+            f"Labels already in use: {', '.join(sorted(taken))}.", field=label_field,
             code="exists",
         )  # fmt: skip
     moment = now()
@@ -250,7 +250,7 @@ def opening_record(
     [container] = _new_containers(
         actor, product=product, lot=_lot(actor, product, lot, expires_on),
         registration=registration, storage=_storage(actor, storage_id, registration), count=1,
-        label_prefix=label,
+        label_prefix=label, label_field="label",
     )  # fmt: skip
     return append_entry(
         actor, container, kind=EntryKind.OPENING, amount=amount.amount, change=amount.amount,

@@ -1,6 +1,7 @@
 """Ledger pages, re-exported by step: stock and draws (`pages`), movements (`movements`)."""
 
 from ketacare.ledger.views.common import attempt
+from ketacare.ledger.views.movements import container_transfer, entry_correct, opening
 from ketacare.ledger.views.pages import (
     container_destroy,
     container_detail,
@@ -22,13 +23,16 @@ __all__ = [
     "container_destroy",
     "container_detail",
     "container_loss",
+    "container_transfer",
     "count",
     "discrepancy_detail",
     "discrepancy_list",
     "draw_return",
     "draw_waste",
+    "entry_correct",
     "loss_update",
     "losses",
+    "opening",
     "receive",
     "session_draws",
     "stock",
