@@ -201,7 +201,7 @@ class SessionSubmission(models.Model):
     """An idempotency key: a retried submission returns the first result, not a second one."""
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
-    key = models.CharField(max_length=64)
+    idempotency_key = models.CharField(max_length=64)
     step = models.CharField(max_length=40)
     session = models.ForeignKey(
         TreatmentSession,
@@ -216,11 +216,13 @@ class SessionSubmission(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["clinic", "key"], name="submission_key_unique"),
+            models.UniqueConstraint(
+                fields=["clinic", "idempotency_key"], name="submission_key_unique"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.step} {self.key}"
+        return f"{self.step} {self.idempotency_key}"
 
 
 class AlarmPolicy(models.Model):

@@ -54,10 +54,10 @@ def _claim(actor: Actor, key: str, step: str) -> SessionSubmission | None:
     try:
         with transaction.atomic():
             SessionSubmission.objects.create(
-                clinic_id=actor.clinic_id, key=key, step=step, user=actor.user
+                clinic_id=actor.clinic_id, idempotency_key=key, step=step, user=actor.user
             )
     except IntegrityError:  # used before (or racing in from a second request, now committed)
-        previous = SessionSubmission.objects.get(clinic_id=actor.clinic_id, key=key)
+        previous = SessionSubmission.objects.get(clinic_id=actor.clinic_id, idempotency_key=key)
         if previous.step != step or previous.result_id is None:
             raise key_reused("a different step") from None
         return previous
@@ -65,7 +65,7 @@ def _claim(actor: Actor, key: str, step: str) -> SessionSubmission | None:
 
 
 def _settle(actor: Actor, key: str, session: TreatmentSession, result_id: int) -> None:
-    SessionSubmission.objects.filter(clinic_id=actor.clinic_id, key=key).update(
+    SessionSubmission.objects.filter(clinic_id=actor.clinic_id, idempotency_key=key).update(
         session=session, result_id=result_id
     )
 
