@@ -498,3 +498,21 @@ class TheftLoss(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} discovered {self.discovered_on}"
+
+
+class WitnessLock(models.Model):
+    """Wrong passwords typed for a member of the clinic as a witness, second counter or
+    co-signer, and the lock they earn (counted outside the refused step's transaction)."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "user"], name="witness_lock_one_per_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"witness lock of user {self.user_id}"

@@ -25,8 +25,10 @@ from ketacare.ledger.services.stock import (
     registration_create,
     storage_create,
 )
+from ketacare.ledger.services.witnesses import WitnessNotConfirmed, witness_failure_record
 
 __all__ = [
+    "WitnessNotConfirmed",
     "count_record",
     "destruction_record",
     "discrepancy_open",
@@ -44,4 +46,5 @@ __all__ = [
     "theft_loss_record",
     "theft_loss_update",
     "transfer_record",
+    "witness_failure_record",
 ]

@@ -26,6 +26,11 @@ from ketacare.ledger.models import (
     LedgerEntry,
     StockBalance,
 )
+from ketacare.ledger.services.witnesses import (
+    WitnessNotConfirmed,
+    witness_confirmed,
+    witness_lock_check,
+)
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import patient_lock_for_write
 
@@ -129,13 +134,15 @@ def second_person(
         if user is not None
         else None
     )
-    # One answer for an unknown name and a wrong password, so names cannot be probed.
-    if user is None or membership is None or not user.check_password(password or ""):
-        raise Refused(
-            "That name and password do not match a member of this clinic.",
-            field=field,
-            code="second_person_not_confirmed",
-        )
+    # One answer for an unknown name and a wrong password, so names cannot be probed; a wrong
+    # password for a member is counted by the page after this step rolls back.
+    unmatched = "That name and password do not match a member of this clinic."
+    if user is None or membership is None:
+        raise WitnessNotConfirmed(unmatched, field=field, actor=actor, witness_id=None)
+    witness_lock_check(clinic_id=actor.clinic_id, user_id=user.pk, field=field)
+    if not user.check_password(password or ""):
+        raise WitnessNotConfirmed(unmatched, field=field, actor=actor, witness_id=user.pk)
+    witness_confirmed(clinic_id=actor.clinic_id, user_id=user.pk)
     if not role_may(membership.role, permission):
         raise Refused(
             f"{user.display_name()}'s role may not do '{permission.value}'.",
