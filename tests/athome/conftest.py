@@ -46,12 +46,28 @@ def sign_agreement(world: Any, patient: Any, clinic: Any = None) -> Any:
     )  # fmt: skip
 
 
+def screen_eligible(world: Any, patient: Any, clinic: Any = None, **change: Any) -> Any:
+    """A signed screening for the home protocol's route (eligible unless `change` says else)."""
+    from tests.scheduling.factories import screening_for
+
+    users = world.staff if clinic is None or clinic == world.clinic_a else world.outsiders
+    return screening_for(
+        patient, users["prescriber"], route="sublingual", protocol_id="sublingual_home", **change
+    )
+
+
+def ready_for_home(world: Any, patient: Any, clinic: Any = None) -> None:
+    """What enrolment rests on: an eligible screening and the signed programme agreement."""
+    screen_eligible(world, patient, clinic)
+    sign_agreement(world, patient, clinic)
+
+
 def enrol(world: Any, patient: Any = None, clinic: Any = None) -> Any:
     from ketacare.athome import services
     from ketacare.kernel import clock
 
     patient = patient or world.patient_a
-    sign_agreement(world, patient, clinic)
+    ready_for_home(world, patient, clinic)
     return services.programme_enrol(
         actor=actor(world, "nurse", clinic), patient_id=patient.pk,
         evaluation_on=clock.now().date() - timedelta(days=1), evaluation_modality="audio_video",

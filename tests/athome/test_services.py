@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 
 from ketacare.athome import selectors, services
-from ketacare.athome.models import DoseStatus, RefillDecision, SupplyKind
+from ketacare.athome.models import DoseStatus, HomeProgramme, RefillDecision, SupplyKind
 from ketacare.errors import Refused
 from ketacare.outcomes.models import AlertStatus, SafetyAlert
 from tests.athome.conftest import (
@@ -21,6 +21,8 @@ from tests.athome.conftest import (
     enrol,
     key,
     prescribe,
+    ready_for_home,
+    screen_eligible,
     sign_agreement,
     take_a_dose,
 )
@@ -75,8 +77,82 @@ def test_enrolment_refuses_a_second_programme_a_future_evaluation_and_a_bad_moda
     )
 
 
-def test_enrolment_replays_by_its_key_and_starts_at_the_protocol_dose(world):
+def _enrol_values(world):
+    return {
+        "actor": actor(world, "nurse"), "patient_id": world.patient_a.pk,
+        "evaluation_on": date(2026, 11, 1), "evaluation_modality": "audio_video",
+        "sitter_name": "Sam",
+    }  # fmt: skip
+
+
+def test_enrolment_needs_a_screening_for_the_route(world):
     sign_agreement(world, world.patient_a)
+    values = _enrol_values(world)
+    error = refused(lambda: services.programme_enrol(**values, idempotency_key=key()))
+    assert error.code == "screening_missing"
+    assert error.field == "screening"
+    # a screening for another route does not count
+    from tests.scheduling.factories import screening_for
+
+    screening_for(world.patient_a, world.staff["prescriber"], route="iv")
+    error = refused(lambda: services.programme_enrol(**values, idempotency_key=key()))
+    assert error.code == "screening_missing"
+    assert not HomeProgramme.objects.exists()
+
+
+def test_enrolment_refuses_an_unsigned_screening(world):
+    sign_agreement(world, world.patient_a)
+    screen_eligible(world, world.patient_a, signed=False)
+    error = refused(lambda: services.programme_enrol(**_enrol_values(world), idempotency_key=key()))
+    assert error.code == "screening_unsigned"
+
+
+def test_a_screening_signed_over_its_cautions_admits_to_the_chair_but_not_to_home(world):
+    from ketacare.clinical.readiness import screening_blockers
+    from ketacare.screening.selectors import screening_facts_of
+
+    sign_agreement(world, world.patient_a)
+    reviewed = screen_eligible(
+        world, world.patient_a, status="needs review", reason="Reviewed the caution with her."
+    )
+    # the clinic may treat on it, where the dose is watched
+    assert screening_blockers(screening_facts_of(reviewed), route="sublingual") == ()
+    # but not at home
+    error = refused(lambda: services.programme_enrol(**_enrol_values(world), idempotency_key=key()))
+    assert error.code == "home_screening_not_eligible"
+    assert error.field == "screening" and "no clinician watches" in error.message
+    assert not HomeProgramme.objects.exists()
+
+
+def test_an_ineligible_screening_co_signed_still_refuses_home(world):
+    sign_agreement(world, world.patient_a)
+    screen_eligible(
+        world, world.patient_a, status="ineligible", reason="Two prescribers agreed.",
+        cosigner=world.staff["admin"],  # any second signer: the core reads only "co-signed"
+    )  # fmt: skip
+    error = refused(lambda: services.programme_enrol(**_enrol_values(world), idempotency_key=key()))
+    assert error.code == "home_screening_not_eligible"
+
+
+def test_enrolment_refuses_a_screening_whose_facts_changed(world):
+    sign_agreement(world, world.patient_a)
+    screen_eligible(
+        world, world.patient_a, facts={"age": 1}, facts_used=["age"]
+    )  # the chart's age now differs from the snapshot
+    error = refused(lambda: services.programme_enrol(**_enrol_values(world), idempotency_key=key()))
+    assert error.code == "screening_out_of_date"
+
+
+def test_enrolment_records_the_screening_it_rested_on(world):
+    programme = enrol(world)
+    from ketacare.screening.models import Screening
+
+    screening = Screening.objects.get(patient=world.patient_a, route="sublingual")
+    assert programme.screening_id == screening.pk
+
+
+def test_enrolment_replays_by_its_key_and_starts_at_the_protocol_dose(world):
+    ready_for_home(world, world.patient_a)
     values = {
         "actor": actor(world, "nurse"), "patient_id": world.patient_a.pk,
         "evaluation_on": date(2026, 11, 1), "evaluation_modality": "in_person",

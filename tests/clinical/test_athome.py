@@ -10,18 +10,21 @@ import pytest
 
 from ketacare.clinical.alerts import urgency
 from ketacare.clinical.athome import (
+    HOME_SCREENING_NOT_ELIGIBLE,
     GateFacts,
     RefillFacts,
     ReleaseFacts,
     assess_tracker,
     check_dose_gate,
     check_dose_step,
+    check_enrolment,
     check_refill,
     check_release,
     gate_alert_codes,
     load_home_rules,
 )
 from ketacare.clinical.protocols import FixedStepDose, get_protocol
+from ketacare.clinical.readiness import ScreeningFacts
 
 PASSING_GATE = GateFacts(
     sitter_attested=True,
@@ -257,3 +260,63 @@ def test_every_number_is_labelled_clinic_policy() -> None:
         100,
     )
     assert (rules.refill_min_doses, rules.refill_review_after_days) == (2, 30)
+
+
+# --- enrolment ------------------------------------------------------------------------------
+
+
+def _screening(**change: object) -> ScreeningFacts:
+    values: dict[str, object] = {
+        "id": 7, "status": "eligible", "signed": True, "has_sign_reason": False,
+        "cosigned": False, "superseded": False, "changed_facts": (), "screened_for_trd": False,
+    }  # fmt: skip
+    values.update(change)
+    return ScreeningFacts(**values)  # type: ignore[arg-type]
+
+
+def test_an_eligible_signed_screening_admits_to_the_home_programme() -> None:
+    assert check_enrolment(_screening(), route="sublingual") == ()
+
+
+def test_no_screening_holds_enrolment_naming_the_route() -> None:
+    (blocker,) = check_enrolment(None, route="sublingual")
+    assert blocker.code == "screening_missing" and "sublingual" in blocker.reason
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"signed": False}, "screening_unsigned"),
+        ({"superseded": True}, "screening_superseded"),
+        ({"changed_facts": ("weight_kg",)}, "screening_out_of_date"),
+        ({"status": "maybe"}, "screening_status_unknown"),
+        ({"status": "needs review"}, "screening_needs_reason"),
+    ],
+)
+def test_what_holds_a_course_in_the_clinic_holds_enrolment(
+    change: dict[str, object], code: str
+) -> None:
+    codes = [b.code for b in check_enrolment(_screening(**change), route="sublingual")]
+    assert codes[0] == code
+    assert HOME_SCREENING_NOT_ELIGIBLE not in codes
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": "needs review", "has_sign_reason": True},
+        {"status": "ineligible", "has_sign_reason": True, "cosigned": True},
+    ],
+)
+def test_a_screening_signed_over_its_findings_is_not_enough_at_home(
+    change: dict[str, object],
+) -> None:
+    (blocker,) = check_enrolment(_screening(**change), route="sublingual")
+    assert blocker.code == HOME_SCREENING_NOT_ELIGIBLE and blocker.field == "screening"
+
+
+def test_a_clinic_that_relaxes_the_rule_admits_a_reviewed_screening() -> None:
+    rules = load_home_rules()
+    relaxed = replace(rules, enrolment=replace(rules.enrolment, screening_must_be_eligible=False))
+    reviewed = _screening(status="needs review", has_sign_reason=True)
+    assert check_enrolment(reviewed, route="sublingual", rules=relaxed) == ()

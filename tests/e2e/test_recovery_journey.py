@@ -21,6 +21,7 @@ from tests.browser import sign_in
 from tests.e2e.axe import assert_no_serious_violations
 from tests.factories import ClinicFactory, PatientFactory, member
 from tests.ledger.factories import as_actor
+from tests.scheduling.factories import screening_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -76,6 +77,9 @@ def _at_home_record(clinic, staff, patient):
         witnessed_by_id=nurse.user.pk,
         idempotency_key="e2e-consent-0001",
     )
+    screening_for(
+        patient, staff["prescriber"], route="sublingual", protocol_id="sublingual_home"
+    )  # the eligible screening enrolment at home rests on
     today = timezone.localdate()
     programme = home.programme_enrol(
         actor=nurse,

@@ -1,8 +1,13 @@
-"""Demo at-home programme: demo patient 14 enrolled, a signed prescription, one dose taken with
-its tracker, the sitter's and patient's links issued. Running it twice leaves one copy."""
+"""Demo at-home programme: demo patient 4 screened eligible for the home protocol and enrolled,
+a signed prescription, one dose taken with its tracker, the sitter's and patient's links issued.
+Running it twice leaves one copy."""
 
+import dataclasses
+import logging
 import random
 from datetime import timedelta
+
+from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Clinic, User
@@ -11,9 +16,17 @@ from ketacare.athome import services
 from ketacare.athome.models import HomeProgramme
 from ketacare.consent.selectors import latest_versions
 from ketacare.consent.services import consent_signature_record
+from ketacare.errors import KetaCareError
 from ketacare.kernel import clock
+from ketacare.patients.models import Patient
+from ketacare.screening.models import ScreeningStatus
+from ketacare.screening.services import screening_run, screening_sign
 
-POSITION = 14
+logger = logging.getLogger(__name__)
+
+# Patient 4's chart is complete and draws no caution: enrolment at home needs an eligible
+# screening for the home protocol's route (the core's `check_enrolment`).
+POSITION = 4
 TRACKER = {
     "dissociation": 2, "nausea": 1, "side_effects": 0, "mood": 1, "adverse_event": 0,
     "urinary_symptoms": 0, "use_outside_plan": 0, "sitter_stayed": 1,
@@ -21,7 +34,7 @@ TRACKER = {
 
 
 def load(*, clinic: Clinic, staff: dict[Role, User], rng: random.Random) -> None:
-    """Enrol demo patient 14 in the at-home programme with one dose behind them."""
+    """Enrol demo patient 4 in the at-home programme with one dose behind them."""
     nurse, prescriber = staff.get(Role.NURSE), staff.get(Role.PRESCRIBER)
     patients = list(clinic.patients.order_by("mrn")[:15])
     if nurse is None or prescriber is None or len(patients) < POSITION:
@@ -35,9 +48,37 @@ def load(*, clinic: Clinic, staff: dict[Role, User], rng: random.Random) -> None
     as_nurse = Actor(user=nurse, clinic=clinic, role=Role.NURSE, channel="demo")
     as_prescriber = Actor(user=prescriber, clinic=clinic, role=Role.PRESCRIBER, channel="demo")
     now = clock.now()
+    screening = screening_run(
+        actor=as_nurse, patient=patient, protocol_id="sublingual_home", at=now - timedelta(days=2)
+    )
+    if screening.status != ScreeningStatus.ELIGIBLE:
+        logger.info("demo: %s is %s for the home protocol; not enrolled", patient.mrn, screening)
+        return
+    screening_sign(
+        # stamped at the signing: the demo prescriber re-authenticates as a prescriber would
+        actor=dataclasses.replace(as_prescriber, reauthenticated_at=timezone.now()),
+        screening=screening,
+        at=now - timedelta(days=2, minutes=-30),
+    )
+    try:
+        _enrol_with_one_dose(clinic, patient, version.pk, as_nurse, as_prescriber, nurse.pk, rng)
+    except KetaCareError as refusal:
+        logger.info("demo: no home programme for %s: %s", patient.mrn, refusal)
+
+
+def _enrol_with_one_dose(
+    clinic: Clinic,
+    patient: Patient,
+    version_id: int,
+    as_nurse: Actor,
+    as_prescriber: Actor,
+    nurse_id: int,
+    rng: random.Random,
+) -> None:
+    now = clock.now()
     consent_signature_record(
-        actor=as_nurse, patient=patient, document_version_id=version.pk,
-        signed_name=patient.display_name, signed_at=now, witnessed_by_id=nurse.pk,
+        actor=as_nurse, patient=patient, document_version_id=version_id,
+        signed_name=patient.display_name, signed_at=now, witnessed_by_id=nurse_id,
         idempotency_key=f"demo-{clinic.slug}-{patient.mrn}-home",
     )  # fmt: skip
     programme = services.programme_enrol(

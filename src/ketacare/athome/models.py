@@ -42,6 +42,9 @@ class HomeProgramme(models.Model):
     evaluation_on = models.DateField(help_text="The evaluation visit that led to enrolment.")
     evaluation_modality = models.CharField(max_length=12, choices=VisitModality.choices)
     consent_signature_id = models.BigIntegerField(help_text="The signed programme agreement.")
+    screening_id = models.BigIntegerField(
+        null=True, help_text="The eligible screening enrolment rested on (the core's decision)."
+    )
     dose_mg = models.DecimalField(max_digits=6, decimal_places=1)
     units_per_dose = models.PositiveSmallIntegerField(default=1)
     doses_planned = models.PositiveSmallIntegerField()

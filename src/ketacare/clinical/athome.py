@@ -17,12 +17,14 @@ from functools import cache
 from ketacare.clinical._data import Citation, Node, read_document
 from ketacare.clinical.plausibility import check_vital_signs
 from ketacare.clinical.protocols import FixedStepDose
-from ketacare.clinical.readiness import Blocker
+from ketacare.clinical.readiness import ELIGIBLE, Blocker, ScreeningFacts, screening_blockers
 
 ATHOME_FILE = "athome.toml"
 ITEM_KINDS = {"severity": (0, 3), "mood": (-2, 2), "yes_no": (0, 1)}
 URGENCIES = ("immediate", "same_day", "review")
 
+# enrolment
+HOME_SCREENING_NOT_ELIGIBLE = "home_screening_not_eligible"
 # the gate before a dose
 HOME_SITTER_NOT_ATTESTED = "home_sitter_not_attested"
 HOME_VITALS_MISSING = "home_vitals_missing"
@@ -59,6 +61,14 @@ class GateRule:
     max_systolic: int
     max_diastolic: int
     max_heart_rate: int
+    citation: Citation
+
+
+@dataclass(frozen=True)
+class EnrolmentRule:
+    """What the screening must say before a patient may join the programme."""
+
+    screening_must_be_eligible: bool
     citation: Citation
 
 
@@ -108,6 +118,7 @@ class HomeRules:
     red_flags: tuple[RedFlagRule, ...]
     vital_alert_codes: tuple[str, str]
     vital_alert_urgency: str
+    enrolment: EnrolmentRule
 
     def urgency_of(self, code: str) -> str | None:
         """The urgency of one of this programme's alert codes, or None."""
@@ -129,6 +140,12 @@ def load_home_rules() -> HomeRules:
         gate_node.citation(),
     )
     gate_node.close()
+    enrolment_node = document.child("enrolment")
+    enrolment = EnrolmentRule(
+        enrolment_node.boolean("screening_must_be_eligible"),
+        enrolment_node.citation(),
+    )
+    enrolment_node.close()
     release = document.child("release")
     tracker_required = release.boolean("tracker_required")
     release.citation()
@@ -150,7 +167,16 @@ def load_home_rules() -> HomeRules:
     alerts.close()
     document.close()
     return HomeRules(
-        gate, tracker_required, min_doses, after_days, refill_citation, items, flags, codes, urgency
+        gate,
+        tracker_required,
+        min_doses,
+        after_days,
+        refill_citation,
+        items,
+        flags,
+        codes,
+        urgency,
+        enrolment,
     )
 
 
@@ -178,6 +204,35 @@ def _red_flag(node: Node, item_ids: set[str]) -> RedFlagRule:
     )
     node.close()
     return rule
+
+
+# --- enrolment ---------------------------------------------------------------------------------
+
+
+def check_enrolment(
+    screening: ScreeningFacts | None, *, route: str, rules: HomeRules | None = None
+) -> tuple[Blocker, ...]:
+    """What stops a patient joining the home programme on `route` (empty: they may join).
+
+    Everything that holds a course in the clinic holds this too (no screening, unsigned,
+    superseded, out of date, a result no rule knows); then, stricter at home, a screening short of
+    eligible holds even when a prescriber signed it with a reason, because no one watches the dose.
+    """
+    rule = (rules or load_home_rules()).enrolment
+    found = list(screening_blockers(screening, route=route))
+    if found or screening is None:
+        return tuple(found)
+    if rule.screening_must_be_eligible and screening.status != ELIGIBLE:
+        found.append(
+            Blocker(
+                HOME_SCREENING_NOT_ELIGIBLE,
+                "screening",
+                f"Screening {screening.id} is {screening.status}: at home no clinician watches "
+                "the dose, so the programme needs an eligible screening. Treat in the clinic "
+                "instead, or screen again when what it found is resolved.",
+            )
+        )
+    return tuple(found)
 
 
 # --- the gate before each dose ---------------------------------------------------------------

@@ -16,7 +16,7 @@ from ketacare.athome.models import DoseStep, HomePrescription, HomeProgramme, Vi
 from ketacare.athome.selectors import active_programme_of, clinic_day
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
-from ketacare.clinical.athome import check_dose_step
+from ketacare.clinical.athome import check_dose_step, check_enrolment
 from ketacare.clinical.protocols import FixedStepDose, get_protocol
 from ketacare.clinical.telehealth import PrescriptionFacts, check_prescription
 from ketacare.clinical.telehealth import load_telehealth_rules as telehealth_rules
@@ -25,6 +25,11 @@ from ketacare.errors import Refused
 from ketacare.kernel import clock
 from ketacare.kernel.idempotency import ensure_key, replayed
 from ketacare.patients.models import Patient
+from ketacare.screening.selectors import (
+    screening_current_for,
+    screening_facts_of,
+    screening_out_of_date,
+)
 
 PROTOCOL_ID = "sublingual_home"
 CONSENT_ROUTE = "home_programme"
@@ -87,6 +92,16 @@ def programme_enrol(
             "The patient is already in the programme.", field="patient_id", code="already_enrolled"
         )
     protocol = get_protocol(PROTOCOL_ID)
+    # the screening for the protocol's route, as the core reads it; the core decides once
+    screening = screening_current_for(patient=patient, route=protocol.route)
+    facts = (
+        None
+        if screening is None
+        else screening_facts_of(screening, screening_out_of_date(screening))
+    )
+    blockers = check_enrolment(facts, route=protocol.route)
+    if blockers:
+        raise Refused(blockers[0].reason, field=blockers[0].field, code=blockers[0].code)
     assert isinstance(protocol.dose, FixedStepDose)  # noqa: S101 - the shipped protocol's rule
     programme = HomeProgramme.objects.create(
         clinic=actor.clinic,
@@ -95,6 +110,7 @@ def programme_enrol(
         evaluation_on=evaluation_on,
         evaluation_modality=evaluation_modality,
         consent_signature_id=status.signature.pk,
+        screening_id=None if facts is None else facts.id,
         dose_mg=protocol.dose.start_mg,
         doses_planned=protocol.schedule.sessions or 0,
         started_on=today,
@@ -107,7 +123,10 @@ def programme_enrol(
     audit_record(
         actor=actor, action=AuditAction.CREATE, object_type="home_programme",
         object_id=programme.pk, patient_id=patient.pk,
-        detail={"evaluation_on": evaluation_on.isoformat(), "modality": evaluation_modality},
+        detail={
+            "evaluation_on": evaluation_on.isoformat(), "modality": evaluation_modality,
+            "screening_id": None if facts is None else facts.id,
+        },
     )  # fmt: skip
     return programme
 
