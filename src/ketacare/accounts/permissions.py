@@ -72,6 +72,8 @@ class Permission(StrEnum):
     ATHOME_PRESCRIBE = "athome.prescribe"
     ATHOME_SUPPLY = "athome.supply"
     ATHOME_REVIEW = "athome.review"
+    ATHOME_RULES_VIEW = "athome.rules_view"
+    ATHOME_RULES_MANAGE = "athome.rules_manage"
 
 
 ALL = frozenset(Role)
@@ -159,6 +161,10 @@ PERMISSION_TABLE: dict[Permission, frozenset[Role]] = {
     Permission.ATHOME_PRESCRIBE: frozenset({Role.PRESCRIBER}),
     Permission.ATHOME_SUPPLY: CLINICIANS,
     Permission.ATHOME_REVIEW: CLINICIANS,
+    # The clinic's telemedicine-prescribing rules (no patient data): the admin sets what applies
+    # after a period ends, as the registrant's manager; prescribers and nurses read it.
+    Permission.ATHOME_RULES_VIEW: frozenset({Role.ADMIN, *CLINICIANS}),
+    Permission.ATHOME_RULES_MANAGE: frozenset({Role.ADMIN}),
 }
 
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 
 from ketacare.accounts.models import Clinic
+from ketacare.audit.models import ChainedQuerySet, ChainedRecord
 from ketacare.patients.models import Patient
 
 
@@ -300,3 +301,36 @@ class DoseStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_mg} → {self.to_mg} mg"
+
+
+class TelehealthPolicyQuerySet(ChainedQuerySet):
+    """A clinic's telemedicine-prescribing settings: append-only like every chained record."""
+
+
+class TelehealthPolicy(ChainedRecord):
+    """A clinic's choice of legal bases for one configurable prescribing period (say, from
+    1 Jan 2027 when a rule changes); the latest row per period is in force. Never changed: a new
+    choice is a new row, chained per clinic (`clinic:<id>`), so the history is the record."""
+
+    CHAIN_KIND = "telehealth_policy"
+    CHAIN_FIELDS = ("clinic_id", "period_id", "bases", "reason", "set_by_id", "set_at")
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
+    period_id = models.CharField(max_length=60)
+    bases = models.JSONField(help_text="The legal bases a prescription in the period may rest on.")
+    reason = models.TextField(help_text="Why: the rule, extension or decision behind it.")
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField()
+
+    objects = TelehealthPolicyQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chain_key", "seq"], name="telehealth_policy_seq_unique_per_chain"
+            )
+        ]
+        indexes = [models.Index(fields=["clinic", "period_id"], name="telehealth_policy_period")]
+
+    def __str__(self) -> str:
+        return f"Telehealth policy {self.seq} of clinic {self.clinic_id} for {self.period_id}"

@@ -2,13 +2,15 @@
 
 from django.urls import path
 
-from ketacare.athome import views
+from ketacare.athome import telehealth_views, views
 
 urlpatterns = [
     path("", views.board, name="athome_board"),
     path("programmes/<int:programme_id>/", views.programme_detail, name="athome_programme"),
     path("programmes/<int:programme_id>/refill/", views.refill, name="athome_refill"),
     path("programmes/<int:programme_id>/review/", views.review, name="athome_review"),
+    path("telehealth/", telehealth_views.telehealth_settings, name="athome_telehealth"),
+    path("telehealth/set/", telehealth_views.telehealth_policy, name="athome_telehealth_set"),
     path(
         "prescriptions/<int:prescription_id>/pdf/", views.prescription_print, name="athome_rx_pdf"
     ),

@@ -14,12 +14,12 @@ from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
 from ketacare.athome.models import DoseStep, HomePrescription, HomeProgramme, VisitModality
 from ketacare.athome.selectors import active_programme_of, clinic_day
+from ketacare.athome.telehealth import telehealth_rules_for
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.clinical.athome import check_dose_step, check_enrolment
 from ketacare.clinical.protocols import FixedStepDose, get_protocol
 from ketacare.clinical.telehealth import PrescriptionFacts, check_prescription
-from ketacare.clinical.telehealth import load_telehealth_rules as telehealth_rules
 from ketacare.consent.selectors import consent_status
 from ketacare.errors import Refused
 from ketacare.kernel import clock
@@ -194,11 +194,13 @@ def prescription_issue(
         pdmp_result=pdmp_result or None,
         pdmp_review_recorded=bool((pdmp_review or "").strip()),
     )
-    blockers = check_prescription(facts)
+    # the shipped periods with the clinic's own bases where a period is configurable
+    rules = telehealth_rules_for(clinic_id=actor.clinic_id)
+    blockers = check_prescription(facts, rules)
     if blockers:
         refusal = blockers[0]
         raise Refused(refusal.reason, field=refusal.field, code=refusal.code)
-    period = telehealth_rules().period_on(issued_on)
+    period = rules.period_on(issued_on)
     drug_text, form_text = _text(drug, "drug", limit=120), _text(form, "form", limit=60)
     directions_text = _text(directions, "directions", limit=2000)
     pharmacy_text = _text(pharmacy, "pharmacy")
