@@ -7,8 +7,6 @@ import logging
 import random
 from datetime import timedelta
 
-from django.utils import timezone
-
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Clinic, User
 from ketacare.accounts.roles import Role
@@ -56,7 +54,7 @@ def load(*, clinic: Clinic, staff: dict[Role, User], rng: random.Random) -> None
         return
     screening_sign(
         # stamped at the signing: the demo prescriber re-authenticates as a prescriber would
-        actor=dataclasses.replace(as_prescriber, reauthenticated_at=timezone.now()),
+        actor=dataclasses.replace(as_prescriber, reauthenticated_at=clock.wall_now()),
         screening=screening,
         at=now - timedelta(days=2, minutes=-30),
     )
