@@ -64,7 +64,7 @@ def _closed(request: HttpRequest, status: int, title: str, message: str) -> Http
     return _private(
         render(
             request,
-            "outcomes/portal/closed.html",
+            "followup/portal/closed.html",
             {"title": title, "message": message},
             status=status,
         )

@@ -17,6 +17,6 @@ class FollowupConfig(AppConfig):
 
         chart_panel_register(
             ChartPanel(
-                key="outcomes", place="sections", order=20, template="outcomes/_chart_section.html"
+                key="outcomes", place="sections", order=20, template="followup/_chart_section.html"
             )
         )

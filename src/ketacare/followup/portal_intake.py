@@ -122,7 +122,7 @@ def portal_intake(request: HttpRequest, link: PortalLink, token: str) -> HttpRes
         except KetaCareError as refusal:
             error = refusal.message
         else:
-            return render(request, "outcomes/portal/intake_sent.html", _context(link, token))
+            return render(request, "followup/portal/intake_sent.html", _context(link, token))
     else:
         portal.portal_read_audit(
             link=link,
@@ -132,7 +132,7 @@ def portal_intake(request: HttpRequest, link: PortalLink, token: str) -> HttpRes
         )
     return render(
         request,
-        "outcomes/portal/intake.html",
+        "followup/portal/intake.html",
         _context(link, token, error=error, **_form_context(request.POST if error else None)),
         status=422 if error else 200,
     )

@@ -56,7 +56,7 @@ def _plain(request: HttpRequest, status: int, title: str, message: str) -> HttpR
     return _headers(
         render(
             request,
-            "outcomes/portal/closed.html",
+            "followup/portal/closed.html",
             {"title": title, "message": message},
             status=status,
         )
@@ -146,7 +146,7 @@ def portal_home(request: HttpRequest, link: PortalLink, token: str) -> HttpRespo
     next_row = next((r for r in rows if not r["done"]), None)
     return render(
         request,
-        "outcomes/portal/home.html",
+        "followup/portal/home.html",
         _context(
             link,
             token,
@@ -255,7 +255,7 @@ def portal_item(
         )
     return render(
         request,
-        "outcomes/portal/item.html",
+        "followup/portal/item.html",
         _item_context(link, token, found, instrument, item, error=error),
         status=422 if error else 200,
     )
@@ -289,12 +289,12 @@ def portal_review(
         if recorded.alerts:
             return render(
                 request,
-                "outcomes/portal/support.html",
+                "followup/portal/support.html",
                 _context(link, token, remaining=remaining),
             )
         if remaining:
             return redirect("portal_home", token=token)
-        return render(request, "outcomes/portal/thanks.html", _context(link, token))
+        return render(request, "followup/portal/thanks.html", _context(link, token))
     if missing is not None and request.method == "POST":
         return redirect("portal_item", token=token, assignment=found.pk, item=missing)
     portal.portal_read_audit(
@@ -313,7 +313,7 @@ def portal_review(
     ]
     return render(
         request,
-        "outcomes/portal/review.html",
+        "followup/portal/review.html",
         _context(
             link, token, assignment=found, instrument=instrument, answers=answers, missing=missing
         ),
@@ -342,7 +342,7 @@ def portal_journal(request: HttpRequest, link: PortalLink, token: str) -> HttpRe
             body = ""
     return render(
         request,
-        "outcomes/portal/journal.html",
+        "followup/portal/journal.html",
         _context(
             link, token, error=error, saved=saved, body=body, max_chars=portal.JOURNAL_MAX_CHARS
         ),

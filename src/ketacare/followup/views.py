@@ -56,7 +56,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     board = selectors.outcomes_dashboard(actor=actor_of(request), instrument_id=instrument_id)
     return render_page(
         request,
-        "outcomes/dashboard.html",
+        "followup/dashboard.html",
         {
             "board": board,
             "instruments": [
@@ -70,14 +70,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def booster_list(request: HttpRequest) -> HttpResponse:
     """The 'consider booster' worklist, with the core's evidence for each patient."""
     candidates = selectors.booster_worklist(actor=actor_of(request))
-    return render_page(request, "outcomes/booster_list.html", {"candidates": candidates})
+    return render_page(request, "followup/booster_list.html", {"candidates": candidates})
 
 
 @clinic_view(Permission.QUESTIONNAIRE_VIEW)
 def overdue_list(request: HttpRequest) -> HttpResponse:
     """Questionnaires past due and unanswered (missed)."""
     rows = selectors.overdue_page(actor=actor_of(request), after=request.GET.get("after"))
-    return render_page(request, "outcomes/overdue_list.html", {"rows": rows, "page": rows})
+    return render_page(request, "followup/overdue_list.html", {"rows": rows, "page": rows})
 
 
 # --- a patient ----------------------------------------------------------------------------
@@ -95,7 +95,7 @@ def patient_outcomes(request: HttpRequest, patient_id: int) -> HttpResponse:
         "idempotency_key": secrets.token_hex(16),
     }
     return render_page(
-        request, "outcomes/patient_outcomes.html", context, partial="outcomes/_patient_panel.html"
+        request, "followup/patient_outcomes.html", context, partial="followup/_patient_panel.html"
     )
 
 
@@ -229,7 +229,7 @@ def _qr_page(
     svg = qr.svg_inline(scale=6, border=2, title="QR code of the patient's link")
     response = render_page(
         request,
-        "outcomes/qr.html",
+        "followup/qr.html",
         {
             "patient": patient,
             "url": url,
@@ -251,7 +251,7 @@ def patient_journal(request: HttpRequest, patient_id: int) -> HttpResponse:
         actor=actor, patient_id=patient_id, permission=Permission.JOURNAL_VIEW
     )
     entries = selectors.journal_entries(actor=actor, patient=patient)
-    return render_page(request, "outcomes/journal.html", {"patient": patient, "entries": entries})
+    return render_page(request, "followup/journal.html", {"patient": patient, "entries": entries})
 
 
 # --- clinic configuration -----------------------------------------------------------------
@@ -308,7 +308,7 @@ def policy_edit(request: HttpRequest) -> HttpResponse:
     ]
     return render_page(
         request,
-        "outcomes/policy.html",
+        "followup/policy.html",
         {
             "policy": policy,
             "row": row,
@@ -341,7 +341,7 @@ def patient_integration_notes(request: HttpRequest, patient_id: int) -> HttpResp
     )
     return render_page(
         request,
-        "outcomes/integration_notes.html",
+        "followup/integration_notes.html",
         {
             "patient": patient,
             "notes": notes,
