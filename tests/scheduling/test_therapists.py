@@ -255,3 +255,53 @@ def test_the_api_refuses_an_integration_session_without_a_therapist(world, monda
     response = _api_book(world, monday, None)
     assert response.status_code == 422
     assert response.json()["code"] == "therapist_required"
+
+
+# --- booking from the chart --------------------------------------------------------------------
+
+
+def test_booking_from_the_chart_offers_only_that_patients_courses(world):
+    from tests.scheduling.factories import course_row
+
+    own = course_row(world.patient_a, world.staff)
+    other = course_row(PatientFactory(clinic=world.clinic_a), world.staff)
+    client = world.web(world.staff["front_desk"])
+    form = client.get("/schedule/appointments/new/", {"patient_mrn": world.patient_a.mrn})
+    options = form.context["form"].fields["course"].choices
+    offered = [value for value, _ in options if value]
+    assert offered == [own.pk]
+    assert other.pk not in offered
+
+
+def test_a_course_of_another_patient_does_not_book_the_charts_patient(world, monday):
+    from tests.scheduling.factories import course_row
+
+    other = course_row(PatientFactory(clinic=world.clinic_a), world.staff)
+    ChairFactory(clinic=world.clinic_a)
+    client = world.web(world.staff["front_desk"])
+    response = client.post(
+        "/schedule/appointments/new/",
+        {
+            "patient_mrn": world.patient_a.mrn,
+            "course": other.pk,
+            "starts_at": local(world.clinic_a, monday, 10)
+            .astimezone(clinic_zone(world.clinic_a))
+            .strftime("%Y-%m-%dT%H:%M"),
+            "idempotency_key": "k2",
+        },
+    )
+    assert response.status_code == 422
+    assert "another patient" in " ".join(response.context["form"].errors["course"])
+    assert not Appointment.objects.exists()
+
+
+def test_the_fhir_appointment_names_the_therapist_as_a_participant(world, monday):
+    from tests.fhir.factories import fhir_client
+    from tests.fhir.validation import validate
+
+    appointment = book_integration(world, monday, therapist=world.staff["therapist"])
+    client = fhir_client(world, world.staff["nurse"])
+    resource = client.get(f"/fhir/r4/Appointment/{appointment.pk}").json()
+    validate(resource)
+    actors = [p["actor"]["reference"] for p in resource["participant"]]
+    assert f"Practitioner/{world.staff['therapist'].pk}" in actors

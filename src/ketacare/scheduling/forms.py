@@ -126,8 +126,16 @@ class AppointmentForm(BoundedForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if not data.get("course") and not data.get("patient_mrn"):
+        course, mrn = data.get("course"), (data.get("patient_mrn") or "").strip()
+        if not course and not mrn:
             raise forms.ValidationError("Choose a course, or give the patient's MRN.")
+        if course and mrn and course.patient.mrn != mrn:
+            # Opened from one patient's chart, a course of another patient must not book them.
+            self.add_error(
+                "course",
+                "That course is another patient's: choose one of this patient's courses, or "
+                "clear the MRN.",
+            )
         return data
 
 

@@ -103,6 +103,10 @@ def appointment_resource(row: Appointment, ctx: BuildContext) -> Resource:
     ]
     if row.chair_id:
         participants.append({"actor": reference("Location", row.chair_id), "status": "accepted"})
+    if row.therapist_id:  # an integration session's therapist (Practitioner ids are user ids)
+        participants.append(
+            {"actor": reference("Practitioner", row.therapist_id), "status": "accepted"}
+        )
     out: Resource = {
         "resourceType": "Appointment",
         "id": str(row.pk),

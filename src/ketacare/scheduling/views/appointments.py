@@ -50,6 +50,10 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
     """Book an appointment (the calendar opens this in place for the slot clicked)."""
     actor = actor_of(request)
     courses = selectors.active_courses_of_clinic(actor=actor)
+    chart_mrn = request.GET.get("patient_mrn", "").strip()
+    if request.method != "POST" and chart_mrn:
+        # From the patient's chart: offer that patient's courses only.
+        courses = [course for course in courses if course.patient.mrn == chart_mrn]
     chairs = selectors.chairs_of_clinic(actor=actor)
     form = AppointmentForm(
         request.POST or None,
@@ -63,13 +67,14 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         course = data["course"]
         try:
+            mrn = data["patient_mrn"].strip()
             if course is not None:
                 course = selectors.course_get_for_actor(
                     actor=actor, course_id=course.pk, audit=False
                 )
                 patient = course.patient
             else:
-                found = patients_of_clinic(actor=actor).filter(mrn=data["patient_mrn"].strip())
+                found = patients_of_clinic(actor=actor).filter(mrn=mrn)
                 patient_or_none = found.first()
                 if patient_or_none is None:
                     raise Http404("No patient with that MRN in this clinic.")
