@@ -1,14 +1,16 @@
 """The kernel's one clock, one version check, one idempotency helper and coloured choices."""
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
 from ketacare.errors import Conflict, Refused
 from ketacare.kernel import clock
 from ketacare.kernel.choices import ColouredChoices, colour_of
+from ketacare.kernel.clinic_time import clinic_today
 from ketacare.kernel.idempotency import ensure_key, replayed
-from ketacare.kernel.versions import ensure_version
+from ketacare.kernel.versions import ensure_version, stale_version
 from ketacare.scheduling.models import AppointmentStatus
 from tests.consent.factories import ConsentSignatureFactory
 
@@ -20,6 +22,22 @@ def test_moving_the_clinic_clock_moves_it_for_every_app(session_clock):
     # then what any app reads is two hours on, and a time stamped an hour from now is in the past
     assert clock.now() - before >= timedelta(hours=2)
     assert not clock.is_future(before + timedelta(hours=1))
+
+
+def test_the_wall_clock_is_not_moved_with_the_clinic_clock(session_clock):
+    # given the clinic clock a day on
+    session_clock.travel(timedelta(days=1))
+    # then security and audit times still read the server's real time
+    assert clock.now() - clock.wall_now() >= timedelta(hours=23)
+
+
+def test_the_clinic_day_follows_the_clinic_clock_in_the_clinics_zone(session_clock):
+    # given a moment that is still the evening before in Los Angeles
+    late = datetime(2026, 3, 10, 5, 30, tzinfo=UTC)
+    with clock.frozen_at(late):
+        # then the clinic's today is its own local day
+        assert clinic_today(SimpleNamespace(time_zone="America/Los_Angeles")) == date(2026, 3, 9)
+        assert clinic_today(SimpleNamespace(time_zone="Europe/Berlin")) == date(2026, 3, 10)
 
 
 def test_a_time_within_the_clock_skew_is_accepted_and_beyond_it_refused():
@@ -45,6 +63,8 @@ def test_a_stale_version_is_a_conflict_naming_version():
     )
     with pytest.raises(Conflict):
         ensure_version("session", seen=None, current=3)
+    named = stale_version("recovery plan", seen=1, current=2, field="based_on")
+    assert (named.field, named.code) == ("based_on", "stale_version")
 
 
 @pytest.mark.parametrize("key", ["", "short", "x" * 65, "has space in it", None])

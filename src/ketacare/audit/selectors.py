@@ -2,13 +2,13 @@
 
 from collections.abc import Collection
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditEntry
+from ketacare.kernel.clinic_time import clinic_zone
 
 
 def audit_entries_for_clinic(
@@ -30,7 +30,7 @@ def audit_entries_for_clinic(
     if patient_ids is not None:
         entries = entries.filter(patient_id__in=list(patient_ids))
     # Days are the clinic's days; bounds on the column itself, so the index on time answers.
-    tz = ZoneInfo(actor.clinic.time_zone)
+    tz = clinic_zone(actor.clinic)
     if since is not None:
         entries = entries.filter(at__gte=datetime.combine(since, time(), tzinfo=tz))
     if until is not None:

@@ -28,6 +28,7 @@ from ketacare.consent.signers import (
 from ketacare.errors import Conflict, Refused
 from ketacare.kernel import clock
 from ketacare.kernel.idempotency import REUSED, replayed
+from ketacare.kernel.versions import stale_version
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import patient_lock_for_write
 
@@ -81,11 +82,7 @@ def consent_document_publish(
     )
     latest_number = latest.number if latest else 0
     if based_on != latest_number:
-        raise Conflict(
-            f"Version {latest_number} was published since you started editing version "
-            f"{based_on}. Reload it and apply your changes again.",
-            field="based_on",
-        )
+        raise stale_version("consent text", seen=based_on, current=latest_number, field="based_on")
     digest = body_sha256(body)
     if latest is not None and latest.body_sha256 == digest and document.title == title:
         raise Refused(

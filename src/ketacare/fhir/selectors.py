@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -16,6 +15,7 @@ from ketacare.fhir.models import TokenScope
 from ketacare.fhir.registry import REGISTRY, BuildContext, Resource, ResourceType, build_all
 from ketacare.fhir.scopes import DEFAULT_SCOPES, Scopes, parse_scopes
 from ketacare.fhir.search import Criteria, Page, parse, search, source_queryset
+from ketacare.kernel.clinic_time import clinic_zone
 
 
 def scopes_for_token(raw_token: str) -> Scopes:
@@ -101,7 +101,7 @@ def fhir_search(
     """One page of a search and its `_include`d resources. Audited with every id returned."""
     resource_type = resource_type_for(type_name)
     authorize(actor, scopes, resource_type)
-    criteria = parse(resource_type, query, ZoneInfo(ctx.clinic.time_zone))
+    criteria = parse(resource_type, query, clinic_zone(ctx.clinic))
     page = search(resource_type, criteria, ctx)
     included = _includes(actor, scopes, resource_type, criteria, page.resources, ctx)
     patients = sorted({p for r in [*page.resources, *included] if (p := patient_of(r)) is not None})

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from ketacare.kernel import clock
+
 
 class HasTimeZone(Protocol):
     """Anything with an IANA `time_zone` name: a clinic."""
@@ -24,6 +26,11 @@ def clinic_zone(clinic: HasTimeZone) -> ZoneInfo:
 def local_date(moment: datetime, zone: ZoneInfo) -> date:
     """The calendar day of an instant in the clinic's zone."""
     return moment.astimezone(zone).date()
+
+
+def clinic_today(clinic: HasTimeZone) -> date:
+    """Today at the clinic: the clinic clock's calendar day in the clinic's zone."""
+    return local_date(clock.now(), clinic_zone(clinic))
 
 
 def at_local(day: date, clock: time, zone: ZoneInfo) -> datetime:

@@ -11,12 +11,17 @@ FIELD = "version"
 STALE = "stale_version"
 
 
-def stale_version(what: str, *, seen: int | None, current: int | None) -> Conflict:
-    """The 409 for a change decided on a version that is no longer current."""
+def stale_version(
+    what: str, *, seen: int | None, current: int | None, field: str = FIELD
+) -> Conflict:
+    """The 409 for a change decided on a version that is no longer current.
+
+    `field` names the form's or body's field that carried the version, when it is not `version`
+    (a recovery plan's `based_on`, for example)."""
     return Conflict(
         f"Someone else changed this {what} since you opened it: you saw version {seen}, and "
         f"after it was changed by someone else it is at version {current}. Reload and try again.",
-        field=FIELD,
+        field=field,
         code=STALE,
     )
 

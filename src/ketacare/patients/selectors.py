@@ -16,8 +16,7 @@ from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.clinical.eligibility import IntakeFacts
 from ketacare.errors import Refused
-from ketacare.kernel import clock
-from ketacare.kernel.clinic_time import clinic_zone
+from ketacare.kernel import clinic_time
 from ketacare.pagination import KeysetPage, keyset_page
 from ketacare.patients.facts import facts_from_chart, pregnancy_possible
 from ketacare.patients.models import (
@@ -257,7 +256,7 @@ MEASUREMENTS_SHOWN = 10
 
 def clinic_today(patient: Patient) -> date:
     """Today's date where the patient's clinic is (ages turn over at the clinic's midnight)."""
-    return clock.now().astimezone(clinic_zone(patient.clinic)).date()
+    return clinic_time.clinic_today(patient.clinic)
 
 
 def chart_sections_of(*, patient: Patient) -> dict[str, ChartSection]:

@@ -2,14 +2,13 @@
 
 from dataclasses import dataclass
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from django.http import Http404
 
 from ketacare.accounts.access import Actor
 from ketacare.clinical import rems as rules
 from ketacare.clinical.ledger import is_current
-from ketacare.kernel import clock
+from ketacare.kernel import clinic_time
 from ketacare.rems.models import (
     CertificationStatus,
     MonitoringForm,
@@ -20,7 +19,7 @@ from ketacare.rems.models import (
 
 def clinic_today(actor: Actor) -> date:
     """Today at the clinic."""
-    return clock.now().astimezone(ZoneInfo(actor.clinic.time_zone)).date()
+    return clinic_time.clinic_today(actor.clinic)
 
 
 def certification_current(*, clinic_id: int, on: date) -> SettingCertification | None:

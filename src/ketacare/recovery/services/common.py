@@ -8,8 +8,7 @@ from typing import Any
 from ketacare.accounts.access import Actor
 from ketacare.audit.services import audit_record
 from ketacare.errors import Refused
-from ketacare.kernel import clock
-from ketacare.kernel.clinic_time import clinic_zone, local_date
+from ketacare.kernel.clinic_time import clinic_today
 from ketacare.patients.models import Patient
 
 
@@ -25,7 +24,7 @@ def text(value: str | None, field: str, *, required: bool = True, limit: int = 2
 
 def today_of(actor: Actor) -> date:
     """The clinic's local date now."""
-    return local_date(clock.now(), clinic_zone(actor.clinic))
+    return clinic_today(actor.clinic)
 
 
 def not_future(day: date, field: str, actor: Actor) -> date:

@@ -10,8 +10,9 @@ from django.db import transaction
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
-from ketacare.errors import Conflict, Refused
+from ketacare.errors import Refused
 from ketacare.kernel import clock
+from ketacare.kernel.versions import stale_version
 from ketacare.outcomes.models import PortalLink, PortalLinkPurpose
 from ketacare.patients.models import Patient
 from ketacare.recovery.models import RecoveryPlanReview, RecoveryPlanVersion
@@ -53,11 +54,7 @@ def _write(
     )
     current = latest.number if latest else 0
     if based_on != current:
-        raise Conflict(
-            "The plan changed since you opened it; reload to see the new version.",
-            field="based_on",
-            code="stale_version",
-        )
+        raise stale_version("recovery plan", seen=based_on, current=current, field="based_on")
     if latest is not None and all(getattr(latest, n) == cleaned[n] for n in PLAN_FIELDS):
         raise Refused("Nothing changed.", field="triggers", code="nothing_changed")
     version = RecoveryPlanVersion.objects.create(
@@ -124,10 +121,8 @@ def plan_review_record(
     if latest is None:
         raise Refused("There is no plan to review.", field="version_number", code="no_plan")
     if latest.number != version_number:
-        raise Conflict(
-            "A newer version was written; review that one.",
-            field="version_number",
-            code="stale_version",
+        raise stale_version(
+            "recovery plan", seen=version_number, current=latest.number, field="version_number"
         )
     review = RecoveryPlanReview.objects.create(
         clinic_id=actor.clinic_id,

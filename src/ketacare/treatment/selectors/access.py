@@ -11,6 +11,7 @@ from ketacare.accounts.permissions import Permission
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.kernel import clock
+from ketacare.kernel.clinic_time import clinic_today
 from ketacare.patients.models import Patient
 from ketacare.scheduling.selectors import clinic_zone, local_date
 from ketacare.treatment.models import (
@@ -56,7 +57,7 @@ def session_get_for_actor(
 
 def today(*, actor: Actor) -> date:
     """Today in the clinic's time zone."""
-    return local_date(clock.now(), clinic_zone(actor.clinic))
+    return clinic_today(actor.clinic)
 
 
 def local_day(moment: datetime, clinic: Any) -> date:

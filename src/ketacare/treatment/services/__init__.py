@@ -12,7 +12,6 @@ Every POST step also carries an idempotency key, unique per clinic: a retry of t
 submission (double click, network retry) returns the first result and records nothing twice.
 """
 
-from ketacare.kernel.clock import CLOCK_SKEW
 from ketacare.treatment.services.administration import (
     administration_complete,
     administration_start,
@@ -44,7 +43,6 @@ from ketacare.treatment.services.predose import predose_check_record, start_deci
 from ketacare.treatment.services.steps import IDEMPOTENCY_KEY, MAX_TEXT
 
 __all__ = [
-    "CLOCK_SKEW",
     "IDEMPOTENCY_KEY",
     "MAX_TEXT",
     "administration_complete",

@@ -13,7 +13,6 @@ from ketacare.audit.services import audit_record
 from ketacare.clinical.errors import InvalidInput
 from ketacare.errors import Refused
 from ketacare.kernel import clock
-from ketacare.kernel.clock import CLOCK_SKEW
 from ketacare.kernel.idempotency import KEY, ensure_key, key_reused
 from ketacare.kernel.versions import ensure_version
 from ketacare.patients.selectors import patient_lock_for_write
@@ -189,8 +188,9 @@ def _event_time(
     moment = at or now
     if moment.tzinfo is None:
         raise Refused("Give the time with its time zone.", field=field, code="naive_time")
-    if moment > now + CLOCK_SKEW:
-        raise Refused("This time is in the future.", field=field, code="future_time")
+    clock.ensure_not_future(
+        moment, field=field, message="This time is in the future.", code="future_time"
+    )
     floor = not_before or session.checked_in_at
     if moment < floor:
         raise Refused(
