@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.http import Http404
@@ -26,6 +25,7 @@ from ketacare.audit.services import audit_record
 from ketacare.clinical.athome import RefillFacts, ReleaseFacts
 from ketacare.clinical.protocols import get_protocol
 from ketacare.kernel import clock
+from ketacare.kernel.clinic_time import clinic_zone, local_date
 from ketacare.outcomes.models import AlertStatus, SafetyAlert
 
 SOURCE_PREFIX = "home_dose:"
@@ -33,7 +33,7 @@ SOURCE_PREFIX = "home_dose:"
 
 def clinic_day(clinic_time_zone: str, moment: datetime | None = None) -> date:
     """The clinic's calendar day of a moment (now by default)."""
-    return (moment or clock.now()).astimezone(ZoneInfo(clinic_time_zone)).date()
+    return local_date(moment or clock.now(), clinic_zone(clinic_time_zone))
 
 
 def programmes_of_clinic(*, actor: Actor) -> QuerySet[HomeProgramme]:

@@ -18,9 +18,10 @@ class HasTimeZone(Protocol):
     time_zone: str
 
 
-def clinic_zone(clinic: HasTimeZone) -> ZoneInfo:
-    """The clinic's time zone: its calendar days, opening hours and protocol days are local."""
-    return ZoneInfo(clinic.time_zone)
+def clinic_zone(clinic: HasTimeZone | str) -> ZoneInfo:
+    """The clinic's time zone (from the clinic or its IANA name): its calendar days, opening
+    hours and protocol days are local."""
+    return ZoneInfo(clinic if isinstance(clinic, str) else clinic.time_zone)
 
 
 def local_date(moment: datetime, zone: ZoneInfo) -> date:
