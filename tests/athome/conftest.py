@@ -92,8 +92,18 @@ def prescribe(world: Any, programme: Any, issued_on: date | None = None, **chang
     day = issued_on or clock.now().date()
     values = {**RX, "issued_on": day, "pdmp_checked_on": day, **change}
     return services.prescription_issue(
-        actor=actor(world, "prescriber"), programme_id=programme.pk, idempotency_key=key(), **values
-    )
+        actor=signing(actor(world, "prescriber")), programme_id=programme.pk,
+        idempotency_key=key(), **values,
+    )  # fmt: skip
+
+
+def signing(who: Any) -> Any:
+    """The actor as after typing their password or signing PIN in this request."""
+    import dataclasses
+
+    from ketacare.kernel import clock
+
+    return dataclasses.replace(who, reauthenticated_at=clock.wall_now())
 
 
 @dataclass

@@ -245,6 +245,25 @@ def test_a_nurse_cannot_sign_a_prescription(world):
         )  # fmt: skip
 
 
+def test_a_prescription_is_signed_only_with_the_prescribers_password_or_pin_again(world):
+    from ketacare.athome.models import HomePrescription
+    from tests.athome.conftest import RX
+
+    programme = enrol(world)
+    day = date(2026, 12, 1)
+    error = refused(
+        lambda: services.prescription_issue(
+            actor=actor(world, "prescriber"),
+            programme_id=programme.pk,
+            idempotency_key=key(),
+            **{**RX, "issued_on": day, "pdmp_checked_on": day},
+        )  # fmt: skip
+    )
+    assert error.code == "reauth_required"
+    assert error.field == "signing_secret"
+    assert not HomePrescription.objects.exists()
+
+
 def test_another_clinics_programme_is_not_found(world):
     programme = enrol(world)
     outsider = actor(world, "prescriber", world.clinic_b)

@@ -17,6 +17,7 @@ from ketacare.kernel import clock
 from ketacare.outcomes.models import PortalLinkPurpose, ResponseSource, ScaleResponse
 from ketacare.recovery import services as recovery
 from ketacare.recovery.models import MisuseDecision, Part2Disclosure, RecoveryPlanVersion
+from tests.athome.conftest import signing
 from tests.browser import sign_in
 from tests.e2e.axe import assert_no_serious_violations
 from tests.factories import ClinicFactory, PatientFactory, member
@@ -91,7 +92,7 @@ def _at_home_record(clinic, staff, patient):
         idempotency_key="e2e-enrol-0001",
     )
     home.prescription_issue(
-        actor=prescriber,
+        actor=signing(prescriber),
         programme_id=programme.pk,
         idempotency_key="e2e-rx-0001",
         drug="Ketamine HCl",

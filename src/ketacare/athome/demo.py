@@ -85,7 +85,8 @@ def _enrol_with_one_dose(
         idempotency_key=f"demo-{clinic.slug}-{patient.mrn}-enrol",
     )  # fmt: skip
     services.prescription_issue(
-        actor=as_prescriber, programme_id=programme.pk, issued_on=now.date(),
+        actor=dataclasses.replace(as_prescriber, reauthenticated_at=clock.wall_now()),
+        programme_id=programme.pk, issued_on=now.date(),
         drug="Ketamine HCl", strength_mg="50", form="sublingual troche", quantity=4,
         directions="Dissolve one troche under the tongue on dose days, with your sitter present.",
         refills=2, pharmacy="Demo Compounding Pharmacy, 2 Demo Street",

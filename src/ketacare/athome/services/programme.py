@@ -12,6 +12,7 @@ from django.db import transaction
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
+from ketacare.accounts.reauth import reauth_require
 from ketacare.athome.models import DoseStep, HomePrescription, HomeProgramme, VisitModality
 from ketacare.athome.selectors import active_programme_of, clinic_day
 from ketacare.athome.telehealth import telehealth_rules_for
@@ -161,8 +162,12 @@ def prescription_issue(
     pdmp_checked_on: date | None, pdmp_result: str | None, pdmp_review: str = "",
     legal_basis: str | None, idempotency_key: str,
 ) -> HomePrescription:  # fmt: skip
-    """Sign a prescription when the effective-dated telemedicine rules allow it on its date."""
+    """Sign a prescription when the effective-dated telemedicine rules allow it on its date.
+
+    The prescriber signs: their password or signing PIN again, in this request.
+    """
     actor.require(Permission.ATHOME_PRESCRIBE)
+    reauth_require(actor, what="the prescription")
     key = ensure_key(idempotency_key)
     programme = _programme(actor, programme_id)
     earlier = replayed(
