@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from ketacare.accounts.models import Clinic
+from ketacare.audit.models import ChainedQuerySet, ChainedRecord
 from ketacare.patients.models import Patient
 
 
@@ -118,3 +119,48 @@ class MonitoringForm(models.Model):
 
     def __str__(self) -> str:
         return f"PMF for session {self.session_id} (due {self.due_on})"
+
+
+class MonitoringFormSignatureQuerySet(ChainedQuerySet):
+    """Signatures of monitoring forms: append-only like every chained record."""
+
+
+class MonitoringFormSignature(ChainedRecord):
+    """What the monitoring clinician signed: the form's answers at that moment, never changed.
+
+    Chained per clinic (`clinic:<id>`) with the shared keyed mechanism (as the ledger and the
+    audit trail are), so `ketacare rems verify` and `ketacare audit verify` find a signature
+    altered, removed or inserted, and `ketacare rems verify` a signed form edited since.
+    """
+
+    CHAIN_KIND = "rems_form"
+    CHAIN_FIELDS = (
+        "clinic_id", "form_id", "session_id", "patient_id", "definition_version", "answers",
+        "content_hash", "signed_at", "signed_by_id",
+    )  # fmt: skip
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
+    form = models.ForeignKey(MonitoringForm, on_delete=models.PROTECT, related_name="signatures")
+    session_id = models.BigIntegerField()
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    definition_version = models.CharField(max_length=20)
+    answers = models.JSONField()
+    content_hash = models.CharField(max_length=64)
+    signed_at = models.DateTimeField()
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = MonitoringFormSignatureQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "chain_key", "seq"], name="pmf_signature_seq_unique"
+            ),
+            models.UniqueConstraint(fields=["clinic", "form"], name="pmf_signed_once"),
+        ]
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"signature #{self.seq} of PMF {self.form_id}"

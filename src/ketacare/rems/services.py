@@ -1,9 +1,6 @@
 """Writes of the REMS app: certification, enrolment, monitoring forms filled, signed, submitted."""
 
-import hashlib
-import json
 from datetime import date
-from typing import Any
 
 from django.db import transaction
 
@@ -27,6 +24,7 @@ from ketacare.rems.models import (
 )
 from ketacare.rems.selectors import clinic_today
 from ketacare.rems.sessions import form_source
+from ketacare.rems.signatures import content_hash, signature_append
 
 
 def _text(value: str | None, field: str, *, required: bool = True, limit: int = 200) -> str:
@@ -154,15 +152,11 @@ def monitoring_form_fill(*, actor: Actor, form_id: int) -> MonitoringForm:
     return form
 
 
-def content_hash(answers: dict[str, Any], version: str) -> str:
-    """SHA-256 of the signed answers, so a later change is evident."""
-    body = json.dumps({"version": version, "answers": answers}, sort_keys=True, default=str)
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
 @transaction.atomic
 def monitoring_form_sign(*, actor: Actor, form_id: int) -> MonitoringForm:
-    """The monitoring clinician reviews and signs; refused while a required answer is missing."""
+    """The monitoring clinician reviews and signs; refused while a required answer is missing.
+
+    What is signed is appended to the clinic's chain of signatures (`rems.signatures`)."""
     actor.require(Permission.REMS_FORM_SIGN)
     form = _form(actor, form_id)
     if form.signed_at is not None:
@@ -182,6 +176,7 @@ def monitoring_form_sign(*, actor: Actor, form_id: int) -> MonitoringForm:
     form.signed_by = actor.user
     form.content_hash = content_hash(form.answers, form.definition_version)
     form.save(update_fields=["signed_at", "signed_by", "content_hash"])
+    signature_append(form)
     _audit(actor, AuditAction.SIGN, "rems_form", form.pk, form.patient_id)
     return form
 
