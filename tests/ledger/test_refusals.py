@@ -193,3 +193,60 @@ def test_ledger_text_longer_than_its_limit_is_refused_naming_the_field(stock):
     assert error.code == "too_long"
     assert error.field == "supplier_name"
     assert not Container.objects.exists()
+
+
+def _transfer(stock, vial, **overrides):
+    fridge = services.storage_create(
+        actor=stock.actor("admin"), registration_id=stock.registration.pk, name="Fridge",
+        kind="refrigerator",
+    )  # fmt: skip
+    data = {
+        "actor": stock.actor("nurse"), "container_id": vial.pk,
+        "to_registration_id": stock.registration.pk, "to_storage_id": fridge.pk,
+        "reason": "Safe repair",
+    }  # fmt: skip
+    return lambda: services.transfer_record(**{**data, **overrides})
+
+
+@pytest.mark.parametrize(
+    ("code", "field", "overrides"),
+    [
+        ("not_found", "to_storage_id", {"to_storage_id": 10**9}),
+        ("not_found", "to_storage_id", {"to_registration_id": 10**9}),
+        ("required", "reason", {"reason": "  "}),
+    ],
+)
+def test_a_transfer_is_refused_naming_the_field(stock, code, field, overrides):
+    [vial] = stock.receive(prefix="MOVE")
+    error = refused(code, _transfer(stock, vial, **overrides))
+    assert error.code == code
+    assert error.field == field
+    assert LedgerEntry.objects.filter(container=vial).count() == 1
+
+
+def test_a_transfer_of_a_blocked_container_is_refused(stock):
+    [vial] = stock.receive(prefix="MOVE")
+    services.discrepancy_open(actor=stock.actor("nurse"), container_id=vial.pk, description="?")
+    error = refused("container_blocked", _transfer(stock, vial))
+    assert error.code == "container_blocked"
+    assert LedgerEntry.objects.filter(container=vial).count() == 1
+
+
+def test_an_opening_balance_under_a_label_in_use_is_refused_on_the_label(stock):
+    stock.receive(prefix="OPEN")
+    error = refused(
+        "exists",
+        lambda: services.opening_record(
+            actor=stock.actor("nurse"),
+            registration_id=stock.registration.pk,
+            storage_id=stock.safe.pk,
+            product_id=stock.vial.pk,
+            lot="OPEN-1",
+            expires_on=timezone.localdate() + timedelta(days=90),
+            label="OPEN",
+            quantity=Decimal("100"),
+            reason="Initial inventory",
+        ),  # fmt: skip
+    )
+    assert (error.code, error.field) == ("exists", "label")
+    assert not LedgerEntry.objects.filter(kind=EntryKind.OPENING).exists()

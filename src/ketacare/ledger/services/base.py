@@ -138,6 +138,9 @@ def second_person(
     # password for a member is counted by the page after this step rolls back.
     unmatched = "That name and password do not match a member of this clinic."
     if user is None or membership is None:
+        # Hash the password anyway, so an unknown name takes as long to refuse as a wrong
+        # password (as Django's sign-in does) and the timing does not tell names apart.
+        User().set_password(password or "")
         raise WitnessNotConfirmed(unmatched, field=field, actor=actor, witness_id=None)
     witness_lock_check(clinic_id=actor.clinic_id, user_id=user.pk, field=field)
     if not user.check_password(password or ""):
