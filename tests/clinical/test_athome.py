@@ -11,6 +11,7 @@ import pytest
 from ketacare.clinical.alerts import urgency
 from ketacare.clinical.athome import (
     HOME_SCREENING_NOT_ELIGIBLE,
+    CheckinState,
     GateFacts,
     RefillFacts,
     ReleaseFacts,
@@ -20,8 +21,10 @@ from ketacare.clinical.athome import (
     check_enrolment,
     check_refill,
     check_release,
+    check_sitter_checkin,
     gate_alert_codes,
     load_home_rules,
+    sitter_checkin_state,
 )
 from ketacare.clinical.protocols import FixedStepDose, get_protocol
 from ketacare.clinical.readiness import ScreeningFacts
@@ -320,3 +323,44 @@ def test_a_clinic_that_relaxes_the_rule_admits_a_reviewed_screening() -> None:
     relaxed = replace(rules, enrolment=replace(rules.enrolment, screening_must_be_eligible=False))
     reviewed = _screening(status="needs review", has_sign_reason=True)
     assert check_enrolment(reviewed, route="sublingual", rules=relaxed) == ()
+
+
+# --- the sitter's check-ins -----------------------------------------------------------------
+
+
+def test_the_first_check_in_falls_due_an_interval_after_the_dose_then_after_each() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    taken = datetime(2026, 12, 1, 15, tzinfo=UTC)
+    ends = taken + timedelta(minutes=60)
+    first = sitter_checkin_state(taken_at=taken, session_ends_at=ends, checkins=(), now=taken)
+    assert first == CheckinState(taken + timedelta(minutes=20), False)
+    late = sitter_checkin_state(
+        taken_at=taken, session_ends_at=ends, checkins=(), now=taken + timedelta(minutes=21)
+    )
+    assert late.overdue
+    after = sitter_checkin_state(
+        taken_at=taken, session_ends_at=ends, checkins=(taken + timedelta(minutes=45),),
+        now=taken + timedelta(minutes=46),
+    )  # fmt: skip
+    assert after == CheckinState(None, False)  # the next would fall after the session
+
+
+@pytest.mark.parametrize(
+    ("in_session", "well", "codes", "alert"),
+    [
+        (False, True, ["sitter_checkin_not_in_session"], None),
+        (True, None, ["sitter_checkin_unanswered"], None),
+        (True, True, [], None),
+        (True, False, [], "home_sitter_concern"),
+    ],
+)
+def test_a_check_in_is_refused_recorded_or_raises_the_worry(
+    in_session: bool, well: bool | None, codes: list[str], alert: str | None
+) -> None:
+    blockers, code = check_sitter_checkin(in_session=in_session, well=well)
+    assert [b.code for b in blockers] == codes and code == alert
+
+
+def test_a_sitters_worry_is_an_immediate_alert() -> None:
+    assert urgency("home_sitter_concern") == "immediate"

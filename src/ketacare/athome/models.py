@@ -7,11 +7,13 @@ Misuse signals are plain, queryable facts (docs in the app's note): supply movem
 `use_outside_plan`, and prescriptions whose PDMP check found something (`pdmp_result`).
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
 from ketacare.accounts.models import Clinic
-from ketacare.audit.models import ChainedQuerySet, ChainedRecord
+from ketacare.audit.models import AppendOnlyError, ChainedQuerySet, ChainedRecord
 from ketacare.patients.models import Patient
 
 
@@ -334,3 +336,31 @@ class TelehealthPolicy(ChainedRecord):
 
     def __str__(self) -> str:
         return f"Telehealth policy {self.seq} of clinic {self.clinic_id} for {self.period_id}"
+
+
+class SitterCheckIn(models.Model):
+    """The sitter's check-in during a home session, from their own link: all well, or worried
+    (which opens a safety alert). Never changed: a later check-in is a new row."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
+    dose = models.ForeignKey(HomeDose, on_delete=models.PROTECT, related_name="checkins")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    well = models.BooleanField(help_text="True: all is well; False: the sitter is worried.")
+    note = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["dose", "at"], name="sitter_checkin_dose")]
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"Sitter check-in {self.pk} of home dose {self.dose_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # an integrity rule: a check-in once recorded is never rewritten
+        if not self._state.adding:
+            raise AppendOnlyError("A sitter's check-in is append-only and cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("A sitter's check-in is append-only and cannot be deleted.")

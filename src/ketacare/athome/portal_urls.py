@@ -10,6 +10,11 @@ urlpatterns = [
     path(
         "<str:token>/home/<int:dose_id>/attest/", portal_views.attest, name="athome_portal_attest"
     ),
+    path(
+        "<str:token>/home/<int:dose_id>/checkin/",
+        portal_views.checkin,
+        name="athome_portal_checkin",
+    ),
     path("<str:token>/home/<int:dose_id>/gate/", portal_views.gate, name="athome_portal_gate"),
     path("<str:token>/home/<int:dose_id>/take/", portal_views.take, name="athome_portal_take"),
     path(

@@ -16,10 +16,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ketacare.athome import services
-from ketacare.athome.models import DoseStatus, HomeDose
+from ketacare.athome.models import DoseStatus, HomeDose, HomeProgramme
 from ketacare.athome.selectors import clinic_day, open_dose_of, release_facts, tracker_due_dose
-from ketacare.athome.services.doses import SESSION_MINUTES, programme_of_link
-from ketacare.clinical.athome import check_release, load_home_rules
+from ketacare.athome.services.doses import SESSION_MINUTES, programme_of_link, session_ends_at
+from ketacare.clinical.athome import check_release, load_home_rules, sitter_checkin_state
 from ketacare.errors import KetaCareError
 from ketacare.followup.portal import portal_read_audit
 from ketacare.followup.portal_views import portal_page
@@ -69,8 +69,9 @@ def home(request: HttpRequest, link: PortalLink, token: str) -> HttpResponse:
     portal_read_audit(link=link, object_type="home_programme", object_id=programme.pk,
                       client_address=_address(request))  # fmt: skip
     if link.purpose == PortalLinkPurpose.SITTER:
-        return _page(request, link, token, "sitter.html", programme=programme,
-                     dose=open_dose_of(programme))  # fmt: skip
+        dose = open_dose_of(programme)
+        return _page(request, link, token, "sitter.html", programme=programme, dose=dose,
+                     session=None if dose else _session_of(programme))  # fmt: skip
     dose = open_dose_of(programme)
     if dose is not None and dose.status == DoseStatus.OPEN:
         return _page(request, link, token, "gate.html", dose=dose, programme=programme)
@@ -89,6 +90,35 @@ def home(request: HttpRequest, link: PortalLink, token: str) -> HttpResponse:
         return _page(request, link, token, "blocked.html", dose=blocked, programme=programme)
     holds = check_release(release_facts(programme, today=today))
     return _page(request, link, token, "start.html", programme=programme, holds=holds)
+
+
+def _session_of(programme: HomeProgramme) -> dict[str, Any] | None:
+    """The dose whose session is running, with the sitter's check-ins and the next one due."""
+    taken = programme.doses.filter(status=DoseStatus.TAKEN).order_by("-taken_at").first()
+    ends = session_ends_at(taken) if taken is not None else None
+    now = clock.now()
+    if taken is None or taken.taken_at is None or ends is None or now > ends:
+        return None
+    checkins = list(taken.checkins.all())
+    state = sitter_checkin_state(
+        taken_at=taken.taken_at, session_ends_at=ends, checkins=[c.at for c in checkins], now=now
+    )
+    return {"dose": taken, "checkins": checkins, "state": state, "ends_at": ends}
+
+
+@require_POST
+@portal_page
+def checkin(request: HttpRequest, link: PortalLink, token: str, dose_id: int) -> HttpResponse:
+    """The sitter checks in during the session: all is well, or worried (the clinic is alerted)."""
+    answer = {"well": True, "worried": False}.get(request.POST.get("answer", ""))
+    try:
+        services.home_dose_sitter_checkin(
+            link=link, dose_id=dose_id, well=answer, note=request.POST.get("note", ""),
+            address=_address(request),
+        )  # fmt: skip
+    except KetaCareError as refusal:
+        return _page(request, link, token, "paused.html", message=refusal.message, status=422)
+    return redirect("athome_portal", token=token)
 
 
 @require_POST

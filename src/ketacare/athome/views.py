@@ -35,7 +35,7 @@ def programme_detail(request: HttpRequest, programme_id: int) -> HttpResponse:
     context = {
         "programme": programme,
         "prescriptions": list(programme.prescriptions.select_related("prescriber")),
-        "doses": list(programme.doses.all()),
+        "doses": list(programme.doses.prefetch_related("checkins")),
         "reviews": list(programme.reviews.select_related("reviewed_by")),
         "refills": list(programme.refills.select_related("decided_by")),
         "steps": list(programme.steps.select_related("decided_by").order_by("decided_at", "id")),

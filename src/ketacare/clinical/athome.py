@@ -8,9 +8,9 @@ unknown refuses, so the loop fails closed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 
@@ -73,6 +73,16 @@ class EnrolmentRule:
 
 
 @dataclass(frozen=True)
+class SitterCheckinRule:
+    """How often the sitter checks in during a home session, and the alert a worry opens."""
+
+    interval_minutes: int
+    concern_code: str
+    concern_urgency: str
+    citation: Citation
+
+
+@dataclass(frozen=True)
 class TrackerItem:
     """One question of the tracker and its answer scale."""
 
@@ -119,11 +129,14 @@ class HomeRules:
     vital_alert_codes: tuple[str, str]
     vital_alert_urgency: str
     enrolment: EnrolmentRule
+    sitter_checkins: SitterCheckinRule
 
     def urgency_of(self, code: str) -> str | None:
         """The urgency of one of this programme's alert codes, or None."""
         if code in self.vital_alert_codes:
             return self.vital_alert_urgency
+        if code == self.sitter_checkins.concern_code:
+            return self.sitter_checkins.concern_urgency
         return next((f.urgency for f in self.red_flags if f.code == code), None)
 
 
@@ -165,6 +178,14 @@ def load_home_rules() -> HomeRules:
     urgency = alerts.text("urgency", choices=URGENCIES)
     alerts.citation()
     alerts.close()
+    checkins_node = document.child("sitter_checkins")
+    checkins = SitterCheckinRule(
+        checkins_node.integer("interval_minutes", minimum=5, maximum=120),
+        checkins_node.text("concern_code"),
+        checkins_node.text("concern_urgency", choices=URGENCIES),
+        checkins_node.citation(),
+    )
+    checkins_node.close()
     document.close()
     return HomeRules(
         gate,
@@ -177,6 +198,7 @@ def load_home_rules() -> HomeRules:
         codes,
         urgency,
         enrolment,
+        checkins,
     )
 
 
@@ -233,6 +255,55 @@ def check_enrolment(
             )
         )
     return tuple(found)
+
+
+# --- the sitter's check-ins during the session ------------------------------------------------
+
+
+SITTER_CHECKIN_NOT_IN_SESSION = "sitter_checkin_not_in_session"
+SITTER_CHECKIN_UNANSWERED = "sitter_checkin_unanswered"
+
+
+@dataclass(frozen=True)
+class CheckinState:
+    """Where the sitter's check-ins stand: when the next falls due (None: no more this session)
+    and whether it is already late."""
+
+    next_due_at: datetime | None
+    overdue: bool
+
+
+def sitter_checkin_state(
+    *,
+    taken_at: datetime,
+    session_ends_at: datetime,
+    checkins: Sequence[datetime],
+    now: datetime,
+    rules: HomeRules | None = None,
+) -> CheckinState:
+    """The next check-in: an interval after the dose, then after each check-in, while the
+    session runs."""
+    interval = timedelta(minutes=(rules or load_home_rules()).sitter_checkins.interval_minutes)
+    last = max([taken_at, *checkins])
+    due = last + interval
+    if due > session_ends_at:
+        return CheckinState(None, False)
+    return CheckinState(due, now > due)
+
+
+def check_sitter_checkin(
+    *, in_session: bool, well: bool | None, rules: HomeRules | None = None
+) -> tuple[tuple[Blocker, ...], str | None]:
+    """(what refuses this check-in, the alert code it opens). A check-in belongs to a dose taken
+    and not yet tracked; "all is well" or "I am worried" must be chosen; a worry opens an alert."""
+    rule = (rules or load_home_rules()).sitter_checkins
+    if not in_session:
+        reason = "There is no session running to check in on."
+        return (Blocker(SITTER_CHECKIN_NOT_IN_SESSION, "dose", reason),), None
+    if well is None:
+        reason = "Choose whether all is well or you are worried."
+        return (Blocker(SITTER_CHECKIN_UNANSWERED, "well", reason),), None
+    return (), (None if well else rule.concern_code)
 
 
 # --- the gate before each dose ---------------------------------------------------------------

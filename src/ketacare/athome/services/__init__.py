@@ -4,6 +4,7 @@ from ketacare.athome.services.doses import (
     home_dose_gate,
     home_dose_open,
     home_dose_sitter_attest,
+    home_dose_sitter_checkin,
     home_dose_take,
     home_dose_tracker_submit,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "home_dose_gate",
     "home_dose_open",
     "home_dose_sitter_attest",
+    "home_dose_sitter_checkin",
     "home_dose_take",
     "home_dose_tracker_submit",
     "prescription_issue",

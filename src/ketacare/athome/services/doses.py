@@ -3,12 +3,19 @@ the dose taken, the tracker. The portal link is the key; each write is audited a
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 
-from ketacare.athome.models import DoseStatus, HomeDose, HomeProgramme, SupplyKind, SupplyMovement
+from ketacare.athome.models import (
+    DoseStatus,
+    HomeDose,
+    HomeProgramme,
+    SitterCheckIn,
+    SupplyKind,
+    SupplyMovement,
+)
 from ketacare.athome.selectors import (
     SOURCE_PREFIX,
     active_programme_of,
@@ -23,6 +30,7 @@ from ketacare.clinical.athome import (
     assess_tracker,
     check_dose_gate,
     check_release,
+    check_sitter_checkin,
     gate_alert_codes,
     load_home_rules,
 )
@@ -232,3 +240,45 @@ def home_dose_tracker_submit(
             raised_at=now,
         )  # fmt: skip
     return dose
+
+
+def session_ends_at(dose: HomeDose) -> datetime | None:
+    """When the session timer of a taken dose ends (None before the dose is taken)."""
+    return None if dose.taken_at is None else dose.taken_at + timedelta(minutes=SESSION_MINUTES)
+
+
+@transaction.atomic
+def home_dose_sitter_checkin(
+    *, link: PortalLink, dose_id: int, well: bool | None, note: str = "",
+    address: str | None = None,
+) -> SitterCheckIn:  # fmt: skip
+    """The sitter checks in during the session from their own link; a worry opens an alert."""
+    if link.purpose != PortalLinkPurpose.SITTER:
+        raise Refused("Only the sitter's own link checks in.", field="link", code="wrong_link")
+    dose = _locked_dose(link, dose_id)
+    now = clock.now()
+    ends = session_ends_at(dose)
+    in_session = dose.status == DoseStatus.TAKEN and ends is not None and now <= ends
+    blockers, alert_code = check_sitter_checkin(in_session=in_session, well=well)
+    if blockers:
+        raise Refused(blockers[0].reason, field=blockers[0].field, code=blockers[0].code)
+    checkin = SitterCheckIn.objects.create(
+        clinic_id=dose.clinic_id, dose=dose, patient_id=dose.patient_id, at=now,
+        well=bool(well), note=(note or "").strip()[:2000],
+    )  # fmt: skip
+    _audit(link, dose, AuditAction.CREATE, {"sitter_checkin": "well" if well else "worried"},
+           address=address, username=SITTER_USERNAME)  # fmt: skip
+    if alert_code is not None:
+        rule = load_home_rules().sitter_checkins
+        alert_raise_for_event(
+            clinic_id=dose.clinic_id, patient_id=dose.patient_id, code=alert_code,
+            meaning=(
+                f"The sitter is worried during home dose {dose.number}"
+                f"{': ' + checkin.note if checkin.note else ''} ({rule.citation.render()})"
+            ),
+            source_key=f"{SOURCE_PREFIX}{dose.pk}",
+            source_label=f"At-home dose {dose.number}: the sitter's check-in",
+            evidence={"checkin_id": checkin.pk, "dose_id": dose.pk},
+            raised_at=now,
+        )  # fmt: skip
+    return checkin
