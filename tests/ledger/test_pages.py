@@ -133,3 +133,23 @@ def test_reconcile_page_lists_an_administration_without_a_dose(stock, world):
     )
     response = world.web(world.staff["prescriber"]).get("/ledger/reconcile/")
     assert f"Entry id {entry.pk}".encode() in response.content
+
+
+def test_reading_a_container_and_a_sessions_draws_is_audited_with_the_patients(stock, world):
+    # given a vial a session drew from
+    from ketacare.audit.models import AuditEntry
+
+    [vial] = stock.receive()
+    session = session_row(world.clinic_a, world.patient_a, world.staff)
+    services.draw_create(
+        actor=stock.actor("nurse"), container_id=vial.pk, session_id=session.pk, quantity="5"
+    )
+    client = world.web(world.staff["nurse"])
+    # when the container's page and the session's draws are read
+    client.get(f"/ledger/containers/{vial.pk}/")
+    client.get(f"/ledger/sessions/{session.pk}/")
+    # then both reads are on the trail, naming the patient
+    listed = AuditEntry.objects.get(object_type="ledger_container", object_id=str(vial.pk))
+    assert (listed.action, listed.detail["patient_ids"]) == ("list", [world.patient_a.pk])
+    read = AuditEntry.objects.get(object_type="ledger_session", object_id=str(session.pk))
+    assert (read.action, read.patient_id) == ("read", world.patient_a.pk)

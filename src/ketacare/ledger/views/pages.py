@@ -7,6 +7,8 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from ketacare.accounts.permissions import Permission
+from ketacare.audit.models import AuditAction
+from ketacare.audit.services import audit_record
 from ketacare.clinical.ledger import deadline_state
 from ketacare.kernel.clinic_time import in_clinic_time
 from ketacare.ledger import selectors, services
@@ -53,12 +55,19 @@ def container_detail(request: HttpRequest, container_id: int) -> HttpResponse:
     """One container: its balance and every entry with the running balance."""
     actor = actor_of(request)
     container = selectors.container_get_for_actor(actor=actor, container_id=container_id)
+    entries = selectors.entries_of_container(container=container)
+    # The entries name the patients dosed from the container: the read is on the trail.
+    audit_record(
+        actor=actor, action=AuditAction.LIST, object_type="ledger_container",
+        object_id=container.pk,
+        detail={"patient_ids": sorted({e.patient_id for e in entries if e.patient_id})},
+    )  # fmt: skip
     return render_page(
         request,
         "ledger/container.html",
         {
             "container": container,
-            "entries": selectors.entries_of_container(container=container),
+            "entries": entries,
             "shown": selectors.ENTRIES_SHOWN,
             "discrepancies": [d for d in container.discrepancies.all() if d.resolved_at is None],
             "destroy_form": DestroyForm(auto_id="destroy_%s"),
@@ -96,6 +105,10 @@ def session_draws(request: HttpRequest, session_id: int) -> HttpResponse:
     """A session's controlled substance: draw for the dose, then waste or return what is left."""
     actor = actor_of(request)
     fact = session_source().session(clinic_id=actor.clinic_id, session_id=session_id)
+    audit_record(
+        actor=actor, action=AuditAction.READ, object_type="ledger_session", object_id=session_id,
+        patient_id=fact.patient_id if fact else None,
+    )  # fmt: skip
     containers = selectors.drawable_containers(actor=actor)
     draw_form = DrawForm(request.POST or None)
     set_choices(
