@@ -27,6 +27,13 @@ from tests.scheduling.factories import ChairFactory, appointment_row, course_row
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _outcome_scales_only(monkeypatch):
+    """These tests are about the outcome scales' policy; the recovery screens a newly registered
+    patient is also sent have their own tests (tests/recovery/test_screen_dispatch.py)."""
+    monkeypatch.setattr(dispatch, "_PLANNERS", [])
+
+
 def _slots(patient):
     return sorted(
         QuestionnaireAssignment.objects.filter(patient=patient).values_list("instrument_id", "slot")

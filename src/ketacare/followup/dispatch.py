@@ -12,7 +12,7 @@ import logging
 import os
 import socket
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -248,12 +248,27 @@ def _for_slot(
     ]
 
 
+# A higher app that asks its own questionnaires on its own schedule (recovery's screens) plans
+# them here: given now and the clinics (None: all), it returns unsaved assignments whose slot has
+# opened, with stable slot keys. Registered from the app's ready(); called on every pass.
+AssignmentPlanner = Callable[[datetime, list[int] | None], list[QuestionnaireAssignment]]
+_PLANNERS: list[AssignmentPlanner] = []
+
+
+def assignment_planner_register(planner: AssignmentPlanner) -> None:
+    """Add a higher app's planner to every dispatch pass (once, however often it registers)."""
+    if planner not in _PLANNERS:
+        _PLANNERS.append(planner)
+
+
 def assignments_plan(*, now: datetime, clinic_ids: list[int] | None = None) -> int:
     """Create the questionnaires whose slot has opened; a slot already planned is left alone."""
     policies = _policies(
         clinic_ids if clinic_ids is not None else Clinic.objects.values_list("id", flat=True)
     )
     planned = _before_sessions(now, policies, clinic_ids) + _courses(now, policies, clinic_ids)
+    for planner in _PLANNERS:
+        planned += planner(now, clinic_ids)
     if not planned:
         return 0
     # The unique (clinic, patient, instrument, slot) makes this idempotent under any race.

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ketacare.clinical.instruments import INSTRUMENT_IDS, get_instrument
 from ketacare.clinical.outcomes import load_outcome_rules
+from ketacare.clinical.screens import load_screen_schedule
 
 if TYPE_CHECKING:
     from ketacare.outcomes.models import QuestionnairePolicy
@@ -73,9 +74,30 @@ def portal_instruments() -> tuple[str, ...]:
     )
 
 
+def portal_screens() -> tuple[str, ...]:
+    """Recovery screens on the core's schedule that a patient can answer alone, in the
+    instrument's own words (DAST-10 keeps labels only; the withdrawal checklist is the
+    clinician's): the portal sends these when their slot opens."""
+    scheduled = load_screen_schedule().instrument_ids
+    return tuple(
+        i
+        for i in INSTRUMENT_IDS
+        if i in scheduled
+        and get_instrument(i).respondent == "patient"
+        and get_instrument(i).licence.wording_reproduced
+    )
+
+
+def portal_answerable() -> tuple[str, ...]:
+    """Everything a portal link may put in front of a patient: outcome scales and screens."""
+    return portal_instruments() + tuple(
+        i for i in portal_screens() if i not in portal_instruments()
+    )
+
+
 def delivered_by_portal(instrument_ids: tuple[str, ...]) -> tuple[str, ...]:
     """The instruments of a schedule that the portal sends; the rest are asked in clinic."""
-    allowed = set(portal_instruments())
+    allowed = set(portal_answerable())
     return tuple(i for i in instrument_ids if i in allowed)
 
 

@@ -22,7 +22,7 @@ from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 from ketacare.clinical.instruments import Instrument, get_instrument
 from ketacare.errors import Refused
-from ketacare.followup.policy import portal_instruments
+from ketacare.followup.policy import portal_answerable
 from ketacare.outcomes.models import (
     AssignmentStatus,
     JournalEntry,
@@ -207,7 +207,7 @@ def link_assignment(link: PortalLink, assignment_pk: int) -> QuestionnaireAssign
 
 def portal_instrument(assignment: QuestionnaireAssignment) -> Instrument:
     """The instrument of a portal questionnaire (patient-answered instruments only)."""
-    if assignment.instrument_id not in portal_instruments():
+    if assignment.instrument_id not in portal_answerable():
         raise Http404("This questionnaire is asked in the clinic.")
     return get_instrument(assignment.instrument_id)
 
@@ -376,6 +376,6 @@ def pending_portal_assignments(*, patient: Patient, now: datetime) -> list[Quest
             status=AssignmentStatus.PENDING,
             opens_at__lte=now,
             due_by__gt=now,
-            instrument_id__in=portal_instruments(),
+            instrument_id__in=portal_answerable(),
         ).order_by("opens_at", "id")
     )

@@ -118,6 +118,7 @@ class AssignmentTrigger(models.TextChoices):
     DURING_COURSE = "during_course", "Weekly during a course"
     AFTER_COURSE = "after_course", "Follow-up after a course"
     MANUAL = "manual", "Sent by staff"
+    SCREEN = "screen", "Recovery screen on its schedule"
 
 
 class AssignmentStatus(models.TextChoices):

@@ -11,7 +11,9 @@ class RecoveryConfig(AppConfig):
 
     def ready(self) -> None:
         from ketacare.accounts.permissions import Permission
+        from ketacare.followup.dispatch import assignment_planner_register
         from ketacare.patients.panels import ChartPanel, chart_panel_register
+        from ketacare.recovery.screens import screen_assignments_plan
 
         chart_panel_register(
             ChartPanel(
@@ -23,3 +25,5 @@ class RecoveryConfig(AppConfig):
                 action=("Recovery", "recovery_patient"),
             )
         )
+        # The recovery screens go out with the questionnaire dispatch, on the core's schedule.
+        assignment_planner_register(screen_assignments_plan)
