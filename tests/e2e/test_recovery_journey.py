@@ -14,6 +14,7 @@ from ketacare.accounts.roles import Role
 from ketacare.errors import Refused
 from ketacare.followup.portal import portal_link_issue
 from ketacare.kernel import clock
+from ketacare.kernel.clinic_time import clinic_today
 from ketacare.outcomes.models import PortalLinkPurpose, ResponseSource, ScaleResponse
 from ketacare.recovery import services as recovery
 from ketacare.recovery.models import MisuseDecision, Part2Disclosure, RecoveryPlanVersion
@@ -207,6 +208,18 @@ def test_signals_reach_the_worklist_the_prescriber_pauses_the_plan_and_part2_is_
     assert_no_serious_violations(phone_page, "the portal plan")
     shoot(phone_page, "03-plan-on-phone")
     assert RecoveryPlanVersion.objects.get(patient=patient).written_by_patient
+
+    # and marks today on her use calendar from the same link (her mark replaces the clinic's)
+    phone_page.goto(f"{live_server.url}/portal/{issued.token}/calendar/")
+    phone_page.get_by_label("Day", exact=True).fill(clinic_today(clinic).isoformat())
+    phone_page.get_by_label("Used", exact=True).check()
+    phone_page.get_by_label("How much (if you used)").fill("half a troche")
+    phone_page.get_by_role("button", name="Save this day").click()
+    expect(phone_page.get_by_test_id("day-saved")).to_be_visible()
+    expect(phone_page.get_by_test_id("use-calendar")).to_contain_text("half a troche")
+    assert phone_page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert_no_serious_violations(phone_page, "the portal use calendar")
+    shoot(phone_page, "03b-calendar-on-phone")
 
     # then the therapist sees it, with a review due, and reviews it
     therapist = _staff_page(browser, live_server.url, "e2e.therapist")

@@ -46,6 +46,11 @@ urlpatterns = [
     # The patient portal: no staff session; a link's token is the key (own access rules).
     path("portal/record/", include("ketacare.fhir.record_urls")),
     path("portal/<str:token>/plan/", recovery_portal.portal_plan, name="portal_recovery_plan"),
+    path(
+        "portal/<str:token>/calendar/",
+        recovery_portal.portal_calendar,
+        name="portal_recovery_calendar",
+    ),
     path("portal/", include("ketacare.athome.portal_urls")),
     path("portal/", include("ketacare.followup.portal_urls")),
     path("api/v1/docs", api_docs, name="api_docs"),

@@ -9,6 +9,7 @@ from ketacare.recovery.services.plan import plan_review_record, plan_version_wri
 from ketacare.recovery.services.programme import (
     programme_start,
     use_day_mark,
+    use_day_mark_by_patient,
     withdrawal_check_record,
 )
 from ketacare.recovery.services.review import (
@@ -30,5 +31,6 @@ __all__ = [
     "programme_start",
     "session_request_record",
     "use_day_mark",
+    "use_day_mark_by_patient",
     "withdrawal_check_record",
 ]

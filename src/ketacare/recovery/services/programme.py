@@ -15,9 +15,12 @@ from ketacare.clinical import misuse as core
 from ketacare.clinical.instruments import score
 from ketacare.errors import Refused
 from ketacare.kernel import clock
+from ketacare.kernel.clinic_time import clinic_today
+from ketacare.outcomes.models import PortalLink, PortalLinkPurpose
 from ketacare.recovery.alerts import event_alert_raise
 from ketacare.recovery.models import ProgrammeSubstance, SudProgramme, UseDay, WithdrawalCheck
-from ketacare.recovery.services.common import audit, not_future, patient_of, text
+from ketacare.recovery.services.common import audit, not_future, patient_of, text, today_of
+from ketacare.recovery.services.plan import PORTAL_USERNAME
 
 WITHDRAWAL = "ketamine_withdrawal_checklist"
 
@@ -66,6 +69,48 @@ def programme_start(
     return programme
 
 
+def _mark(
+    *,
+    programme: SudProgramme,
+    day: date,
+    used: bool,
+    amount: str,
+    today: date,
+    actor: Actor | None,
+    client_address: str | None = None,
+) -> UseDay:
+    """One day's mark, from staff or the patient: the same checks, record and audit."""
+    if day < programme.started_on:
+        raise Refused("Before the programme started.", field="day", code="before_programme")
+    if day > today:
+        raise Refused("This date is in the future.", field="day", code="in_the_future")
+    quantity = text(amount, "amount", required=used, limit=80)
+    if not used and quantity:
+        raise Refused("An abstinent day has no amount.", field="amount", code="invalid")
+    row = UseDay.objects.create(
+        clinic_id=programme.clinic_id,
+        patient_id=programme.patient_id,
+        programme=programme,
+        day=day,
+        used=used,
+        amount=quantity,
+        by_patient=actor is None,
+        recorded_by=actor.user if actor else None,
+        recorded_at=clock.now(),
+    )
+    portal = {} if actor else {"username": PORTAL_USERNAME, "client_address": client_address}
+    audit(
+        actor,
+        AuditAction.CREATE,
+        "use_day",
+        row.pk,
+        programme.patient,
+        {"day": day.isoformat(), "used": used, "part2": True, "by_patient": actor is None},
+        **portal,
+    )
+    return row
+
+
 @transaction.atomic
 def use_day_mark(
     *, actor: Actor, patient_id: int, day: date, used: bool, amount: str = ""
@@ -74,30 +119,48 @@ def use_day_mark(
     actor.require(Permission.PART2_VIEW)
     actor.require(Permission.RECOVERY_RECORD)
     programme = _programme(actor, patient_id)
-    if day < programme.started_on:
-        raise Refused("Before the programme started.", field="day", code="before_programme")
-    quantity = text(amount, "amount", required=used, limit=80)
-    if not used and quantity:
-        raise Refused("An abstinent day has no amount.", field="amount", code="invalid")
-    row = UseDay.objects.create(
-        clinic_id=actor.clinic_id,
-        patient_id=programme.patient_id,
+    return _mark(
+        programme=programme, day=day, used=used, amount=amount, today=today_of(actor), actor=actor
+    )
+
+
+def programme_of_link(link: PortalLink) -> SudProgramme:
+    """The programme of the patient a portal link belongs to (never another patient's)."""
+    if link.purpose != PortalLinkPurpose.JOURNAL:
+        raise Refused("This link does not open the calendar.", field="link", code="wrong_link")
+    programme: SudProgramme | None = (
+        SudProgramme.objects.select_related("patient")
+        .filter(clinic_id=link.clinic_id, patient_id=link.patient_id)
+        .order_by("-started_on", "-id")
+        .first()
+    )
+    if programme is None:
+        raise Refused("You are not in a programme.", field="link", code="no_programme")
+    return programme
+
+
+@transaction.atomic
+def use_day_mark_by_patient(
+    *,
+    link: PortalLink,
+    day: date,
+    used: bool,
+    amount: str = "",
+    client_address: str | None = None,
+) -> UseDay:
+    """The patient marks one of their own days in the portal (their journal link opens the
+    calendar); the same checks as staff, audited as the portal with the patient's address."""
+    programme = programme_of_link(link)
+    today = clinic_today(link.clinic)
+    return _mark(
         programme=programme,
-        day=not_future(day, "day", actor),
+        day=day,
         used=used,
-        amount=quantity,
-        recorded_by=actor.user,
-        recorded_at=clock.now(),
+        amount=amount,
+        today=today,
+        actor=None,
+        client_address=client_address,
     )
-    audit(
-        actor,
-        AuditAction.CREATE,
-        "use_day",
-        row.pk,
-        programme.patient,
-        {"day": day.isoformat(), "used": used, "part2": True},
-    )
-    return row
 
 
 @transaction.atomic
