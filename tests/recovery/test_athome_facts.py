@@ -54,3 +54,48 @@ def test_an_early_refill_alone_is_no_signal(world):
         )
     review = misuse_review_refresh(actor=nurse, patient=world.patient_a, today=today_of(nurse))
     assert review.signal_ids == []
+
+
+@pytest.mark.parametrize(("decision", "status"), [("pause", "paused"), ("stop", "ended")])
+def test_a_decision_to_pause_or_stop_holds_the_home_programme_at_once(world, decision, status):
+    from ketacare.athome import services as home
+    from ketacare.athome.models import HomeProgramme, ProgrammeStatusChange
+    from ketacare.recovery import services
+
+    programme = enrol(world)
+    prescribe(world, programme)
+    nurse = actor(world, "nurse")
+    home.supply_dispense(actor=nurse, programme_id=programme.pk, idempotency_key=key())
+    home.supply_loss_report(
+        actor=nurse, programme_id=programme.pk, units=1, note="dropped", idempotency_key=key()
+    )
+    with pytest.raises(Refused):
+        home.refill_release(
+            actor=actor(world, "prescriber"), programme_id=programme.pk, idempotency_key=key()
+        )
+    services.misuse_decision_record(
+        actor=actor(world, "prescriber"), patient_id=world.patient_a.pk, decision=decision,
+        reason="Lost dose and early refill", idempotency_key=key(),
+    )  # fmt: skip
+    assert HomeProgramme.objects.get(pk=programme.pk).status == status
+    change = ProgrammeStatusChange.objects.get()
+    assert change.reason.startswith(f"Misuse review decision ({decision})")
+
+
+def test_a_decision_to_continue_leaves_the_home_programme_running(world):
+    from ketacare.athome import services as home
+    from ketacare.athome.models import HomeProgramme
+    from ketacare.recovery import services
+
+    programme = enrol(world)
+    prescribe(world, programme)
+    nurse = actor(world, "nurse")
+    home.supply_dispense(actor=nurse, programme_id=programme.pk, idempotency_key=key())
+    home.supply_loss_report(
+        actor=nurse, programme_id=programme.pk, units=1, note="dropped", idempotency_key=key()
+    )
+    services.misuse_decision_record(
+        actor=actor(world, "prescriber"), patient_id=world.patient_a.pk, decision="continue",
+        reason="Explained; one troche lost in the wash", idempotency_key=key(),
+    )  # fmt: skip
+    assert HomeProgramme.objects.get(pk=programme.pk).status == "active"

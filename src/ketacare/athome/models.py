@@ -364,3 +364,34 @@ class SitterCheckIn(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("A sitter's check-in is append-only and cannot be deleted.")
+
+
+class ProgrammeStatusChange(models.Model):
+    """A programme paused, resumed or ended, by whom and why. Never changed: the programme's
+    status is the latest of these (or active from enrolment)."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT)
+    programme = models.ForeignKey(
+        HomeProgramme, on_delete=models.PROTECT, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=10, choices=ProgrammeStatus.choices)
+    to_status = models.CharField(max_length=10, choices=ProgrammeStatus.choices)
+    reason = models.TextField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["decided_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Programme {self.programme_id}: {self.from_status} → {self.to_status}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("A programme's status history is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("A programme's status history is append-only.")

@@ -186,3 +186,19 @@ def links(request: HttpRequest, programme_id: int) -> HttpResponse:
     response = render_page(request, "athome/links.html", context)
     response["Cache-Control"] = "no-store"  # the page holds live tokens
     return response
+
+
+@clinic_view(Permission.ATHOME_VIEW)
+@require_POST
+def status(request: HttpRequest, programme_id: int) -> HttpResponse:
+    """Pause, resume or end the programme, with the reason."""
+    try:
+        programme = services.programme_status_change(
+            actor=actor_of(request), programme_id=programme_id,
+            to_status=request.POST.get("to_status", ""), reason=request.POST.get("reason", ""),
+            seen_status=request.POST.get("seen_status", ""),
+        )  # fmt: skip
+    except KetaCareError as refusal:
+        return _back(request, programme_id, "", refusal)
+    done = f"The programme is now {programme.get_status_display().lower()}."
+    return _back(request, programme_id, done, None)

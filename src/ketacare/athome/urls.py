@@ -15,6 +15,7 @@ urlpatterns = [
     path("programmes/<int:programme_id>/loss/", staff_views.loss, name="athome_loss"),
     path("programmes/<int:programme_id>/dose-step/", staff_views.dose_step, name="athome_step"),
     path("programmes/<int:programme_id>/links/", staff_views.links, name="athome_links"),
+    path("programmes/<int:programme_id>/status/", staff_views.status, name="athome_status"),
     path("programmes/<int:programme_id>/refill/", views.refill, name="athome_refill"),
     path("programmes/<int:programme_id>/review/", views.review, name="athome_review"),
     path("telehealth/", telehealth_views.telehealth_settings, name="athome_telehealth"),

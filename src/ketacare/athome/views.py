@@ -38,6 +38,7 @@ def programme_detail(request: HttpRequest, programme_id: int) -> HttpResponse:
         "doses": list(programme.doses.prefetch_related("checkins")),
         "reviews": list(programme.reviews.select_related("reviewed_by")),
         "refills": list(programme.refills.select_related("decided_by")),
+        "status_changes": list(programme.status_changes.select_related("decided_by")),
         "steps": list(programme.steps.select_related("decided_by").order_by("decided_at", "id")),
         "supply": selectors.supply_of(programme.pk),
         "modalities": VisitModality.choices,

@@ -10,6 +10,7 @@ from ketacare.athome.services.doses import (
 )
 from ketacare.athome.services.links import programme_links_issue
 from ketacare.athome.services.programme import dose_step_decide, prescription_issue, programme_enrol
+from ketacare.athome.services.status import programme_status_change
 from ketacare.athome.services.supply import (
     refill_release,
     review_record,
@@ -28,6 +29,7 @@ __all__ = [
     "prescription_issue",
     "programme_links_issue",
     "programme_enrol",
+    "programme_status_change",
     "refill_release",
     "review_record",
     "supply_dispense",

@@ -13,6 +13,8 @@ from django.db import transaction
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.permissions import Permission
+from ketacare.athome.selectors import active_programme_of
+from ketacare.athome.services import programme_status_change
 from ketacare.audit.models import AuditAction
 from ketacare.clinical import misuse as core
 from ketacare.errors import Refused
@@ -146,7 +148,24 @@ def misuse_decision_record(
             patient,
             {"decision": decision, "review_id": review.pk, "signals": review.signal_ids},
         )
+        _apply_to_home_programme(actor, patient, decision, why)
         return row
+
+
+# A decision to pause or stop treatment holds the patient's at-home doses too, in the same
+# transaction: no home dose is released once the prescriber has decided.
+HOME_PROGRAMME_STATUS = {DecisionChoices.PAUSE: "paused", DecisionChoices.STOP: "ended"}
+
+
+def _apply_to_home_programme(actor: Actor, patient: Patient, decision: str, reason: str) -> None:
+    to_status = HOME_PROGRAMME_STATUS.get(DecisionChoices(decision))
+    programme = active_programme_of(patient_id=patient.pk)
+    if to_status is None or programme is None or programme.status == to_status:
+        return
+    programme_status_change(
+        actor=actor, programme_id=programme.pk, to_status=to_status,
+        reason=f"Misuse review decision ({decision}): {reason}", seen_status=programme.status,
+    )  # fmt: skip
 
 
 @transaction.atomic
