@@ -83,6 +83,56 @@ def test_search_by_status_code_category_and_date(world, prescription):
     refused = client.get("/fhir/r4/MedicationRequest?intent=order&dose=5")
     assert refused.status_code == 400
     assert refused.json()["resourceType"] == "OperationOutcome"
+    assert refused.json()["issue"][0]["expression"] == ["dose"]
+
+
+def test_search_by_patient_and_intent_as_us_core_asks(world, prescription):
+    client = fhir_client(world, world.staff["prescriber"])
+
+    def ids(query):
+        response = client.get(f"/fhir/r4/MedicationRequest?{query}")
+        assert response.status_code == 200, response.content
+        bundle = response.json()
+        validate(bundle)
+        assert all(e["resource"]["intent"] == "order" for e in bundle.get("entry", []))
+        return {e["resource"]["id"] for e in bundle.get("entry", [])}
+
+    mine = {str(prescription.pk)}
+    intent = "http://hl7.org/fhir/CodeSystem/medicationrequest-intent"
+    # every prescription KetaCare serves is an order
+    assert ids(f"patient={world.patient_a.pk}&intent=order") == mine
+    assert ids(f"patient={world.patient_a.pk}&intent={intent}|order") == mine
+    assert ids("intent=proposal,order") == mine
+    assert ids(f"patient={world.patient_a.pk}&intent=plan") == set()
+    assert ids("intent=order&intent=plan") == set()
+    assert ids(f"subject=Patient/{world.patient_b.pk}&intent=order") == set()
+
+
+@pytest.mark.parametrize(
+    ("query", "why"),
+    [
+        ("intent=ordered", "is not a code of 'intent'"),
+        ("intent=", "empty code"),
+        ("intent=http://snomed.info/sct|order", "the system of 'intent'"),
+        ("intent:not=order", "modifier"),
+    ],
+)
+def test_an_intent_outside_its_value_set_answers_400_naming_it(world, prescription, query, why):
+    client = fhir_client(world, world.staff["prescriber"])
+    response = client.get(f"/fhir/r4/MedicationRequest?{query}")
+    assert response.status_code == 400
+    outcome = response.json()
+    validate(outcome)
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert why in outcome["issue"][0]["diagnostics"]
+    assert outcome["issue"][0]["expression"][0].startswith("intent")
+
+
+def test_the_capability_statement_declares_intent_as_a_token(world):
+    client = fhir_client(world, world.staff["prescriber"])
+    statement = client.get("/fhir/r4/metadata").json()
+    medreq = next(r for r in statement["rest"][0]["resource"] if r["type"] == "MedicationRequest")
+    assert {"name": "intent", "type": "token"} in medreq["searchParam"]
 
 
 def test_the_prescriber_is_included_on_request(world, prescription):

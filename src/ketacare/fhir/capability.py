@@ -15,6 +15,7 @@ SEARCH_TYPES = {
     "status": "token",
     "category": "token",
     "string": "string",
+    "fixed": "token",
 }
 COMMON_TYPES = {"_id": "token", "_lastUpdated": "date"}
 

@@ -79,8 +79,13 @@ class SearchParam:
     """A search parameter a type supports beyond the common ones: a name and its kind."""
 
     name: str
-    kind: str  # "reference" (patient), "date", "token", "string", "status", "category"
+    # "reference" (patient), "date", "token", "string", "status", "category", or "fixed": a
+    # token every resource of the type holds with one value (MedicationRequest.intent "order")
+    kind: str
     lookup: str | None = None  # for "string" and "token" parameters filtered in the database
+    value: str | None = None  # a "fixed" parameter's one value
+    system: str | None = None  # the code system of a "fixed" parameter's codes
+    codes: tuple[str, ...] = ()  # a "fixed" parameter's value set: any other code answers 400
 
 
 @dataclass(frozen=True)

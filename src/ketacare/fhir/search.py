@@ -18,7 +18,14 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
-from ketacare.fhir.registry import BuildContext, Resource, ResourceType, Source, build_all
+from ketacare.fhir.registry import (
+    BuildContext,
+    Resource,
+    ResourceType,
+    SearchParam,
+    Source,
+    build_all,
+)
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 500
@@ -69,6 +76,8 @@ class Criteria:
     statuses: list[str] | None = None
     categories: list[tuple[str | None, str]] | None = None
     strings: list[tuple[str, str]] = field(default_factory=list)
+    # a "fixed" parameter asked for a code the type never holds: nothing matches
+    fixed_mismatch: bool = False
     count: int = DEFAULT_COUNT
     offset: int = 0
     includes: list[str] = field(default_factory=list)
@@ -209,10 +218,29 @@ def _apply(
         criteria.statuses = (criteria.statuses or []) + _split(raw)
     elif param.kind == "category":
         criteria.categories = (criteria.categories or []) + [_token(v) for v in _split(raw)]
+    elif param.kind == "fixed":
+        _apply_fixed(param, criteria, name, raw)
     elif param.kind == "string":
         if len(raw) > 100:
             raise SearchError("at most 100 characters", parameter=name)
         criteria.strings.append((param.lookup or name, raw))
+
+
+def _apply_fixed(param: SearchParam, criteria: Criteria, name: str, raw: str) -> None:
+    """A token every resource of the type holds with one value: match it or match nothing."""
+    tokens = [_token(v) for v in _split(raw)]
+    if not tokens:
+        raise SearchError("empty code", parameter=name)
+    for system, code in tokens:
+        if system is not None and system != param.system:
+            raise SearchError(f"the system of '{name}' is {param.system}", parameter=name)
+        if code not in param.codes:
+            raise SearchError(
+                f"'{code}' is not a code of '{name}'; codes: {', '.join(param.codes)}",
+                parameter=name,
+            )
+    if all(code != param.value for _, code in tokens):
+        criteria.fixed_mismatch = True
 
 
 # --- filtering ----------------------------------------------------------------------------------
@@ -260,6 +288,8 @@ def _any(filters: list[Q | None]) -> Q | None:
 
 def source_queryset(source: Source, criteria: Criteria, ctx: BuildContext) -> QuerySet[Any] | None:
     """The source's rows matching the criteria the database can check; None if none can match."""
+    if criteria.fixed_mismatch:
+        return None
     qs = source.queryset(ctx.clinic)
     if criteria.ids:
         pks = []
@@ -330,6 +360,8 @@ def _token_matches(element: Any, wanted: list[tuple[str | None, str]]) -> bool:
 
 def resource_matches(resource: Resource, criteria: Criteria, resource_type: ResourceType) -> bool:
     """Checks on a built resource (expanding sources, and ids that name one part of a row)."""
+    if criteria.fixed_mismatch:
+        return False
     if criteria.ids and resource["id"] not in criteria.ids:
         return False
     if criteria.codes is not None and not _token_matches(resource.get("code"), criteria.codes):

@@ -38,6 +38,19 @@ from ketacare.fhir.registry import (
 # FHIR R4 value set medicationrequest-category: "community" is a medicine taken at home.
 MEDREQ_CATEGORY = "http://terminology.hl7.org/CodeSystem/medicationrequest-category"
 COMMUNITY = "community"
+# FHIR R4 value set medicationrequest-intent; every prescription KetaCare serves is an "order".
+MEDREQ_INTENT = "http://hl7.org/fhir/CodeSystem/medicationrequest-intent"
+ORDER = "order"
+INTENTS = (
+    "proposal",
+    "plan",
+    "order",
+    "original-order",
+    "reflex-order",
+    "filler-order",
+    "instance-order",
+    "option",
+)
 # The programme's state → the prescription's (FHIR R4 medicationrequest-status).
 PRESCRIPTION_STATUS: dict[str, str] = {
     ProgrammeStatus.ACTIVE.value: "active",
@@ -96,7 +109,7 @@ def medication_request_resource(row: HomePrescription, ctx: BuildContext) -> Res
         "meta": meta(row.signed_at, c.us_core("us-core-medicationrequest")),
         "identifier": [{"system": "urn:ketacare:prescription-sha256", "value": row.content_sha256}],
         "status": PRESCRIPTION_STATUS.get(programme.status, "unknown"),
-        "intent": "order",
+        "intent": ORDER,
         "category": [{"coding": [c.coding(MEDREQ_CATEGORY, COMMUNITY, "Community")]}],
         "reportedBoolean": False,
         "medicationCodeableConcept": concept,
@@ -148,6 +161,7 @@ register(
             SearchParam("status", "status"),
             SearchParam("code", "token"),
             SearchParam("category", "category"),
+            SearchParam("intent", "fixed", value=ORDER, system=MEDREQ_INTENT, codes=INTENTS),
         ),
         includes=(*SUBJECT_INCLUDES, Include("requester", "requester", "Practitioner")),
         profile=c.us_core("us-core-medicationrequest"),
