@@ -154,7 +154,7 @@ def _ensure_patients(clinic: Clinic, admin: User, rng: random.Random) -> None:
 # staff=, rng=)`, which must be idempotent: running `init-demo` twice leaves one copy.
 DEMO_APPS = (
     "patients", "consent", "screening", "scheduling", "ledger", "rems", "treatment", "followup",
-    "athome",
+    "athome", "recovery",
 )  # fmt: skip
 
 
