@@ -74,6 +74,21 @@ def session_clock() -> Iterator[Any]:
     clock.reset()
 
 
+@pytest.fixture(autouse=True)
+def _own_checkpoint_file(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[None]:
+    """Each test appends chain checkpoints to a file of its own: its database is thrown away
+    after it, and a checkpoint left behind would no longer match the next test's chains."""
+    if not request.config.pluginmanager.hasplugin("django"):
+        yield  # the pure core: no Django, no chains
+        return
+    from django.conf import settings
+
+    previous = settings.KETACARE_CHECKPOINT_FILE
+    settings.KETACARE_CHECKPOINT_FILE = tmp_path / "chain-checkpoints.jsonl"
+    yield
+    settings.KETACARE_CHECKPOINT_FILE = previous
+
+
 @pytest.fixture
 def world(db: None) -> World:
     from ketacare.accounts.roles import Role
