@@ -102,3 +102,55 @@ def test_an_unknown_purpose_is_refused() -> None:
 def test_the_redisclosure_notice_names_part_2() -> None:
     assert "42 CFR part 2" in r.REDISCLOSURE_NOTICE
     assert "NOT sufficient" in r.REDISCLOSURE_NOTICE_FULL
+
+
+# 42 CFR 2.32(a)(1) Statement 1 as amended in 2024, up to the list of conditions: the part
+# re-read word for word (compliancecosmos.org, "§ 2.32 Notice and copy of consent to accompany
+# disclosure"); the superseded 2018 text began "This information has been disclosed to you".
+STATEMENT_1_OPENING_2024 = (
+    "This record which has been disclosed to you is protected by Federal confidentiality rules "
+    "(42 CFR part 2). These rules prohibit you from using or disclosing this record, or testimony "
+    "that describes the information contained in this record, in any civil, criminal, "
+    "administrative, or legislative proceedings by any Federal, State, or local authority, "
+    "against the patient, unless authorized by the consent of the patient, except as provided at "
+    "42 CFR 2.12(c)(5) or as authorized by a court in accordance with 42 CFR 2.64 or 2.65. In "
+    "addition, the Federal rules prohibit you from making any other use or disclosure of this "
+    "record unless at least one of the following applies:"
+)
+
+
+def test_the_full_notice_is_the_2024_statement_word_for_word() -> None:
+    assert r.REDISCLOSURE_NOTICE_FULL.startswith(STATEMENT_1_OPENING_2024)
+    assert "This information has been disclosed to you" not in r.REDISCLOSURE_NOTICE_FULL
+
+
+def test_the_short_notice_is_the_2024_statement_2() -> None:
+    # 2018: "42 CFR part 2 prohibits unauthorized disclosure of these records."; 2024 adds "use or"
+    assert r.REDISCLOSURE_NOTICE == (
+        "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
+    )
+
+
+def test_a_disclosure_explains_the_scope_of_its_consent() -> None:
+    consent = r.ConsentOnFile(
+        frozenset({r.TREATMENT, r.PAYMENT, r.OPERATIONS}), "", date(2026, 3, 1), None, None
+    )
+    assert r.consent_scope(consent) == (
+        "Scope of the patient's written consent signed on 2026-03-01: use and disclosure for "
+        "treatment, payment and health care operations; to any recipient for these purposes; "
+        "with no end date."
+    )
+    named = r.ConsentOnFile(
+        frozenset({r.RESEARCH}), "Lakeside study", date(2026, 3, 1), date(2027, 3, 1), None
+    )
+    assert "for research; to Lakeside study; until 2027-03-01." in r.consent_scope(named)
+    revoked = r.ConsentOnFile(
+        frozenset({r.TREATMENT}), "", date(2026, 3, 1), None, date(2026, 4, 1)
+    )
+    assert r.consent_scope(revoked).endswith("with no end date; revoked on 2026-04-01.")
+
+
+def test_a_consent_without_a_purpose_has_no_scope() -> None:
+    with pytest.raises(InvalidInput) as error:
+        r.consent_scope(r.ConsentOnFile(frozenset(), "", date(2026, 3, 1), None, None))
+    assert error.value.field == "purposes"

@@ -162,6 +162,8 @@ def test_disclosure_is_refused_without_consent_and_carries_the_notice_after(worl
     shown = prescriber.post(disclose, {"purpose": "treatment", "recipient": "Dr Lee"})
     assert shown.status_code == 200
     assert "NOT sufficient" in shown.content.decode()
+    assert 'data-testid="consent-scope"' in shown.content.decode()
+    assert "treatment, payment and health care operations" in shown.content.decode()
     accounting = prescriber.get(reverse("recovery_accounting", args=[pid])).content.decode()
     assert "Dr Lee" in accounting
 

@@ -26,8 +26,18 @@ PATIENT_REQUEST = "patient_request"
 OTHER = "other"
 PURPOSES = (TREATMENT, PAYMENT, OPERATIONS, RESEARCH, PATIENT_REQUEST, OTHER)
 
-# The notice against redisclosure, 42 CFR 2.32(a)(2) (abbreviated form, allowed as of the 2024
-# rule); the full 2.32(a)(1) statement is in REDISCLOSURE_NOTICE_FULL.
+# The notice that must accompany each disclosure made with the patient's written consent,
+# 42 CFR 2.32(a) as amended by the 2024 final rule (89 FR 12472, 16 Feb 2024; compliance date
+# 16 Feb 2026): Statement 2, the abbreviated form, is REDISCLOSURE_NOTICE (the 2018 text read
+# "prohibits unauthorized disclosure"; the 2024 rule added "use or"); Statement 1, the full
+# form, is REDISCLOSURE_NOTICE_FULL. Checked: Statement 1 up to "unless at least one of the
+# following applies:" matches the 2024 text word for word (compliancecosmos.org, "§ 2.32 Notice
+# and copy of consent to accompany disclosure"), and it is the 2024 wording, not the superseded
+# 2018/2020 one (eCFR as of 29 Sep 2020; law.cornell.edu/cfr/text/42/2.32). Open: the three
+# conditions that follow, the closing sentence and Statement 2 could not be re-read from a
+# source at hand; confirm them against 89 FR 12472 (§ 2.32) before relying on them verbatim.
+# 2.32(b) also asks for a copy of the consent or a clear explanation of its scope with each
+# disclosure: `consent_scope`.
 REDISCLOSURE_NOTICE = "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
 REDISCLOSURE_NOTICE_FULL = (
     "This record which has been disclosed to you is protected by Federal confidentiality rules "
@@ -121,6 +131,36 @@ class ConsentOnFile:
     signed_on: date
     expires_on: date | None
     revoked_on: date | None
+
+
+PURPOSE_LABELS = {
+    TREATMENT: "treatment",
+    PAYMENT: "payment",
+    OPERATIONS: "health care operations",
+    RESEARCH: "research",
+    PATIENT_REQUEST: "the patient's own request",
+    OTHER: "another purpose named in the consent",
+}
+
+
+def consent_scope(consent: ConsentOnFile) -> str:
+    """A clear explanation of a consent's scope, to accompany a disclosure made under it
+    (42 CFR 2.32(b) as amended in 2024: a copy of the consent or a clear explanation)."""
+    purposes = [PURPOSE_LABELS[p] for p in PURPOSES if p in consent.purposes]
+    if not purposes:
+        raise InvalidInput("a consent names at least one purpose", field="purposes")
+    listed = (
+        purposes[0] if len(purposes) == 1 else ", ".join(purposes[:-1]) + " and " + purposes[-1]
+    )
+    recipient = consent.recipient or "any recipient for these purposes"
+    expires = (
+        f"until {consent.expires_on.isoformat()}" if consent.expires_on else "with no end date"
+    )
+    revoked = f"; revoked on {consent.revoked_on.isoformat()}" if consent.revoked_on else ""
+    return (
+        f"Scope of the patient's written consent signed on {consent.signed_on.isoformat()}: "
+        f"use and disclosure for {listed}; to {recipient}; {expires}{revoked}."
+    )
 
 
 @dataclass(frozen=True)

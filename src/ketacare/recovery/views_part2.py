@@ -197,6 +197,17 @@ def disclose(request: HttpRequest, patient_id: int) -> HttpResponse:
         {
             "patient": patient,
             "disclosure": row,
+            "consent_scope": rules.consent_scope(
+                rules.ConsentOnFile(
+                    frozenset(row.consent.purposes),
+                    row.consent.recipient,
+                    row.consent.signed_on,
+                    row.consent.expires_on,
+                    row.consent.revoked_on,
+                )
+            )
+            if row.consent
+            else "",
             "records": selectors.part2_records_of(patient=patient),
         },
     )
