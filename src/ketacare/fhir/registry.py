@@ -26,6 +26,26 @@ Resource = dict[str, Any]
 CodeFilter = Callable[[str | None, str], Q | None]
 ValueFilter = Callable[[str], Q | None]
 
+# Records of a 42 CFR Part 2 programme are the recovery app's rows (programmes, use calendar,
+# withdrawal checks, drug screens, plans, consents and disclosures). Any resource built from one
+# carries the Part 2 security labels of the HL7 DS4P guide: the 42CFRPart2 policy, restricted
+# confidentiality and the obligation not to redisclose without consent (42 CFR 2.32); answers
+# holding one also carry the notice (`PART2_NOTICE_HEADER`). Labelled here, where every resource
+# is built, so a future source over these rows cannot leave unlabelled.
+PART2_APPS = frozenset({"recovery"})
+V3_CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
+V3_ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+PART2_SECURITY = (
+    {"system": V3_ACT_CODE, "code": "42CFRPart2", "display": "42 CFR Part2"},
+    {"system": V3_CONFIDENTIALITY, "code": "R", "display": "restricted"},
+    {
+        "system": V3_ACT_CODE,
+        "code": "NORDSCLCD",
+        "display": "no redisclosure without consent directive",
+    },
+)
+PART2_NOTICE_HEADER = "X-Redisclosure-Notice"
+
 
 @dataclass(frozen=True)
 class BuildContext:
@@ -194,9 +214,27 @@ def reference(kind: str, pk: object, display: str | None = None) -> dict[str, st
 
 def build_all(source: Source, rows: Iterable[Any], ctx: BuildContext) -> Iterator[Resource]:
     """Every resource the rows hold (several per row for expanding sources)."""
+    part2 = source.model._meta.app_label in PART2_APPS
     for row in rows:
         built = source.build(row, ctx)
-        if isinstance(built, list):
-            yield from built
-        else:
-            yield built
+        for resource in built if isinstance(built, list) else [built]:
+            yield part2_labelled(resource) if part2 else resource
+
+
+def part2_labelled(resource: Resource) -> Resource:
+    """The resource with the 42 CFR Part 2 security labels in its meta."""
+    labels = resource.setdefault("meta", {}).setdefault("security", [])
+    for label in PART2_SECURITY:
+        if label not in labels:
+            labels.append(dict(label))
+    return resource
+
+
+def carries_part2(body: Resource) -> bool:
+    """Whether a resource, or any resource of a Bundle, is a labelled Part 2 record."""
+    resources = [body, *(e.get("resource", {}) for e in body.get("entry", []))]
+    return any(
+        label.get("code") == "42CFRPart2"
+        for resource in resources
+        for label in resource.get("meta", {}).get("security", [])
+    )

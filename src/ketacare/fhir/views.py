@@ -17,10 +17,11 @@ from django.views.decorators.http import require_http_methods
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.api_auth import BearerToken
+from ketacare.clinical.recovery import REDISCLOSURE_NOTICE
 from ketacare.fhir import bulk
 from ketacare.fhir.capability import capability_statement
 from ketacare.fhir.models import ExportStatus
-from ketacare.fhir.registry import BuildContext, Resource
+from ketacare.fhir.registry import PART2_NOTICE_HEADER, BuildContext, Resource, carries_part2
 from ketacare.fhir.scopes import Scopes
 from ketacare.fhir.search import Page, SearchError
 from ketacare.fhir.selectors import fhir_read, fhir_search, scopes_for_token
@@ -31,13 +32,15 @@ View = Callable[..., HttpResponseBase]
 
 
 def fhir_response(body: Resource, status: int = 200, **headers: str) -> HttpResponse:
-    """A FHIR JSON answer that no cache keeps."""
+    """A FHIR JSON answer that no cache keeps; one holding Part 2 records carries the notice."""
     response = HttpResponse(
         json.dumps(body, separators=(",", ":"), ensure_ascii=False),
         status=status,
         content_type=FHIR_JSON,
     )
     response["Cache-Control"] = "no-store"
+    if carries_part2(body):
+        response[PART2_NOTICE_HEADER] = REDISCLOSURE_NOTICE
     for name, value in headers.items():
         response[name.replace("_", "-")] = value
     return response
