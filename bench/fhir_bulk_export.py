@@ -4,8 +4,10 @@
 DATABASE_URL is set), one clinic whose records make 102,000 resources: 2,000 patients, each
 with 20 scored PHQ-9/GAD-7 responses (an Observation and a QuestionnaireResponse each) and 10
 weights. It then runs the export the worker runs (`ketacare.fhir.bulk.export_run`, every type)
-in a fresh process and reports resources per second and that process's peak memory (max RSS),
-at a quarter of the size and at full size, so memory that grows with the clinic would show.
+in a fresh process and reports resources per second and that process's memory: its peak (max
+RSS, which includes starting Django) and, sampled every 20 ms while the export runs, the most
+its resident memory rose above what it was when the export started (the export's own use), at a
+quarter of the size and at full size, so memory that grows with the clinic would show.
 Sizes are bounded: the machine is shared.
 """
 
@@ -16,6 +18,7 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 import time
 from datetime import date, timedelta
 
@@ -105,6 +108,28 @@ def _export_in_fresh_process(clinic_id: int) -> dict[str, float]:
     return result
 
 
+def _rss_kb() -> int:
+    """The process's resident memory now, in KiB (Linux), or 0 where it cannot be read."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+    except OSError:
+        return 0
+
+
+class _RssSampler(threading.Thread):
+    """The highest resident memory seen while it runs, sampled every 20 ms."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.highest = _rss_kb()
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.02):
+            self.highest = max(self.highest, _rss_kb())
+
+
 def _export(clinic_id: int) -> None:
     """Grandchild: run one system-level export of the clinic as the worker would."""
     import django
@@ -129,9 +154,14 @@ def _export(clinic_id: int) -> None:
         created_at=now,
     )
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    at_start = _rss_kb()
+    sampler = _RssSampler()
+    sampler.start()
     started = time.perf_counter()
     done = export_run(job_id=job.pk)
     seconds = time.perf_counter() - started
+    sampler.done.set()
+    sampler.join()
     total = sum(done.counts.values())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
@@ -142,6 +172,8 @@ def _export(clinic_id: int) -> None:
                 "per_second": round(total / seconds),
                 "baseline_mb": round(baseline / 1024),
                 "peak_mb": round(peak / 1024),
+                "rss_at_start_mb": round(at_start / 1024),
+                "export_rise_mb": round(max(sampler.highest - at_start, 0) / 1024, 1),
             }
         )
     )
