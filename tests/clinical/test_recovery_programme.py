@@ -154,3 +154,28 @@ def test_a_consent_without_a_purpose_has_no_scope() -> None:
     with pytest.raises(InvalidInput) as error:
         r.consent_scope(r.ConsentOnFile(frozenset(), "", date(2026, 3, 1), None, None))
     assert error.value.field == "purposes"
+
+
+def test_programmes_pool_their_outcomes_for_the_dashboard() -> None:
+    # given three programmes: one used on day 10, one abstinent through six months, one new
+    today = START + timedelta(days=199)
+    lapsed = r.programme_outcomes(start=START, today=today, days=days(200, used={10, 11}))
+    clean = r.programme_outcomes(start=START, today=today, days=days(200))
+    new = r.programme_outcomes(start=today - timedelta(days=4), today=today, days=[])
+    # when they are pooled
+    summary = r.programmes_summary([lapsed, clean, new])
+    # then abstinence is over recorded days only, first use over those who used
+    assert summary.programmes == 3
+    assert summary.days_recorded == 400
+    assert summary.percent_days_abstinent == 99.5
+    assert (summary.with_use, summary.median_time_to_first_use_days) == (1, 10.0)
+    assert [(c.window_days, c.relapsed, c.not_relapsed, c.unknown) for c in summary.relapse] == [
+        (90, 1, 1, 1),
+        (180, 1, 1, 1),
+    ]
+
+
+def test_no_programme_pools_to_nothing_known() -> None:
+    summary = r.programmes_summary([])
+    assert summary.percent_days_abstinent is None
+    assert summary.median_time_to_first_use_days is None

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from statistics import median
 
 from ketacare.clinical.errors import InvalidInput
 from ketacare.clinical.misuse import load_misuse_rules
@@ -119,6 +120,55 @@ def programme_outcomes(*, start: date, today: date, days: Sequence[UseDay]) -> P
         time_to_first_use_days=(used[0] - start).days if used else None,
         relapse_by_day=relapse,
         current_abstinent_streak=streak,
+    )
+
+
+@dataclass(frozen=True)
+class RelapseCount:
+    """Programmes relapsed, not relapsed, and not yet known at one window (3 or 6 months)."""
+
+    window_days: int
+    relapsed: int
+    not_relapsed: int
+    unknown: int
+
+
+@dataclass(frozen=True)
+class ProgrammesSummary:
+    """A clinic's substance-use programmes together, for the dashboard."""
+
+    programmes: int
+    days_recorded: int
+    percent_days_abstinent: float | None  # pooled: abstinent days over recorded days
+    with_use: int  # programmes with a recorded use day
+    median_time_to_first_use_days: float | None  # among those with use (others censored)
+    relapse: tuple[RelapseCount, ...]
+
+
+def programmes_summary(outcomes: Sequence[ProgrammeOutcomes]) -> ProgrammesSummary:
+    """Pool programmes' outcomes: unrecorded days are left out, never counted abstinent; time to
+    first use is the median among programmes with a use day; relapse counts keep the unknown."""
+    recorded = sum(o.days_recorded for o in outcomes)
+    abstinent = sum(o.days_abstinent for o in outcomes)
+    firsts = [o.time_to_first_use_days for o in outcomes if o.time_to_first_use_days is not None]
+    counts = []
+    for window in load_misuse_rules().relapse_windows_days:
+        states = [o.relapse_by_day.get(window) for o in outcomes]
+        counts.append(
+            RelapseCount(
+                window,
+                sum(1 for v in states if v is True),
+                sum(1 for v in states if v is False),
+                sum(1 for v in states if v is None),
+            )
+        )
+    return ProgrammesSummary(
+        programmes=len(outcomes),
+        days_recorded=recorded,
+        percent_days_abstinent=round(100 * abstinent / recorded, 1) if recorded else None,
+        with_use=len(firsts),
+        median_time_to_first_use_days=float(median(firsts)) if firsts else None,
+        relapse=tuple(counts),
     )
 
 

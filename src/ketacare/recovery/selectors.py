@@ -188,3 +188,31 @@ def disclosure_get(*, patient: Patient, disclosure_id: int) -> Part2Disclosure |
     return Part2Disclosure.objects.filter(
         clinic_id=patient.clinic_id, patient=patient, pk=disclosure_id
     ).first()
+
+
+def programmes_summary(*, actor: Actor, today: date) -> rules.ProgrammesSummary:
+    """The clinic's substance-use programmes pooled for the dashboard (two queries)."""
+    programmes = [
+        p for p in SudProgramme.objects.filter(clinic_id=actor.clinic_id) if p.started_on <= today
+    ]
+    marks: dict[int, dict[date, UseDay]] = {p.pk: {} for p in programmes}
+    rows = UseDay.objects.filter(clinic_id=actor.clinic_id, day__lte=today).order_by(
+        "day", "recorded_at", "id"
+    )
+    for row in rows:
+        if row.programme_id in marks:
+            marks[row.programme_id][row.day] = row  # the latest mark of a day wins
+    return rules.programmes_summary(
+        [
+            rules.programme_outcomes(
+                start=p.started_on,
+                today=today,
+                days=[
+                    rules.UseDay(d, m.used, m.amount)
+                    for d, m in marks[p.pk].items()
+                    if d >= p.started_on
+                ],
+            )
+            for p in programmes
+        ]
+    )

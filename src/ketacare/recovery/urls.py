@@ -9,6 +9,7 @@ P = "patients/<int:patient_id>/"
 urlpatterns = [
     path("", views.worklist, name="recovery_worklist"),
     path("refresh/", views.worklist_refresh, name="recovery_refresh"),
+    path("outcome-tiles/", views.outcome_tiles, name="recovery_outcome_tiles"),
     path(P, views.patient_recovery, name="recovery_patient"),
     path(P + "panel/", views.chart_panel, name="recovery_panel"),
     path(P + "decide/", views.decide, name="recovery_decide"),

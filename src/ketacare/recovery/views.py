@@ -205,3 +205,22 @@ def instruments_context() -> dict[str, Any]:
         "ketamine_withdrawal_checklist",
     )
     return {"instruments": [get_instrument(i) for i in ids], "notice": rules.REDISCLOSURE_NOTICE}
+
+
+@clinic_view(Permission.PART2_VIEW)
+def outcome_tiles(request: HttpRequest) -> HttpResponse:
+    """The outcomes dashboard's tiles for substance-use programmes (Part 2 roles only)."""
+    actor = actor_of(request)
+    summary = selectors.programmes_summary(actor=actor, today=today_of(actor))
+    audit_record(
+        actor=actor,
+        action=AuditAction.READ,
+        object_type="sud_outcomes_summary",
+        object_id=actor.clinic_id,
+        detail={"part2": True, "programmes": summary.programmes},
+    )
+    return render_page(
+        request,
+        "recovery/_outcome_tiles.html",
+        {"summary": summary, "notice": rules.REDISCLOSURE_NOTICE},
+    )
