@@ -164,6 +164,9 @@ class SupplyMovement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     idempotency_key = models.CharField(max_length=64, blank=True, default="")
+    ledger_entry_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The ledger's dispensing entry when the clinic filled it."
+    )
 
     class Meta:
         constraints = [

@@ -115,11 +115,17 @@ def _back(
 @clinic_view(Permission.ATHOME_SUPPLY)
 @require_POST
 def dispense(request: HttpRequest, programme_id: int) -> HttpResponse:
-    """Record the first fill of the signed prescription as at home."""
+    """Record the first fill of the signed prescription as at home: by the pharmacy, or from a
+    container of the clinic's stock (written to the ledger)."""
+    source = request.POST.get("from_container", "")
+    if source and not source.isdigit():
+        messages.error(request, "Choose where the fill came from.")
+        return redirect("athome_programme", programme_id=programme_id)
     try:
         services.supply_dispense(
             actor=actor_of(request), programme_id=programme_id,
             idempotency_key=request.POST.get("idempotency_key", ""),
+            from_container_id=int(source) if source else None,
         )  # fmt: skip
     except KetaCareError as refusal:
         return _back(request, programme_id, "", refusal)

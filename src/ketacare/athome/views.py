@@ -15,7 +15,9 @@ from ketacare.athome.models import VisitModality
 from ketacare.athome.pdf import prescription_pdf
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
+from ketacare.clinical.ledger import Unit
 from ketacare.errors import KetaCareError
+from ketacare.ledger.selectors import drawable_containers
 from ketacare.web.access import actor_of, clinic_view
 from ketacare.web.htmx import render_page
 
@@ -41,6 +43,13 @@ def programme_detail(request: HttpRequest, programme_id: int) -> HttpResponse:
         "status_changes": list(programme.status_changes.select_related("decided_by")),
         "steps": list(programme.steps.select_related("decided_by").order_by("decided_at", "id")),
         "supply": selectors.supply_of(programme.pk),
+        # containers of lozenges the clinic could fill the prescription from (the core checks
+        # the strength when it is filled)
+        "home_containers": [
+            c for c in drawable_containers(actor=actor) if c.product.unit == Unit.LOZENGE
+        ]
+        if actor.can(Permission.LEDGER_DRAW)
+        else [],
         "modalities": VisitModality.choices,
         "today": selectors.clinic_day(actor.clinic.time_zone),
     }

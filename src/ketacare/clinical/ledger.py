@@ -206,6 +206,30 @@ def unit_to_mg(q: Quantity, product: ProductFacts) -> Decimal:
     return q.amount * product.mg_per_unit
 
 
+def home_supply(product: ProductFacts, *, strength_mg: Decimal, units: int) -> Quantity:
+    """What dispensing `units` of a home prescription of `strength_mg` each takes from stock.
+
+    Only a product counted in whole lozenges of exactly the prescribed strength may fill it: a
+    solution, a device or another strength is refused, so the ledger and the prescription can
+    never disagree about what went home.
+    """
+    if units <= 0:
+        raise InvalidInput("Dispense at least one unit.", field="units")
+    if product.unit != Unit.LOZENGE:
+        raise ProtocolViolation(
+            "not_a_home_product",
+            f"A home prescription is filled in lozenges; this product is counted in "
+            f"{product.unit}.",
+        )
+    if product.mg_per_unit is None or product.mg_per_unit != strength_mg:
+        raise ProtocolViolation(
+            "strength_differs",
+            f"The prescription is for {format_amount(strength_mg)} mg lozenges; this product "
+            f"holds {format_amount(product.mg_per_unit or Decimal(0))} mg each.",
+        )
+    return Quantity(Decimal(units).quantize(QUANTUM), Unit.LOZENGE)
+
+
 class Disposition(StrEnum):
     """Where a drawn amount went."""
 

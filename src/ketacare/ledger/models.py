@@ -259,6 +259,7 @@ class EntryKind(models.TextChoices):
     OPENING = "opening", "Opening balance"
     DRAW = "draw", "Draw"
     ADMINISTRATION = "administration", "Administration"
+    DISPENSING = "dispensing", "Dispensed for home use"
     WASTE = "waste", "Waste"
     RETURN = "return", "Return to stock"
     TRANSFER_OUT = "transfer_out", "Transfer out"

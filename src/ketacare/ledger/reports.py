@@ -63,11 +63,18 @@ def _entries(
 def dispensing_record(
     *, actor: Actor, since: date, until: date, product_id: int | None = None
 ) -> Report:
-    """Each administration and waste: substance, form, strength, quantity, patient, date, who."""
+    """Each administration, waste and home dispensing: substance, form, strength, quantity,
+    patient, date, who."""
 
     zone = ZoneInfo(actor.clinic.time_zone)
     entries = list(
-        _entries(actor, (EntryKind.ADMINISTRATION, EntryKind.WASTE), since, until, product_id)
+        _entries(
+            actor,
+            (EntryKind.ADMINISTRATION, EntryKind.WASTE, EntryKind.DISPENSING),
+            since,
+            until,
+            product_id,
+        )
     )
     addresses = _addresses({e.patient_id for e in entries if e.patient_id})
     rows = []

@@ -24,22 +24,38 @@ from ketacare.clinical.athome import check_refill
 from ketacare.errors import Refused
 from ketacare.kernel import clock
 from ketacare.kernel.idempotency import ensure_key, replayed
+from ketacare.ledger.services import home_supply_dispense
 
 
 def _movement(
-    actor: Actor, programme: HomeProgramme, *, kind: str, units: int, key: str, note: str = ""
-) -> SupplyMovement:
+    actor: Actor, programme: HomeProgramme, *, kind: str, units: int, key: str, note: str = "",
+    from_container_id: int | None = None,
+) -> SupplyMovement:  # fmt: skip
+    """One supply movement; filled from the clinic's own stock (`from_container_id`), the same
+    transaction writes the ledger's dispensing entry, so the two can never disagree."""
     if units < 1:
         raise Refused("At least one unit.", field="units", code="invalid")
+    prescription = programme.prescriptions.first()
+    entry_id = None
+    if from_container_id is not None:
+        if prescription is None:
+            raise Refused(
+                "Sign a prescription first.", field="prescription", code="no_prescription"
+            )
+        entry_id = home_supply_dispense(
+            actor=actor, container_id=from_container_id, patient_id=programme.patient_id,
+            units=units, strength_mg=prescription.strength_mg,
+            reference=f"At-home prescription {prescription.pk} ({kind})",
+        ).pk  # fmt: skip
     movement = SupplyMovement.objects.create(
         clinic=actor.clinic, programme=programme, patient_id=programme.patient_id, kind=kind,
-        units=units, prescription=programme.prescriptions.first(), note=note,
-        occurred_at=clock.now(), recorded_by=actor.user, idempotency_key=key,
+        units=units, prescription=prescription, note=note, occurred_at=clock.now(),
+        recorded_by=actor.user, idempotency_key=key, ledger_entry_id=entry_id,
     )  # fmt: skip
     audit_record(
         actor=actor, action=AuditAction.CREATE, object_type="home_supply",
         object_id=movement.pk, patient_id=programme.patient_id,
-        detail={"kind": kind, "units": units},
+        detail={"kind": kind, "units": units, "ledger_entry_id": entry_id},
     )  # fmt: skip
     return movement
 
@@ -52,8 +68,11 @@ def _replay(actor: Actor, key: str, programme: HomeProgramme, kind: str) -> Supp
 
 
 @transaction.atomic
-def supply_dispense(*, actor: Actor, programme_id: int, idempotency_key: str) -> SupplyMovement:
-    """Record the first fill of the signed prescription (its quantity) as at home."""
+def supply_dispense(
+    *, actor: Actor, programme_id: int, idempotency_key: str, from_container_id: int | None = None
+) -> SupplyMovement:
+    """Record the first fill of the signed prescription (its quantity) as at home: dispensed by
+    the pharmacy named on it, or by the clinic from a container of its stock (the ledger)."""
     actor.require(Permission.ATHOME_SUPPLY)
     key = ensure_key(idempotency_key)
     programme = _programme(actor, programme_id)
@@ -70,8 +89,9 @@ def supply_dispense(*, actor: Actor, programme_id: int, idempotency_key: str) ->
             code="already_dispensed",
         )
     return _movement(
-        actor, programme, kind=SupplyKind.DISPENSED, units=prescription.quantity, key=key
-    )
+        actor, programme, kind=SupplyKind.DISPENSED, units=prescription.quantity, key=key,
+        from_container_id=from_container_id,
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -120,7 +140,9 @@ def review_record(
     return review
 
 
-def refill_release(*, actor: Actor, programme_id: int, idempotency_key: str) -> SupplyMovement:
+def refill_release(
+    *, actor: Actor, programme_id: int, idempotency_key: str, from_container_id: int | None = None
+) -> SupplyMovement:
     """Release a refill (the prescription's quantity) when the core's refill gate passes.
 
     Every request is kept as a decision, a refused one with the core's codes (staff and the
@@ -150,7 +172,8 @@ def refill_release(*, actor: Actor, programme_id: int, idempotency_key: str) -> 
         )  # fmt: skip
         if not blockers:
             return _movement(
-                actor, programme, kind=SupplyKind.REFILL, units=prescription.quantity, key=key
-            )
+                actor, programme, kind=SupplyKind.REFILL, units=prescription.quantity, key=key,
+                from_container_id=from_container_id,
+            )  # fmt: skip
     refusal = blockers[0]
     raise Refused(refusal.reason, field=refusal.field, code=refusal.code)

@@ -6,6 +6,7 @@ from ketacare.ledger.services.counts import (
     discrepancy_resolve,
     entry_correct,
 )
+from ketacare.ledger.services.dispensing import home_supply_dispense
 from ketacare.ledger.services.disposals import (
     destruction_record,
     theft_loss_record,
@@ -38,6 +39,7 @@ __all__ = [
     "draw_return",
     "draw_waste",
     "entry_correct",
+    "home_supply_dispense",
     "opening_record",
     "product_create",
     "receipt_record",
