@@ -44,6 +44,25 @@ def test_bad_search_parameters_answer_400_with_an_operation_outcome(world, recor
     assert body["issue"][0]["expression"] == [query.split("=")[0]]
 
 
+def test_every_type_answers_an_unknown_or_foreign_parameter_400_with_an_operation_outcome(world):
+    # intent is MedicationRequest's only: on any other type it is unknown, like a made-up one
+    from ketacare.accounts.permissions import role_may
+    from ketacare.fhir.registry import REGISTRY
+
+    for name, resource_type in sorted(REGISTRY.items()):
+        role, user = next(
+            (r, u) for r, u in world.staff.items() if role_may(r, resource_type.permission)
+        )
+        client = fhir_client(world, user)
+        queries = ["shoe_size=9"] + ([] if name == "MedicationRequest" else ["intent=order"])
+        for query in queries:
+            response = client.get(f"/fhir/r4/{name}?{query}")
+            assert response.status_code == 400, (name, role, query, response.status_code)
+            body = response.json()
+            validate(body)
+            assert body["issue"][0]["expression"] == [query.split("=")[0]], name
+
+
 def test_patient_by_name_family_given_identifier_and_birthdate(world, record):
     client = fhir_client(world, world.staff["front_desk"])
     patient = world.patient_a
