@@ -5,11 +5,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
-
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Clinic, User
 from ketacare.accounts.roles import Role
+from ketacare.kernel import clinic_time
 from ketacare.ledger import selectors, services
 from ketacare.ledger.models import Registration
 
@@ -29,7 +28,7 @@ def load(*, clinic: Clinic, staff: dict[Role, User], rng: random.Random) -> None
         return
     admin = _actor(clinic, staff[Role.ADMIN], Role.ADMIN)
     nurse = _actor(clinic, staff[Role.NURSE], Role.NURSE)
-    today = timezone.localdate()
+    today = clinic_time.clinic_today(clinic)
     registration = services.registration_create(
         actor=admin, name=f"{clinic.name}", address=f"1 Demo Street, {clinic.name}",
         dea_number=DEA_NUMBERS[Clinic.objects.filter(pk__lt=clinic.pk).count() % 2],

@@ -3,13 +3,13 @@
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from ketacare.accounts.access import Actor
 from ketacare.clinical.ledger import format_amount
+from ketacare.kernel import clinic_time
 from ketacare.ledger.models import CountLine, Discrepancy, EntryKind, LedgerEntry
 from ketacare.ledger.selectors import period_bounds
 from ketacare.patients.models import ChartSection, ChartSectionKey
@@ -66,7 +66,7 @@ def dispensing_record(
     """Each administration, waste and home dispensing: substance, form, strength, quantity,
     patient, date, who."""
 
-    zone = ZoneInfo(actor.clinic.time_zone)
+    zone = clinic_time.clinic_zone(actor.clinic)
     entries = list(
         _entries(
             actor,
@@ -146,7 +146,7 @@ def inventories(*, actor: Actor, since: date, until: date, product_id: int | Non
     if product_id:
         lines = lines.filter(container__product_id=product_id)
 
-    zone = ZoneInfo(actor.clinic.time_zone)
+    zone = clinic_time.clinic_zone(actor.clinic)
     rows = [
         (
             _local(line.count.taken_at, zone),
@@ -177,7 +177,7 @@ def inventories(*, actor: Actor, since: date, until: date, product_id: int | Non
 def disposals(*, actor: Actor, since: date, until: date, product_id: int | None = None) -> Report:
     """Destruction (DEA Form 41 data), reverse distribution, and theft or loss (Form 106 data)."""
 
-    zone = ZoneInfo(actor.clinic.time_zone)
+    zone = clinic_time.clinic_zone(actor.clinic)
     rows = [
         (
             _local(e.occurred_at, zone),
@@ -206,7 +206,7 @@ def discrepancy_report(
 ) -> Report:
     """Every discrepancy opened in the period and how it was resolved."""
 
-    zone = ZoneInfo(actor.clinic.time_zone)
+    zone = clinic_time.clinic_zone(actor.clinic)
     start, end = period_bounds(actor.clinic, since, until)
     found = Discrepancy.objects.filter(
         clinic_id=actor.clinic_id, opened_at__gte=start, opened_at__lt=end

@@ -2,7 +2,6 @@
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 from django.http import Http404
@@ -10,7 +9,7 @@ from django.http import Http404
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Clinic
 from ketacare.clinical import ledger as rules
-from ketacare.kernel import clock
+from ketacare.kernel import clinic_time
 from ketacare.ledger import chaining
 from ketacare.ledger.models import (
     Container,
@@ -31,12 +30,12 @@ from ketacare.ledger.sessions import session_source
 
 def clinic_today(actor: Actor) -> date:
     """Today at the clinic."""
-    return clock.now().astimezone(ZoneInfo(actor.clinic.time_zone)).date()
+    return clinic_time.clinic_today(actor.clinic)
 
 
 def period_bounds(clinic: Clinic, since: date, until: date) -> tuple[datetime, datetime]:
     """The clinic-local days from `since` through `until` as aware instants."""
-    zone = ZoneInfo(clinic.time_zone)
+    zone = clinic_time.clinic_zone(clinic)
     start = datetime.combine(since, time.min, tzinfo=zone)
     end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone)
     return start, end

@@ -5,7 +5,6 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from ketacare.accounts.access import Actor
 from ketacare.accounts.models import Membership, User
@@ -15,7 +14,7 @@ from ketacare.audit.services import audit_record
 from ketacare.clinical import InvalidInput, ProtocolViolation
 from ketacare.clinical import ledger as rules
 from ketacare.errors import Refused
-from ketacare.kernel import clock
+from ketacare.kernel import clinic_time, clock
 from ketacare.ledger import chaining
 from ketacare.ledger.models import (
     Container,
@@ -98,7 +97,7 @@ def lock_draw(actor: Actor, draw_id: int) -> tuple[Draw, Container]:
 
 def clinic_day(actor: Actor, moment: datetime) -> date:
     """The clinic-local calendar day of a moment."""
-    return moment.astimezone(ZoneInfo(actor.clinic.time_zone)).date()
+    return clinic_time.local_date(moment, clinic_time.clinic_zone(actor.clinic))
 
 
 def usable(actor: Actor, container: Container, on: datetime) -> None:
