@@ -1,4 +1,5 @@
-"""In Chromium: a prescriber signs in with an authenticator code; the CSP stops injected script."""
+"""In Chromium: a prescriber signs in with an authenticator code; the CSP stops injected script
+and injected style, and the app's own pages trip none of it."""
 
 import base64
 
@@ -65,6 +66,8 @@ def test_the_content_security_policy_blocks_an_injected_inline_script(
     payload = (
         "<script>window.__injected = 'ran';</script>"
         '<img src="/static/none.png" onerror="window.__handler = \'ran\'">'
+        '<p id="injected-style" style="color: rgb(1, 2, 3)">restyled</p>'
+        "<style>#injected-style { background-color: rgb(4, 5, 6); }</style>"
     )
 
     def inject(route):
@@ -87,7 +90,48 @@ def test_the_content_security_policy_blocks_an_injected_inline_script(
     shoot(page, "01-injected-page")
     # then neither the inline script nor the inline handler ran, and Chromium says why
     assert page.evaluate("window.__injected === undefined && window.__handler === undefined")
-    assert len(refusals) >= 2, refusals
-    assert all("script-src 'self'" in text for text in refusals)
+    script_refusals = [text for text in refusals if "script-src 'self'" in text]
+    style_refusals = [text for text in refusals if "style-src 'self'" in text]
+    assert len(script_refusals) >= 2, refusals
+    # and neither the style attribute nor the <style> element applied
+    injected = page.locator("#injected-style")
+    expect(injected).not_to_have_css("color", "rgb(1, 2, 3)")
+    expect(injected).not_to_have_css("background-color", "rgb(4, 5, 6)")
+    assert len(style_refusals) >= 2, refusals
+    assert len(script_refusals) + len(style_refusals) == len(refusals), refusals
     # and the page's own scripts (htmx and ketacare.js from our origin) still run
     assert page.evaluate("typeof window.htmx") == "object"
+
+
+def test_the_pages_whose_styles_moved_to_stylesheets_trip_no_policy_and_keep_their_look(
+    live_server, page: Page, shoot
+):
+    # given a prescriber (past the second factor) in a clinic with a patient
+    clinic = ClinicFactory(slug="strict", name="Strict Clinic")
+    member(clinic, Role.PRESCRIBER, "strict.prescriber")
+    patient = PatientFactory(clinic=clinic, given_name="Ines", family_name="Okafor")
+    refusals = []
+    page.on(
+        "console",
+        lambda message: (
+            refusals.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    sign_in(page, live_server.url, "strict.prescriber")
+    # when she opens the pages that carried inline style
+    for path in [
+        "/patients/",
+        f"/patients/{patient.pk}/",
+        "/schedule/",
+        "/sessions/",
+        "/outcomes/",
+    ]:
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("networkidle")
+    # then the chart's wide outcomes panel spans the grid as the attribute made it
+    page.goto(f"{live_server.url}/patients/{patient.pk}/")
+    page.wait_for_load_state("networkidle")
+    shoot(page, "strict-01-patient-chart")
+    expect(page.get_by_test_id("outcomes-panel")).to_have_css("grid-column-start", "1")
+    # and no page asked the browser for anything the policy refuses
+    assert refusals == []

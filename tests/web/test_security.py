@@ -1,9 +1,13 @@
 """Headers and sessions: CSP on every page, no-store on patient data, the 12-hour cap."""
 
+import re
 import time
+from pathlib import Path
 
 import pytest
 from django.test import Client
+
+import ketacare
 
 pytestmark = pytest.mark.django_db
 
@@ -17,6 +21,40 @@ def test_every_page_carries_a_content_security_policy_without_inline_script(worl
             and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
         )
         assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+
+
+def test_the_policy_allows_no_inline_style(world):
+    policy = world.web(world.staff["nurse"]).get("/patients/").headers["Content-Security-Policy"]
+    style_src = policy.split("style-src")[1].split(";")[0]
+    assert style_src.strip() == "'self'"
+
+
+STYLE_ATTRIBUTE = re.compile(r"<[a-zA-Z][^<>]*\sstyle\s*=", re.IGNORECASE)
+STYLE_ELEMENT = re.compile(r"<style[\s>]", re.IGNORECASE)
+
+
+@pytest.mark.django_db(databases=[])
+def test_no_template_has_a_style_attribute_or_a_style_element():
+    # given every template the app ships (the CSP forbids inline style, so it would be ignored)
+    templates = sorted(Path(ketacare.__file__).parent.rglob("*.html"))
+    assert len(templates) > 100
+    # then none carries a style attribute or a <style> element; styles live in static files
+    offenders = [
+        f"{path.relative_to(Path(ketacare.__file__).parent)}: {match.group(0)[:80]}"
+        for path in templates
+        for pattern in (STYLE_ATTRIBUTE, STYLE_ELEMENT)
+        for match in pattern.finditer(path.read_text())
+    ]
+    assert offenders == []
+
+
+def test_pages_rendered_with_generated_markup_carry_no_inline_style(world):
+    # the QR code (segno's SVG) and the outcome charts are generated, not written in a template
+    client = world.web(world.staff["prescriber"])
+    for url in ["/", "/patients/", f"/patients/{world.patient_a.pk}/", "/mfa/enrol/"]:
+        response = client.get(url, follow=True)
+        html = response.content.decode()
+        assert not STYLE_ATTRIBUTE.search(html) and not STYLE_ELEMENT.search(html), url
 
 
 def test_no_page_has_inline_script_or_inline_event_handlers(world):
