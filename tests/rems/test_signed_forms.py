@@ -102,3 +102,27 @@ def test_a_removed_signature_is_found(signed):
     assert any("removed" in p for p in problems)
     where = f"form {signed.pk} (session {signed.session_id})"
     assert f"{where}: signed, but its signature is not on the chain" in problems
+
+
+def test_a_signed_form_moves_with_the_clinic_archive_and_still_verifies(
+    signed, world, tmp_path, settings
+):
+    from ketacare.audit.services import audit_verify
+    from ketacare.portability.archive import clinic_export, clinic_import
+    from tests.portability.test_round_trip import _empty_ketacare
+
+    # given the clinic's archive, with the signature and its chain head
+    settings.KETACARE_CHECKPOINT_FILE = tmp_path / "checkpoints.jsonl"
+    first = clinic_export(slug=world.clinic_a.slug, path=tmp_path / "a.zip")
+    assert first.tables["rems.monitoringformsignature"]["count"] == 1
+    assert first.tables["rems.monitoringform"]["count"] == 1
+    # when a fresh KetaCare imports it
+    _empty_ketacare()
+    clinic_import(path=tmp_path / "a.zip")
+    # then the signature, the form it signed and the clinic's chains all verify there
+    again = clinic_export(slug=world.clinic_a.slug, path=tmp_path / "again.zip")
+    assert again.tables == first.tables
+    assert MonitoringFormSignature.objects.get().form_id == signed.pk
+    assert verify().ok
+    report = audit_verify()
+    assert report.ok, [p.describe() for p in report.problems]
