@@ -7,13 +7,11 @@ Misuse signals are plain, queryable facts (docs in the app's note): supply movem
 `use_outside_plan`, and prescriptions whose PDMP check found something (`pdmp_result`).
 """
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 
 from ketacare.accounts.models import Clinic
-from ketacare.audit.models import AppendOnlyError, ChainedQuerySet, ChainedRecord
+from ketacare.audit.models import AppendOnlyModel, ChainedQuerySet, ChainedRecord
 from ketacare.patients.models import Patient
 
 
@@ -341,7 +339,7 @@ class TelehealthPolicy(ChainedRecord):
         return f"Telehealth policy {self.seq} of clinic {self.clinic_id} for {self.period_id}"
 
 
-class SitterCheckIn(models.Model):
+class SitterCheckIn(AppendOnlyModel):
     """The sitter's check-in during a home session, from their own link: all well, or worried
     (which opens a safety alert). Never changed: a later check-in is a new row."""
 
@@ -359,17 +357,8 @@ class SitterCheckIn(models.Model):
     def __str__(self) -> str:
         return f"Sitter check-in {self.pk} of home dose {self.dose_id}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # an integrity rule: a check-in once recorded is never rewritten
-        if not self._state.adding:
-            raise AppendOnlyError("A sitter's check-in is append-only and cannot be changed.")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("A sitter's check-in is append-only and cannot be deleted.")
-
-
-class ProgrammeStatusChange(models.Model):
+class ProgrammeStatusChange(AppendOnlyModel):
     """A programme paused, resumed or ended, by whom and why. Never changed: the programme's
     status is the latest of these (or active from enrolment)."""
 
@@ -390,11 +379,3 @@ class ProgrammeStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"Programme {self.programme_id}: {self.from_status} → {self.to_status}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError("A programme's status history is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("A programme's status history is append-only.")

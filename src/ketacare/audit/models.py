@@ -46,6 +46,35 @@ class AppendOnlyError(RuntimeError):
     """Raised when code tries to change or delete a chained record."""
 
 
+class AppendOnlyQuerySet(models.QuerySet[Any]):
+    """Refuses bulk updates and deletes: an append-only record is corrected by a new row."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("These records are append-only; add a new row instead.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("These records are append-only and cannot be deleted.")
+
+
+class AppendOnlyModel(models.Model):
+    """Base of a record written once and never changed or deleted, without a chain of its own
+    (a check-in, a status change, a decision): a correction is a new row pointing at the old."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # an integrity rule, not business logic: a row once written is never rewritten
+        if not self._state.adding and not kwargs.get("force_insert"):
+            raise AppendOnlyError(f"{type(self).__name__} rows are written once.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(f"{type(self).__name__} rows are never deleted.")
+
+
 class ChainedQuerySet(models.QuerySet[Any]):
     """Refuses bulk changes: a chained record only grows."""
 

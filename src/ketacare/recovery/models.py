@@ -2,44 +2,15 @@
 substance-use programmes (use calendar, withdrawal checks) and 42 CFR Part 2 consents and
 disclosures. Every record is append-only: a change is a new row that points at the old one."""
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 
 from ketacare.accounts.models import Clinic
+from ketacare.audit.models import AppendOnlyError, AppendOnlyModel
 from ketacare.patients.models import Patient
 
-
-class AppendOnly(RuntimeError):
-    """Raised on an attempt to change or delete an append-only recovery record."""
-
-
-class AppendOnlyQuerySet(models.QuerySet[Any]):
-    """Refuses bulk updates and deletes: recovery records are corrected by new rows."""
-
-    def update(self, **kwargs: Any) -> int:
-        raise AppendOnly("Recovery records are append-only; add a new row instead.")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise AppendOnly("Recovery records are never deleted.")
-
-
-class AppendOnlyModel(models.Model):
-    """A record written once (refuses a second save and deletion)."""
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise AppendOnly(f"{type(self).__name__} rows are written once.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnly(f"{type(self).__name__} rows are never deleted.")
+# The shared append-only base; `AppendOnly` is the error an attempt to change a row raises.
+AppendOnly = AppendOnlyError
 
 
 class ScreenSubstance(models.TextChoices):
