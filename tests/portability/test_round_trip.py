@@ -150,7 +150,7 @@ def test_every_model_with_clinic_data_is_carried_or_excluded_with_a_reason():
     assert every == known
 
 
-def test_recovery_records_and_the_telehealth_setting_round_trip_and_their_chains_verify(
+def test_every_recovery_table_and_the_telehealth_setting_round_trip_and_chains_verify(
     world, tmp_path, settings
 ):
     # this KetaCare's own checkpoints (another test's demo may have written some)
@@ -177,6 +177,20 @@ def test_recovery_records_and_the_telehealth_setting_round_trip_and_their_chains
         result="positive",
         confirmed=True,
         prescribed=False,
+    )
+    services.misuse_decision_record(
+        actor=prescriber,
+        patient_id=pid,
+        decision="pause",
+        reason="Positive screen; talk first.",
+        idempotency_key="round-trip-decision",
+    )
+    therapist = as_actor(world.staff["therapist"], world.clinic_a, "therapist")
+    services.plan_version_write(
+        actor=therapist, patient_id=pid, fields={"triggers": "Payday"}, based_on=0
+    )
+    services.plan_review_record(
+        actor=therapist, patient_id=pid, version_number=1, note="Went through it together."
     )
     services.use_day_mark(actor=nurse, patient_id=pid, day=today, used=False)
     services.withdrawal_check_record(actor=nurse, patient_id=pid, answers=[False] * 7)
@@ -224,6 +238,9 @@ def test_recovery_records_and_the_telehealth_setting_round_trip_and_their_chains
         "recovery.sudprogramme",
         "recovery.drugscreen",
         "recovery.misusereview",
+        "recovery.misusedecision",
+        "recovery.recoveryplanversion",
+        "recovery.recoveryplanreview",
         "recovery.useday",
         "recovery.withdrawalcheck",
         "recovery.sessionrequest",
@@ -232,6 +249,8 @@ def test_recovery_records_and_the_telehealth_setting_round_trip_and_their_chains
         "athome.telehealthpolicy",
     }
     assert [t for t in sorted(carried) if not first["tables"][t]["count"]] == []
+    # every table of the recovery app is among them (a new one must join this test)
+    assert {t for t in first["tables"] if t.startswith("recovery.")} <= carried
     assert first["tables"]["athome.telehealthpolicy"]["count"] == 2
     assert "telehealth_policy" in {r["kind"] for r in _rows(tmp_path / "a.zip", "audit.chainhead")}
     assert first["redisclosure_notice"] == REDISCLOSURE_NOTICE_FULL
