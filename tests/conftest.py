@@ -32,9 +32,16 @@ class World:
     tokens: dict[int, str] = field(default_factory=dict)
 
     def token_for(self, user: User) -> str:
+        """The user's API token; a user whose role needs a second factor is enrolled first,
+        as a token is issued only to them (tests/accounts/test_api_tokens.py covers the rest)."""
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from ketacare.accounts.second_factor import has_second_factor, mfa_required
         from ketacare.accounts.services import token_create
 
         if user.pk not in self.tokens:
+            if mfa_required(user) and not has_second_factor(user):
+                TOTPDevice.objects.create(user=user, name="Test authenticator", confirmed=True)
             _, raw = token_create(user=user)
             self.tokens[user.pk] = raw
         return self.tokens[user.pk]

@@ -2,8 +2,11 @@
 
 Every operation of the OpenAPI document is called with generated valid and invalid input as
 a signed-in clinic admin and prescriber of one clinic. A bounded run (a few examples per
-operation, no shrinking) keeps it to about two minutes inside `make test`.
+operation, no shrinking) keeps it to about two minutes inside `make test`. A deeper probe
+sets `KETACARE_FUZZ_EXAMPLES` (say 25, a few thousand cases; about a quarter hour).
 """
+
+import os
 
 import pytest
 import schemathesis
@@ -31,7 +34,7 @@ def token(world):
 
 @schema.parametrize()
 @settings(
-    max_examples=3,
+    max_examples=int(os.environ.get("KETACARE_FUZZ_EXAMPLES", "3")),
     deadline=None,
     derandomize=True,
     phases=[Phase.explicit, Phase.generate],

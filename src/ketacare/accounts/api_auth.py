@@ -12,6 +12,7 @@ from ketacare.accounts.models import ApiToken, Membership, hash_token
 from ketacare.accounts.permissions import Permission
 from ketacare.accounts.reauth import SIGNING_SECRET_HEADER, reauthenticate
 from ketacare.accounts.roles import Role
+from ketacare.accounts.second_factor import has_second_factor, role_needs_second_factor
 from ketacare.accounts.tenancy import ensure_path_objects_in_clinic
 from ketacare.kernel import clock
 
@@ -23,6 +24,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class BearerToken(HttpBearer):
     """Resolve `Authorization: Bearer <token>` to an Actor; anything else answers 401.
+
+    A token of a user whose role needs a second factor and who has no authenticator (never
+    enrolled, or reset by an admin) answers 401 too.
 
     Given a permission, it also refuses (403) an actor whose role lacks it. Authentication
     runs before ninja parses the request, so a refused caller learns nothing from validation.
@@ -44,6 +48,11 @@ class BearerToken(HttpBearer):
             user=api_token.user, clinic=api_token.clinic, is_active=True
         ).first()
         if membership is None:
+            return None
+        if role_needs_second_factor(
+            role=membership.role, clinic=api_token.clinic
+        ) and not has_second_factor(api_token.user):
+            # The token skips sign-in; it is worth no more than the sign-in it stands for.
             return None
         now = clock.wall_now()
         if api_token.last_used_at is None or now - api_token.last_used_at > LAST_USED_GRANULARITY:

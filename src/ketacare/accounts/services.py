@@ -5,11 +5,16 @@ from django.db import transaction
 
 from ketacare.accounts.models import ApiToken, Clinic, Membership, User, hash_token, new_raw_token
 from ketacare.accounts.roles import Role
+from ketacare.accounts.second_factor import has_second_factor, role_needs_second_factor
 from ketacare.kernel import clock
 
 
 class AccountError(ValueError):
-    """A refused account operation, with a message for the operator."""
+    """A refused account operation, with a message for the operator and a code for callers."""
+
+    def __init__(self, message: str, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def clinic_create(*, slug: str, name: str) -> Clinic:
@@ -48,13 +53,28 @@ def user_create(
 def token_create(
     *, user: User, clinic: Clinic | None = None, name: str = ""
 ) -> tuple[ApiToken, str]:
-    """Issue an API token for the user in one of their clinics; returns the raw token once."""
+    """Issue an API token for the user in one of their clinics; returns the raw token once.
+
+    A token skips sign-in, so a user whose role there needs a second factor must have enrolled
+    an authenticator first (refused with `second_factor_not_enrolled`).
+    """
     memberships = Membership.objects.filter(user=user, is_active=True)
     if clinic is not None:
         memberships = memberships.filter(clinic=clinic)
     membership = memberships.select_related("clinic").order_by("clinic__name").first()
     if membership is None:
-        raise AccountError(f"User '{user.username}' has no active membership in that clinic.")
+        raise AccountError(
+            f"User '{user.username}' has no active membership in that clinic.", code="no_membership"
+        )
+    if role_needs_second_factor(
+        role=membership.role, clinic=membership.clinic
+    ) and not has_second_factor(user):
+        raise AccountError(
+            f"User '{user.username}' must enrol an authenticator (sign in once) before an API "
+            f"token is issued: a {membership.get_role_display().lower()} in "
+            f"{membership.clinic.name} signs in with a second factor.",
+            code="second_factor_not_enrolled",
+        )
     raw = new_raw_token()
     token = ApiToken.objects.create(
         user=user,

@@ -3,8 +3,10 @@
 TOTP (RFC 6238) and single-use recovery codes come from django-otp. Admins and prescribers
 always need a second factor; each clinic may require it of its other roles too
 (`Clinic.mfa_roles`). A user who needs one and has not passed it this session reaches only
-the enrolment or verification page. API bearer tokens are issued by an operator and are not
-affected. Every enrolment, success, failure and reset is written to the audit trail.
+the enrolment or verification page. API bearer tokens are issued only to a user who has
+enrolled when their role needs it, and stop working while they have not
+(`ketacare.accounts.second_factor`). Every enrolment, success, failure and reset is written
+to the audit trail.
 """
 
 import base64
@@ -21,28 +23,16 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketacare.accounts.access import Actor, client_address
 from ketacare.accounts.models import Membership, User
-from ketacare.accounts.roles import Role
+from ketacare.accounts.second_factor import ALWAYS_REQUIRED as ALWAYS_REQUIRED
+from ketacare.accounts.second_factor import confirmed_totp as confirmed_totp
+from ketacare.accounts.second_factor import mfa_required
 from ketacare.audit.models import AuditAction
 from ketacare.audit.services import audit_record
 
-ALWAYS_REQUIRED = frozenset({Role.ADMIN, Role.PRESCRIBER})
 RECOVERY_CODES = 10
 PASSED_SESSION_KEY = "ketacare_second_factor_for"
 # Pages a user who still owes the second factor may reach.
 EXEMPT_PREFIXES = ("/mfa/", "/login/", "/logout/", "/static/", "/healthz", "/portal/", "/api/")
-
-
-def mfa_required(user: User) -> bool:
-    """Whether any of the user's clinics requires this user's role to use a second factor."""
-    memberships = Membership.objects.filter(user=user, is_active=True).select_related("clinic")
-    return any(
-        m.role in ALWAYS_REQUIRED or m.role in (m.clinic.mfa_roles or []) for m in memberships
-    )
-
-
-def confirmed_totp(user: User) -> TOTPDevice | None:
-    """The user's confirmed authenticator, if they have enrolled one."""
-    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
 def _audit(
