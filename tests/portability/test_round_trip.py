@@ -79,6 +79,10 @@ def test_demo_clinics_round_trip_with_equal_counts_and_hashes(tmp_path):
         # the ledger travels with its chain heads
         heads = {r["kind"] for r in _rows(tmp_path / f"{slug}.zip", "audit.chainhead")}
         assert {"audit", "ledger"} <= heads, slug
+        # a clinic whose archive holds Part 2 records (the demo's recovery programme) says so
+        part2 = any(t.startswith("recovery.") and m["count"] for t, m in manifest["tables"].items())
+        assert bool(manifest.get("redisclosure_notice")) == part2, slug
+    assert any(m.get("redisclosure_notice") for m in first.values())
     # when a fresh KetaCare imports both archives
     _empty_ketacare()
     assert not Clinic.objects.exists()
