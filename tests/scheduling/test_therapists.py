@@ -305,3 +305,22 @@ def test_the_fhir_appointment_names_the_therapist_as_a_participant(world, monday
     validate(resource)
     actors = [p["actor"]["reference"] for p in resource["participant"]]
     assert f"Practitioner/{world.staff['therapist'].pk}" in actors
+
+
+# --- the week view and the staff feed name the therapist -----------------------------------------
+
+
+def test_the_week_view_and_the_feed_name_an_integration_sessions_therapist(world, monday):
+    from django.test import Client
+
+    from ketacare.scheduling.services import calendar_feed_rotate
+
+    therapist = world.staff["therapist"]
+    book_integration(world, monday, therapist=therapist)
+    client = world.web(world.staff["front_desk"])
+    week = client.get(f"/schedule/week/?date={monday.isoformat()}").content.decode()
+    assert f"with {therapist.display_name()}" in week
+    admin = Actor(user=world.staff["admin"], clinic=world.clinic_a, role=Role.ADMIN)
+    token = calendar_feed_rotate(actor=admin)
+    feed = Client().get("/schedule/feed.ics", {"token": token}).content.decode()
+    assert f"with {therapist.display_name()}" in feed.replace("\r\n ", "")

@@ -342,6 +342,6 @@ def feed_appointments(
         Appointment.objects.filter(
             overlapping(start, end), clinic_id=clinic.pk, status__in=OCCUPYING_STATUSES
         )
-        .select_related("patient", "chair")
+        .select_related("patient", "chair", "therapist")
         .order_by("starts_at", "id")[:limit]
     )

@@ -49,7 +49,12 @@ def schedule_feed(request: HttpRequest) -> HttpResponse:
             ends_at=a.ends_at,
             summary=" · ".join(
                 part
-                for part in (a.patient.initials, a.get_kind_display(), a.chair and a.chair.label)
+                for part in (
+                    a.patient.initials,
+                    a.get_kind_display(),
+                    a.chair and a.chair.label,
+                    a.therapist and f"with {a.therapist.display_name()}",
+                )
                 if part
             ),
             location=str(a.chair) if a.chair else "",
