@@ -271,7 +271,8 @@ def test_staff_record_a_signature_on_the_page_and_open_the_printable_copy(world)
     signature = ConsentSignature.objects.get()
     copy = client.get(response["Location"]).content.decode()
     assert version.body_sha256 in copy and "matches the text above" in copy
-    assert "@media print" in copy and world.patient_a.display_name in copy
+    # the printable copy links its print stylesheet (no inline styles under the CSP)
+    assert "consent/print.css" in copy and world.patient_a.display_name in copy
     assert signature.signed_at.isoformat().startswith("2025-02-03T15:15")  # 10:15 in New York
 
 
