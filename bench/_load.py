@@ -87,7 +87,7 @@ class Client:
 
     def request(self, target: dict[str, Any]) -> tuple[float, int]:
         """Milliseconds for the whole response, and its status."""
-        headers = self.headers(target)
+        headers = {**self.headers(target), **target.get("headers", {})}
         method = target.get("method", "GET")
         body = None
         if method == "POST":

@@ -99,15 +99,58 @@ def _patient(clinic: Any) -> Any:
     )
 
 
+# The bench prescriber signs dose orders over the API with this password in the re-authentication
+# header, as a real client does (the write's time includes checking it).
+SIGNING_PASSWORD = "bench-signing-password"  # noqa: S105 - a synthetic network's test password
+
+
 def _staff(clinic: Any) -> dict[str, Any]:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     from ketacare.accounts.models import Membership
+    from ketacare.accounts.second_factor import has_second_factor, mfa_required
 
     staff = {}
     for membership in (
         Membership.objects.filter(clinic=clinic).select_related("user").order_by("id")
     ):
         staff.setdefault(membership.role, membership.user)
+    for user in staff.values():
+        # a token is issued only to a user who has the second factor their role needs
+        if mfa_required(user) and not has_second_factor(user):
+            TOTPDevice.objects.create(user=user, name="Bench authenticator", confirmed=True)
+        if not user.check_password(SIGNING_PASSWORD):
+            user.set_password(SIGNING_PASSWORD)
+            user.save(update_fields=["password"])
     return staff
+
+
+def _draw(
+    clinic: Any, staff: dict[str, Any], nurse: Any, session_id: int, order: Any, at: Any
+) -> str:
+    """Draw the live session's dose from the clinic's stock (set up once, as the demo does): a
+    dose is given only from a container in stock. Returns the lot drawn."""
+    import random
+
+    from ketacare.accounts.roles import Role
+    from ketacare.kernel import clock
+    from ketacare.ledger import demo as ledger_demo
+
+    ledger_demo.load(
+        clinic=clinic, staff={Role(role): user for role, user in staff.items()},
+        rng=random.Random(1),
+    )  # fmt: skip
+    with clock.frozen_at(at):
+        return ledger_demo.draw_for_dose(nurse, session_id, order, at)
+
+
+def _signing(actor: Any) -> Any:
+    """The actor as after typing their password again in this request (signing services)."""
+    import dataclasses
+
+    from ketacare.kernel import clock
+
+    return dataclasses.replace(actor, reauthenticated_at=clock.wall_now())
 
 
 def _web_session(user: Any, clinic: Any) -> str:
@@ -118,7 +161,12 @@ def _web_session(user: Any, clinic: Any) -> str:
     from django.contrib.sessions.backends.db import SessionStore
     from django.utils.module_loading import import_string
 
-    from ketacare.accounts.middleware import ACTIVE_CLINIC_SESSION_KEY, LAST_ACTIVITY_SESSION_KEY
+    from ketacare.accounts.middleware import (
+        ACTIVE_CLINIC_SESSION_KEY,
+        LAST_ACTIVITY_SESSION_KEY,
+        SIGNED_IN_AT_SESSION_KEY,
+    )
+    from ketacare.home.mfa import PASSED_SESSION_KEY
 
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
@@ -127,7 +175,8 @@ def _web_session(user: Any, clinic: Any) -> str:
     )
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store[ACTIVE_CLINIC_SESSION_KEY] = clinic.pk
-    store[LAST_ACTIVITY_SESSION_KEY] = int(time.time())
+    store[LAST_ACTIVITY_SESSION_KEY] = store[SIGNED_IN_AT_SESSION_KEY] = int(time.time())
+    store[PASSED_SESSION_KEY] = user.pk  # signed in past the second factor, as a user would be
     store.create()
     return str(store.session_key)
 
@@ -292,9 +341,10 @@ def _writes(
                 diastolic=80,
                 heart_rate=72,
                 spo2=98,
+                respiratory_rate=14,
                 fasting_confirmed=True,
                 escort_confirmed=True,
-                pregnancy_test="not_required",
+                pregnancy_test="negative",
                 medication_changes=False,
                 phq9_answers=[2, 2, 1, 2, 1, 1, 1, 0, 0],
                 cssrs_answers=[False] * 6,
@@ -306,7 +356,7 @@ def _writes(
     live = checked(courses[0], 20)
     with clock.frozen_at(now - timedelta(minutes=17)):
         services.dose_order_create(
-            actor=prescriber,
+            actor=_signing(prescriber),
             session_id=live.pk,
             version=live.version,
             idempotency_key=key(),
@@ -319,9 +369,10 @@ def _writes(
     live.refresh_from_db()
     with clock.frozen_at(now - timedelta(minutes=15)):
         order = services.dose_order_verify(
-            actor=nurse, session_id=live.pk, version=live.version, idempotency_key=key()
+            actor=_signing(nurse), session_id=live.pk, version=live.version, idempotency_key=key()
         )
     live.refresh_from_db()
+    lot = _draw(clinic, staff, nurse, live.pk, order, now - timedelta(minutes=14, seconds=30))
     with clock.frozen_at(now - timedelta(minutes=14)):
         services.administration_start(
             actor=nurse,
@@ -329,7 +380,7 @@ def _writes(
             version=live.version,
             idempotency_key=key(),
             product="Ketamine HCl, 1 mg/mL in saline",
-            lot="BENCH-1",
+            lot=lot,
             concentration_mg_per_ml=order.concentration_mg_per_ml,
             volume_ml=order.volume_ml,
             rate_ml_per_h=order.rate_ml_per_h,
@@ -362,6 +413,7 @@ def _writes(
                 "method": "POST",
                 "role": "prescriber",
                 "path": f"/api/v1/sessions/{session.pk}/dose-order",
+                "headers": {"X-KetaCare-Reauth": SIGNING_PASSWORD},
                 "body": {
                     "version": session.version,
                     "mg_per_kg": "0.5",

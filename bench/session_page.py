@@ -11,8 +11,10 @@ Django's test client as the nurse, with DEBUG off, after warming up.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import random
 import statistics
 import sys
 import time
@@ -95,7 +97,7 @@ def _session_with_entries() -> tuple[Any, Any]:
         Membership.objects.create(user=user, clinic=clinic, role=role)
         return Actor(user=user, clinic=clinic, role=role, client_address="127.0.0.1")
 
-    nurse, prescriber = staff(Role.NURSE), staff(Role.PRESCRIBER)
+    nurse, prescriber, admin = staff(Role.NURSE), staff(Role.PRESCRIBER), staff(Role.ADMIN)
     patient = Patient.objects.create(
         clinic=clinic,
         mrn="B00001",
@@ -179,9 +181,10 @@ def _session_with_entries() -> tuple[Any, Any]:
             diastolic=80,
             heart_rate=72,
             spo2=98,
+            respiratory_rate=14,
             fasting_confirmed=True,
             escort_confirmed=True,
-            pregnancy_test="not_required",
+            pregnancy_test="negative",
             medication_changes=False,
             phq9_answers=[2, 2, 1, 2, 1, 1, 1, 0, 0],
             cssrs_answers=[False] * 6,
@@ -189,7 +192,7 @@ def _session_with_entries() -> tuple[Any, Any]:
     session.refresh_from_db()
     with clock.frozen_at(start + timedelta(minutes=6)):
         services.dose_order_create(
-            actor=prescriber,
+            actor=dataclasses.replace(prescriber, reauthenticated_at=clock.wall_now()),
             session_id=session.pk,
             version=session.version,
             idempotency_key=key(),
@@ -202,9 +205,19 @@ def _session_with_entries() -> tuple[Any, Any]:
     session.refresh_from_db()
     with clock.frozen_at(start + timedelta(minutes=8)):
         order = services.dose_order_verify(
-            actor=nurse, session_id=session.pk, version=session.version, idempotency_key=key()
+            actor=dataclasses.replace(nurse, reauthenticated_at=clock.wall_now()),
+            session_id=session.pk,
+            version=session.version,
+            idempotency_key=key(),
         )
     session.refresh_from_db()
+    # a dose is given only from a container in stock: the clinic's stock as the demo sets it up
+    from ketacare.ledger import demo as ledger_demo
+
+    people = {Role.NURSE: nurse.user, Role.PRESCRIBER: prescriber.user, Role.ADMIN: admin.user}
+    ledger_demo.load(clinic=clinic, staff=people, rng=random.Random(1))
+    with clock.frozen_at(start + timedelta(minutes=9)):
+        lot = ledger_demo.draw_for_dose(nurse, session.pk, order, start + timedelta(minutes=9))
     with clock.frozen_at(start + timedelta(minutes=10)):
         services.administration_start(
             actor=nurse,
@@ -212,7 +225,7 @@ def _session_with_entries() -> tuple[Any, Any]:
             version=session.version,
             idempotency_key=key(),
             product="Ketamine HCl, 1 mg/mL in saline",
-            lot="BENCH-1",
+            lot=lot,
             concentration_mg_per_ml=order.concentration_mg_per_ml,
             volume_ml=order.volume_ml,
             rate_ml_per_h=order.rate_ml_per_h,
