@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 
 import segno
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -112,6 +113,13 @@ def _back(
     return redirect("athome_programme", programme_id=programme_id)
 
 
+def _invalid_back(request: HttpRequest, programme_id: int, form: forms.Form) -> HttpResponse:
+    """A small form on the programme page that did not validate: its first field error, named."""
+    field, errors = next(iter(form.errors.items()))
+    messages.error(request, f"{form.fields[field].label}: {errors[0]}")
+    return redirect("athome_programme", programme_id=programme_id)
+
+
 @clinic_view(Permission.ATHOME_SUPPLY)
 @require_POST
 def dispense(request: HttpRequest, programme_id: int) -> HttpResponse:
@@ -138,9 +146,7 @@ def loss(request: HttpRequest, programme_id: int) -> HttpResponse:
     """Record units the patient reports lost or missing (a misuse signal the team reviews)."""
     form = LossForm(request.POST)
     if not form.is_valid():
-        field, errors = next(iter(form.errors.items()))
-        messages.error(request, f"{form.fields[field].label}: {errors[0]}")
-        return redirect("athome_programme", programme_id=programme_id)
+        return _invalid_back(request, programme_id, form)
     try:
         services.supply_loss_report(
             actor=actor_of(request), programme_id=programme_id,
@@ -158,9 +164,7 @@ def dose_step(request: HttpRequest, programme_id: int) -> HttpResponse:
     """The prescriber steps the home dose within the protocol."""
     form = DoseStepForm(request.POST)
     if not form.is_valid():
-        field, errors = next(iter(form.errors.items()))
-        messages.error(request, f"{form.fields[field].label}: {errors[0]}")
-        return redirect("athome_programme", programme_id=programme_id)
+        return _invalid_back(request, programme_id, form)
     try:
         step = services.dose_step_decide(
             actor=actor_of(request), programme_id=programme_id,
